@@ -1,0 +1,54 @@
+"""Consumes the promotion queue: due jobs go to eBay in bulk, outcomes are stored, retries re-queued."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from sellerjobs import wiring
+from sellerjobs.promotions.ports import JobMessage
+from sellerjobs.promotions.worker import WorkReport
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # The worker needs the whole batch at once (one eBay call per seller and campaign), so it
+    # runs first; Powertools then reports, record by record, which messages must come back.
+    messages: dict[str, JobMessage] = {}
+    for record in event.get("Records", []):
+        try:
+            messages[record["messageId"]] = JobMessage.from_json(record["body"])
+        except ValueError:
+            logger.error("Malformed promotion message", extra={"message_id": record.get("messageId")})
+    report = wiring.promotion_worker().process(list(messages.values())) if messages else WorkReport()
+    _publish(report)
+
+    def record_handler(record: SQSRecord) -> None:
+        message = messages.get(record.message_id)
+        if message is None:
+            raise ValueError("not a promotion job message")  # left for the DLQ to keep
+        if message.key in report.unsaved:
+            raise RuntimeError(f"outcome of job {message.job_id} was not stored")
+
+    return dict(process_partial_response(event=event, record_handler=record_handler, processor=processor,
+                                         context=context))
+
+
+def _publish(report: WorkReport) -> None:
+    metrics.add_metric(name="PromotionsSucceeded", unit=MetricUnit.Count, value=report.succeeded)
+    metrics.add_metric(name="PromotionsRetried", unit=MetricUnit.Count, value=report.retrying)
+    metrics.add_metric(name="PromotionsFailed", unit=MetricUnit.Count, value=report.failed)
+    metrics.add_metric(name="PromotionsDeferred", unit=MetricUnit.Count, value=report.deferred)
+    metrics.add_metric(name="EbayCalls", unit=MetricUnit.Count, value=report.ebay_calls)

@@ -1,0 +1,76 @@
+"""The HTTP API in-process: route a request to its function the way API Gateway would.
+
+Routes come from the template's ``HttpApi`` events. ``claims`` stands for a JWT that the
+authorizer has already verified; ``None`` means no valid token, which API Gateway answers with
+401 before any function runs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from local.events import http_event
+from local.lambda_runtime import invoke
+from local.template import Function, Route, Template
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    status: int
+    headers: dict[str, str]
+    body: str
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+@dataclass
+class HttpApi:
+    routes: list[Route]
+    functions: dict[str, Function]
+    clock_now: Any = None  # optional () -> float, for the event's timestamps
+
+    @classmethod
+    def from_template(cls, template: Template) -> HttpApi:
+        return cls(routes=template.routes(), functions=template.functions())
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        for route in self.routes:
+            if route.method != method.upper():
+                continue
+            found = route.pattern.match(path)
+            if found:
+                return route, found.groupdict()
+        return None
+
+    def call(self, method: str, target: str, *, body: Any = None, claims: dict[str, Any] | None = None,
+             headers: dict[str, str] | None = None) -> ApiResponse:
+        parts = urlsplit(target)
+        path, query = parts.path, parts.query
+        matched = self.match(method, path)
+        if matched is None:
+            return ApiResponse(404, {"content-type": "application/json"}, json.dumps({"message": "Not Found"}))
+        route, params = matched
+        if route.auth and claims is None:
+            return ApiResponse(401, {"content-type": "application/json"}, json.dumps({"message": "Unauthorized"}))
+        event = http_event(method.upper(), path, route=route, body=body, query=query, headers=headers,
+                           claims=claims, path_parameters=params or None,
+                           now=self.clock_now() if self.clock_now else None)
+        result = invoke(self.functions[route.function], event)
+        return _response(result)
+
+
+def _response(result: Any) -> ApiResponse:
+    # HTTP API payload 2.0: a dict with statusCode/headers/body, or anything else as a JSON body.
+    if isinstance(result, dict) and "statusCode" in result:
+        headers = {k.lower(): str(v) for k, v in (result.get("headers") or {}).items()}
+        body = result.get("body") or ""
+        if result.get("isBase64Encoded"):
+            import base64
+
+            body = base64.b64decode(body).decode()
+        return ApiResponse(int(result["statusCode"]), headers, body)
+    return ApiResponse(200, {"content-type": "application/json"}, json.dumps(result))

@@ -1,0 +1,10 @@
+"""A fake marketplace (eBay OAuth + Sell Marketing so far) that follows the providers' contracts.
+
+In-process: ``httpx.Client(transport=httpx.MockTransport(MarketplaceSandbox(...).handle))``.
+Over HTTP: ``with serve(sandbox) as server:`` and point clients at ``server.url``.
+"""
+
+from local.sandbox.app import MarketplaceSandbox
+from local.sandbox.server import SandboxServer, serve
+
+__all__ = ["MarketplaceSandbox", "SandboxServer", "serve"]

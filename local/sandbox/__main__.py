@@ -1,0 +1,3 @@
+from local.sandbox.server import main
+
+main()

@@ -1,0 +1,98 @@
+"""Path templates to operations.
+
+Each fake API module exposes a ``ROUTES`` list; the sandbox concatenates them. Routes are tried in
+order, so literal paths (``/ad_campaign/get_campaign_by_name``) must come before templated ones
+(``/ad_campaign/{campaign_id}``) that would also match them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import httpx
+
+from local.sandbox.state import USER_TOKEN, AccessToken, SandboxState
+
+# How a route authenticates: HTTP Basic client credentials (OAuth token endpoint) or a bearer token.
+AuthKind = Literal["client_basic", "bearer"]
+# Which error format injected faults and generic errors use.
+Dialect = Literal["ebay", "ebay_oauth"]
+
+
+@dataclass
+class RequestContext:
+    request: httpx.Request
+    route: Route
+    path_params: dict[str, str]
+    now: float
+    app: str | None = None
+    seller: str | None = None
+    token: AccessToken | None = None
+    listing_ids: list[str] = field(default_factory=list)
+
+    @property
+    def query(self) -> httpx.QueryParams:
+        return self.request.url.params
+
+
+Handler = Callable[[SandboxState, RequestContext], httpx.Response]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    template: str
+    operation: str
+    handler: Handler
+    group: str
+    auth: AuthKind
+    dialect: Dialect = "ebay"
+    # For bearer routes: the token needs at least one of these scopes and one of these token types.
+    scopes: frozenset[str] = frozenset()
+    token_types: frozenset[str] = frozenset({USER_TOKEN})
+    pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.template)
+        object.__setattr__(self, "pattern", re.compile(f"^{regex}$"))
+
+
+@dataclass(frozen=True)
+class Match:
+    route: Route
+    path_params: dict[str, str]
+
+
+@dataclass(frozen=True)
+class WrongMethod:
+    allowed: tuple[str, ...]
+    operation: str
+
+
+class Router:
+    def __init__(self, routes: Iterable[Route]) -> None:
+        self._routes: Sequence[Route] = tuple(routes)
+
+    @property
+    def operations(self) -> set[str]:
+        return {route.operation for route in self._routes}
+
+    def match(self, method: str, path: str) -> Match | WrongMethod | None:
+        # HEAD is answered like GET; the HTTP server drops the body.
+        wanted = "GET" if method == "HEAD" else method
+        allowed: list[str] = []
+        first_operation = ""
+        for route in self._routes:
+            found = route.pattern.match(path)
+            if found is None:
+                continue
+            if route.method == wanted:
+                return Match(route, found.groupdict())
+            allowed.append(route.method)
+            first_operation = first_operation or route.operation
+        if allowed:
+            return WrongMethod(tuple(dict.fromkeys(allowed)), first_operation)
+        return None

@@ -1,0 +1,1 @@
+"""sellerjobs: serverless background jobs for marketplace sellers."""

@@ -1,0 +1,55 @@
+"""An SQS queue used as a timer: each message is delivered no earlier than its ``not_before``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from sellerjobs.aws import clients
+from sellerjobs.clock import Clock, now_ms
+from sellerjobs.promotions.ports import JobMessage
+
+MAX_DELAY_S = 900  # SQS's ceiling; the worker re-sends messages that arrive before their time
+SEND_BATCH = 10  # SQS's SendMessageBatch limit
+
+logger = Logger(child=True)
+
+
+@dataclass
+class SqsDelayQueue:
+    queue_url: str
+    clock: Clock
+    # The local stack runs time faster than real time; real SQS delays shrink to match.
+    time_scale: float = 1.0
+
+    def delay_seconds(self, message: JobMessage) -> int:
+        wait_ms = message.not_before - now_ms(self.clock)
+        return max(0, min(MAX_DELAY_S, math.ceil(wait_ms / 1000 / self.time_scale)))
+
+    def send(self, messages: Sequence[JobMessage]) -> list[JobMessage]:
+        unsent: list[JobMessage] = []
+        for start in range(0, len(messages), SEND_BATCH):
+            unsent.extend(self._send_batch(list(messages[start:start + SEND_BATCH])))
+        return unsent
+
+    def _send_batch(self, batch: list[JobMessage], tries: int = 2) -> list[JobMessage]:
+        pending = dict(enumerate(batch))
+        for _ in range(tries):
+            entries: list[Any] = [
+                {"Id": str(i), "MessageBody": m.to_json(), "DelaySeconds": self.delay_seconds(m)}
+                for i, m in pending.items()
+            ]
+            try:
+                response = clients.sqs().send_message_batch(QueueUrl=self.queue_url, Entries=entries)
+            except Exception:  # the whole call failed; the caller decides what a lost send means
+                logger.warning("SendMessageBatch failed", exc_info=True)
+                continue
+            failed_ids = {int(f["Id"]) for f in response.get("Failed", [])}
+            pending = {i: m for i, m in pending.items() if i in failed_ids}
+            if not pending:
+                return []
+        return list(pending.values())

@@ -1,0 +1,97 @@
+"""Settings, read from the environment once per container.
+
+One small model per concern, so a function only needs the variables of the concerns it
+uses (the template gives each function just those). Nothing else in the code reads
+``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _EnvModel(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+    @classmethod
+    def from_env(cls) -> Self:
+        # Only the variables a model declares are read; empty strings count as unset so
+        # a template can leave an optional parameter blank.
+        values = {
+            field.alias: os.environ[field.alias]
+            for field in cls.model_fields.values()
+            if field.alias and os.environ.get(field.alias, "") != ""
+        }
+        return cls.model_validate(values)
+
+
+class RuntimeSettings(_EnvModel):
+    """How fast time runs. Only the local stack changes this (``make up`` / ``make demo``)."""
+
+    time_scale: float = Field(1.0, alias="SELLERJOBS_TIME_SCALE", gt=0)
+
+
+class PromotionSettings(_EnvModel):
+    jobs_table: str = Field(alias="PROMOTION_JOBS_TABLE")
+    queue_url: str = Field("", alias="PROMOTION_QUEUE_URL")
+    retry_policy: Literal["exponential", "sync-window"] = Field("sync-window", alias="PROMOTION_RETRY_POLICY")
+    sync_window_s: float = Field(720.0, alias="PROMOTION_SYNC_WINDOW_SECONDS", gt=0)
+    first_attempt_delay_s: float = Field(60.0, alias="PROMOTION_FIRST_ATTEMPT_DELAY_SECONDS", ge=0)
+    stagger_s: float = Field(5.0, alias="PROMOTION_STAGGER_SECONDS", ge=0)
+    history_days: int = Field(30, alias="PROMOTION_HISTORY_DAYS", ge=1)
+    max_batch: int = Field(500, alias="PROMOTION_MAX_BATCH", ge=1, le=500)
+    max_body_bytes: int = Field(65_536, alias="PROMOTION_MAX_BODY_BYTES", ge=1024)
+    bid_min: float = Field(2.0, alias="EBAY_BID_PERCENTAGE_MIN")
+    bid_max: float = Field(100.0, alias="EBAY_BID_PERCENTAGE_MAX")
+    sweep_overdue_s: float = Field(120.0, alias="PROMOTION_SWEEP_OVERDUE_SECONDS", gt=0)
+    sweep_max_jobs: int = Field(1000, alias="PROMOTION_SWEEP_MAX_JOBS", ge=1)
+    due_shards: int = Field(4, alias="PROMOTION_DUE_SHARDS", ge=1, le=64)
+    campaign_auto_create: bool = Field(True, alias="PROMOTION_CAMPAIGN_AUTO_CREATE")
+    campaign_name: str = Field("sellerjobs promoted listings", alias="PROMOTION_CAMPAIGN_NAME")
+    campaign_bid_percentage: str = Field("5.0", alias="PROMOTION_CAMPAIGN_BID_PERCENTAGE")
+    campaign_cache_s: int = Field(3600, alias="PROMOTION_CAMPAIGN_CACHE_SECONDS", ge=0)
+    retry_seed: int | None = Field(None, alias="PROMOTION_RETRY_SEED")
+
+
+class EbaySettings(_EnvModel):
+    accounts_table: str = Field(alias="EBAY_ACCOUNTS_TABLE")
+    app_secret_name: str = Field("", alias="EBAY_APP_SECRET_NAME")
+    token_key_id: str = Field(alias="EBAY_TOKEN_KEY_ID")
+    api_base_url: str = Field("https://api.ebay.com", alias="EBAY_API_BASE_URL")
+    auth_base_url: str = Field("https://api.ebay.com", alias="EBAY_AUTH_BASE_URL")
+    marketplace_id: str = Field("EBAY_US", alias="EBAY_MARKETPLACE_ID")
+    http_timeout_s: float = Field(10.0, alias="EBAY_HTTP_TIMEOUT_SECONDS", gt=0)
+    rate_buckets_table: str = Field("", alias="RATE_BUCKETS_TABLE")
+    marketing_calls_per_hour: int = Field(5000, alias="EBAY_MARKETING_CALLS_PER_HOUR", ge=1)
+    marketing_burst: int = Field(100, alias="EBAY_MARKETING_BURST", ge=1)
+    oauth_calls_per_hour: int = Field(1000, alias="EBAY_OAUTH_CALLS_PER_HOUR", ge=1)
+    oauth_burst: int = Field(50, alias="EBAY_OAUTH_BURST", ge=1)
+    # Refresh a cached access token this long before eBay says it expires, so a token never
+    # dies in the middle of a batch.
+    token_refresh_margin_s: int = Field(300, alias="EBAY_TOKEN_REFRESH_MARGIN_SECONDS", ge=0)
+
+
+@cache
+def runtime_settings() -> RuntimeSettings:
+    return RuntimeSettings.from_env()
+
+
+@cache
+def promotion_settings() -> PromotionSettings:
+    return PromotionSettings.from_env()
+
+
+@cache
+def ebay_settings() -> EbaySettings:
+    return EbaySettings.from_env()
+
+
+def reset() -> None:
+    """Forget cached settings (the local stack and tests change the environment)."""
+    runtime_settings.cache_clear()
+    promotion_settings.cache_clear()
+    ebay_settings.cache_clear()

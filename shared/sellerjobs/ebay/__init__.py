@@ -1,0 +1,1 @@
+"""eBay REST clients (httpx). ``errors`` is plain data and safe to import anywhere."""

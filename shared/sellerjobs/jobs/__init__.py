@@ -1,0 +1,1 @@
+"""What every job family shares: retry policies and rate budgets."""

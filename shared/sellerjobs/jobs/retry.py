@@ -1,0 +1,146 @@
+"""Retry policies: when a job tries again, and when it gives up.
+
+A policy only answers "how long until the next attempt?" given how many attempts were made
+and how old the job is. It never sleeps and never reads the time itself, so the same policy
+drives production, unit tests on a manual clock and day-long virtual-time simulations.
+
+Two policies exist because eBay's listing sync delay (1-10 minutes after publishing) is the
+dominant reason a promotion fails at first:
+
+* ``exponential`` is the schedule the original system used: 1, 2, 4, 8, 10 minutes, five
+  attempts, about 25 minutes in all. A listing that syncs at minute 4 waits until minute 7.
+* ``sync-window`` polls about once a minute while a listing may still be syncing (12 minutes by
+  default), then backs off exponentially for the rest of the same total window. A listing that
+  syncs at minute 4 is promoted within about a minute.
+
+Jitter is only ever added, never subtracted: a retry may come a little late but never before
+its time, which is what lets tests assert "not before" bounds.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Protocol
+
+MINUTE = 60.0
+
+
+class RetryPolicy(Protocol):
+    name: str
+
+    @property
+    def max_attempts(self) -> int: ...
+
+    @property
+    def sync_window_s(self) -> float:
+        """How long after queueing "listing not found" still means "not synced yet"."""
+        ...
+
+    def next_delay(self, attempts_made: int, age_s: float) -> float | None:
+        """Seconds until the next attempt, or None when the job should give up."""
+        ...
+
+
+def first_due_offset(index_in_batch: int, first_delay_s: float, stagger_s: float) -> float:
+    """When the i-th job of a batch first becomes due: +60 s, then 5 s apart per job.
+
+    Spreading a batch keeps the first wave from arriving at eBay as one burst.
+    """
+    return first_delay_s + stagger_s * index_in_batch
+
+
+@dataclass
+class Jitter:
+    """Adds up to ``ratio`` of a delay (capped at ``cap_s``), never subtracts."""
+
+    ratio: float = 0.1
+    cap_s: float = 15.0
+    rng: random.Random = field(default_factory=random.Random)
+
+    def apply(self, delay_s: float) -> float:
+        bound = min(delay_s * self.ratio, self.cap_s)
+        return delay_s + self.rng.uniform(0.0, bound) if bound > 0 else delay_s
+
+
+@dataclass
+class ExponentialPolicy:
+    """The original schedule: wait 2, 4, 8, 10 minutes between five attempts."""
+
+    delays_s: tuple[float, ...] = (2 * MINUTE, 4 * MINUTE, 8 * MINUTE, 10 * MINUTE)
+    jitter: Jitter = field(default_factory=Jitter)
+    name: str = "exponential"
+
+    @property
+    def max_attempts(self) -> int:
+        return len(self.delays_s) + 1
+
+    @property
+    def sync_window_s(self) -> float:
+        # The original system treated "listing not found" as retryable on every attempt.
+        return float("inf")
+
+    def next_delay(self, attempts_made: int, age_s: float) -> float | None:
+        if attempts_made < 1 or attempts_made > len(self.delays_s):
+            return None
+        return self.jitter.apply(self.delays_s[attempts_made - 1])
+
+
+@dataclass
+class SyncWindowPolicy:
+    """Poll every minute while the listing may be syncing, then back off.
+
+    ``total_window_s`` defaults to the exponential schedule's window (1+2+4+8+10 = 25 min) so
+    the two policies give up at the same time and differ only in how they spend it.
+    """
+
+    sync_window: float = 12 * MINUTE
+    interval_s: float = MINUTE
+    min_backoff_s: float = 2 * MINUTE
+    total_window_s: float = 25 * MINUTE
+    first_delay_s: float = MINUTE
+    # A last attempt closer than this to the end of the window is not worth scheduling.
+    min_last_gap_s: float = 30.0
+    jitter: Jitter = field(default_factory=lambda: Jitter(ratio=0.1, cap_s=5.0))
+    name: str = "sync-window"
+
+    @property
+    def sync_window_s(self) -> float:
+        return self.sync_window
+
+    @property
+    def max_attempts(self) -> int:
+        # Walk the schedule without jitter; jitter only makes attempts later, never more.
+        age, attempts = self.first_delay_s, 1
+        while (delay := self._delay(age)) is not None:
+            age += delay
+            attempts += 1
+        return attempts
+
+    def _delay(self, age_s: float) -> float | None:
+        if age_s < self.sync_window:
+            delay = self.interval_s
+        else:
+            # Double the distance from the end of the sync window, at least min_backoff_s.
+            delay = max(self.min_backoff_s, 2 * (age_s - self.sync_window))
+        remaining = self.total_window_s - age_s
+        if remaining < self.min_last_gap_s:
+            return None
+        return min(delay, remaining)
+
+    def next_delay(self, attempts_made: int, age_s: float) -> float | None:
+        if attempts_made >= self.max_attempts:
+            return None
+        delay = self._delay(age_s)
+        return None if delay is None else self.jitter.apply(delay)
+
+
+def policy_named(name: str, *, sync_window_s: float = 12 * MINUTE, first_delay_s: float = MINUTE,
+                 rng: random.Random | None = None) -> RetryPolicy:
+    rng = rng or random.Random()
+    if name == "exponential":
+        return ExponentialPolicy(jitter=Jitter(rng=rng))
+    if name == "sync-window":
+        return SyncWindowPolicy(sync_window=sync_window_s, first_delay_s=first_delay_s,
+                                jitter=Jitter(ratio=0.1, cap_s=5.0, rng=rng))
+    raise ValueError(f"unknown retry policy {name!r}; expected 'exponential' or 'sync-window'")

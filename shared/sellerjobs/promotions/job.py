@@ -1,0 +1,140 @@
+"""The promotion job and its life cycle.
+
+    pending --(ad created / already exists)--> succeeded
+    pending --(retryable error)--> pending (attempts + 1, later nextRetryAt)
+    pending --(terminal error / out of attempts)--> failed --(retry)--> pending
+    pending --(cancel)--> cancelled
+
+Every transition returns a new job with ``version`` + 1. Repositories write a transition only
+if the stored version is still the one it was computed from, so a duplicate SQS delivery or a
+racing worker can never apply the same step twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from enum import StrEnum
+
+from sellerjobs.errors import Conflict
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def terminal(self) -> bool:
+        return self is not Status.PENDING
+
+
+TERMINAL = tuple(s for s in Status if s.terminal)
+
+
+class InvalidTransition(Conflict):
+    def __init__(self, job: PromotionJob, action: str) -> None:
+        super().__init__(f"cannot {action} job {job.id}: it is {job.status}")
+        self.job = job
+        self.action = action
+
+
+@dataclass(frozen=True)
+class PromotionJob:
+    id: str
+    user_id: str
+    listing_id: str
+    ad_rate: Decimal
+    campaign_id: str | None
+    status: Status
+    attempts: int
+    max_attempts: int
+    next_retry_at: int | None  # epoch ms; None once finished
+    created_at: int
+    updated_at: int
+    policy: str
+    run_started_at: int  # epoch ms; when the current run of attempts began (reset by a retry)
+    version: int = 0
+    last_error: str | None = None
+    ad_id: str | None = None
+    expires_at: int | None = None  # epoch seconds (DynamoDB TTL); set when finished
+
+    @property
+    def bid_percentage(self) -> str:
+        """eBay wants a string with exactly one decimal: 5 -> "5.0"."""
+        return f"{self.ad_rate:.1f}"
+
+    def age_s(self, now_ms: int) -> float:
+        """Seconds into the current run of attempts; what the retry policy's windows measure."""
+        return (now_ms - self.run_started_at) / 1000
+
+    def _next(self, now_ms: int, **changes: object) -> PromotionJob:
+        return replace(self, version=self.version + 1, updated_at=now_ms, **changes)  # type: ignore[arg-type]
+
+    def _finish(self, status: Status, now_ms: int, history_s: int, **changes: object) -> PromotionJob:
+        return self._next(now_ms, status=status, next_retry_at=None,
+                          expires_at=now_ms // 1000 + history_s, **changes)
+
+    def _require_pending(self, action: str) -> None:
+        if self.status is not Status.PENDING:
+            raise InvalidTransition(self, action)
+
+    def succeed(self, ad_id: str | None, now_ms: int, history_s: int) -> PromotionJob:
+        self._require_pending("complete")
+        return self._finish(Status.SUCCEEDED, now_ms, history_s, attempts=self.attempts + 1,
+                            ad_id=ad_id, last_error=None)
+
+    def retry_later(self, error: str, next_retry_at: int, now_ms: int) -> PromotionJob:
+        self._require_pending("retry")
+        return self._next(now_ms, attempts=self.attempts + 1, last_error=error, next_retry_at=next_retry_at)
+
+    def fail(self, error: str, now_ms: int, history_s: int, *, counts_attempt: bool = True) -> PromotionJob:
+        self._require_pending("fail")
+        return self._finish(Status.FAILED, now_ms, history_s, last_error=error,
+                            attempts=self.attempts + (1 if counts_attempt else 0))
+
+    def defer(self, next_retry_at: int, now_ms: int, reason: str | None = None) -> PromotionJob:
+        """Move the next attempt without counting one (our own rate budget, a lost message)."""
+        self._require_pending("defer")
+        return self._next(now_ms, next_retry_at=next_retry_at,
+                          last_error=reason if reason is not None else self.last_error)
+
+    def cancel(self, now_ms: int, history_s: int) -> PromotionJob:
+        self._require_pending("cancel")
+        return self._finish(Status.CANCELLED, now_ms, history_s)
+
+    def requeue(self, now_ms: int, next_retry_at: int, max_attempts: int, policy: str) -> PromotionJob:
+        """A failed job starts over: fresh attempts, fresh sync window."""
+        if self.status is not Status.FAILED:
+            raise InvalidTransition(self, "retry")
+        return self._next(now_ms, status=Status.PENDING, attempts=0, max_attempts=max_attempts,
+                          next_retry_at=next_retry_at, run_started_at=now_ms, policy=policy,
+                          expires_at=None, last_error=None, ad_id=None)
+
+    def to_api(self) -> dict[str, object]:
+        """The job as the status endpoints show it (the original system's field names)."""
+        return {
+            "id": self.id,
+            "userId": self.user_id,
+            "listingId": self.listing_id,
+            "adRate": _number(self.ad_rate),
+            "campaignId": self.campaign_id,
+            "status": self.status.value,
+            "attempts": self.attempts,
+            "maxAttempts": self.max_attempts,
+            "nextRetryAt": self.next_retry_at,
+            "createdAt": self.created_at,
+            "updatedAt": self.updated_at,
+            "lastError": self.last_error,
+            "adId": self.ad_id,
+        }
+
+
+def _number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def new_job_id(listing_id: str, now_ms: int) -> str:
+    """``<listingId>_<epoch ms>``, the id format existing front ends already parse."""
+    return f"{listing_id}_{now_ms}"

@@ -1,0 +1,173 @@
+"""The collaborators promotion logic needs, as protocols.
+
+Adapters in ``sellerjobs.aws`` (DynamoDB, SQS, KMS) and ``sellerjobs.ebay`` (httpx) implement
+them; tests and simulations can pass in-memory versions. Nothing here knows about AWS or HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sellerjobs.ebay.errors import ListingResult
+from sellerjobs.errors import Conflict, Invalid
+from sellerjobs.promotions.job import PromotionJob, Status
+
+JobKey = tuple[str, str]  # (user id, job id)
+
+
+@dataclass(frozen=True)
+class JobMessage:
+    """What travels through the queue: which job, which version of it, and not before when.
+
+    ``version`` makes every message single-use: once the job has moved on, an old or duplicated
+    message no longer matches and is dropped.
+    """
+
+    user_id: str
+    job_id: str
+    version: int
+    not_before: int  # epoch ms
+
+    @property
+    def key(self) -> JobKey:
+        return (self.user_id, self.job_id)
+
+    def to_json(self) -> str:
+        return json.dumps({"userId": self.user_id, "jobId": self.job_id, "version": self.version,
+                           "notBefore": self.not_before}, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, body: str) -> JobMessage:
+        """Raises ValueError for anything that is not a promotion job message."""
+        try:
+            raw = json.loads(body)
+            return cls(user_id=_text(raw["userId"]), job_id=_text(raw["jobId"]),
+                       version=_whole(raw["version"]), not_before=_whole(raw["notBefore"]))
+        except (KeyError, TypeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"not a promotion job message: {exc}") from exc
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise TypeError("expected a non-empty string")
+    return value
+
+
+def _whole(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("expected an integer")
+    return value
+
+
+@dataclass(frozen=True)
+class Page:
+    jobs: list[PromotionJob]
+    cursor: str | None
+
+
+@dataclass(frozen=True)
+class UnfinishedCounts:
+    ready: int
+    pending: int
+
+
+class ListingBusy(Conflict):
+    """Another unfinished job already promotes this listing for this seller."""
+
+    def __init__(self, listing_id: str, job_id: str) -> None:
+        super().__init__(f"listing {listing_id} already has an unfinished promotion job {job_id}")
+        self.listing_id = listing_id
+        self.job_id = job_id
+
+
+class InvalidCursor(Invalid):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="cursor")
+
+
+class JobRepository(Protocol):
+    def create_many(self, jobs: Sequence[PromotionJob]) -> dict[str, str]:
+        """Store new jobs, at most one unfinished job per (user, listing).
+
+        Returns ``{listing_id: existing_job_id}`` for listings that already had an unfinished
+        job; those jobs were not created. All others were.
+        """
+        ...
+
+    def get(self, user_id: str, job_id: str) -> PromotionJob | None: ...
+
+    def get_many(self, keys: Iterable[JobKey]) -> dict[JobKey, PromotionJob]: ...
+
+    def save(self, previous: PromotionJob, new: PromotionJob) -> bool:
+        """Write ``new`` if the stored job is still ``previous`` (same version).
+
+        Keeps the per-listing lock and the finished counters in step with the status change,
+        atomically. Returns False when the job had already moved on. Raises ``ListingBusy``
+        when a failed job is re-queued while another job holds its listing.
+        """
+        ...
+
+    def count_unfinished(self, user_id: str, now_ms: int) -> UnfinishedCounts: ...
+
+    def finished_counts(self, user_id: str) -> dict[Status, int]: ...
+
+    def list_jobs(self, user_id: str, status: Status | None, limit: int, cursor: str | None) -> Page: ...
+
+    def overdue(self, before_ms: int, limit: int) -> list[PromotionJob]:
+        """Unfinished jobs whose next attempt was due before ``before_ms``, oldest first."""
+        ...
+
+
+class DelayQueue(Protocol):
+    def send(self, messages: Sequence[JobMessage]) -> list[JobMessage]:
+        """Deliver each message no earlier than its ``not_before``; returns those not sent."""
+        ...
+
+
+@dataclass(frozen=True)
+class AdRequest:
+    listing_id: str
+    bid_percentage: str
+
+
+class AdsGateway(Protocol):
+    """eBay Promoted Listings for one seller. Raises ``sellerjobs.ebay.errors`` exceptions or
+    ``RateLimited`` when a whole call fails."""
+
+    def create_ads(self, user_id: str, campaign_id: str, ads: Sequence[AdRequest]) -> list[ListingResult]: ...
+
+    def find_ad_id(self, user_id: str, campaign_id: str, listing_id: str) -> str | None: ...
+
+    def find_campaign(self, user_id: str) -> str | None:
+        """The seller's RUNNING cost-per-sale campaign on our marketplace, if any."""
+        ...
+
+    def create_campaign(self, user_id: str, name: str, bid_percentage: str) -> str: ...
+
+
+class CampaignCache(Protocol):
+    def get(self, user_id: str) -> str | None: ...
+
+    def put(self, user_id: str, campaign_id: str) -> None: ...
+
+    def forget(self, user_id: str) -> None: ...
+
+
+@dataclass
+class Tally:
+    """What one worker invocation did, for the summary log line and metrics."""
+
+    succeeded: int = 0
+    retrying: int = 0
+    failed: int = 0
+    deferred: int = 0
+    stale: int = 0
+    ebay_calls: int = 0
+    job_ids: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, outcome: str, job_id: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+        self.job_ids.setdefault(outcome, []).append(job_id)

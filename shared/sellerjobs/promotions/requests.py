@@ -1,0 +1,77 @@
+"""The promotion API's request bodies, validated with pydantic.
+
+Payloads are the original system's (``listingId``, ``adRate``, ``campaignId``, ``batch``), so
+existing front ends keep working; the rules are eBay's, checked here so a job that eBay would
+reject with 35007 is refused at the door instead of failing minutes later.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
+
+from sellerjobs.promotions.service import NewPromotion
+
+LISTING_ID = r"^[0-9]{6,19}$"  # eBay item ids are numeric (12 digits today)
+CAMPAIGN_ID = r"^[0-9]{1,19}$"
+_NUMERIC = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+
+
+class PromotionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    listingId: Annotated[str, Field(pattern=LISTING_ID, description="eBay listing (item) id")]
+    adRate: Decimal = Field(description="bid percentage, 2.0-100.0 with at most one decimal")
+    campaignId: Annotated[str | None, Field(pattern=CAMPAIGN_ID)] = None
+
+    @field_validator("adRate", mode="before")
+    @classmethod
+    def _number(cls, value: Any) -> Decimal:
+        # JSON numbers or numeric strings; never booleans (True would pass as 1).
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ValueError("must be a number")
+        text = str(value).strip()
+        if not _NUMERIC.match(text):
+            raise ValueError("must be a number")
+        try:
+            return Decimal(text)
+        except InvalidOperation as exc:
+            raise ValueError("must be a number") from exc
+
+    @field_validator("adRate")
+    @classmethod
+    def _ebay_bid_rule(cls, value: Decimal, info: ValidationInfo) -> Decimal:
+        bounds = (info.context or {}).get("bid_bounds", (2.0, 100.0))
+        low, high = Decimal(str(bounds[0])), Decimal(str(bounds[1]))
+        if not low <= value <= high:
+            raise ValueError(f"must be between {low:.1f} and {high:.1f}")
+        if value != value.quantize(Decimal("0.1")):
+            raise ValueError("must have at most one decimal place")
+        return value.quantize(Decimal("0.1"))
+
+    def to_new(self) -> NewPromotion:
+        return NewPromotion(listing_id=self.listingId, ad_rate=self.adRate, campaign_id=self.campaignId)
+
+
+class PromotionBatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    batch: list[PromotionRequest] = Field(min_length=1)
+
+    @field_validator("batch")
+    @classmethod
+    def _size(cls, value: list[PromotionRequest], info: ValidationInfo) -> list[PromotionRequest]:
+        limit = (info.context or {}).get("max_batch", 500)
+        if len(value) > limit:
+            raise ValueError(f"at most {limit} listings per batch")
+        return value
+
+
+class CredentialsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # SecretStr: printing or logging the model shows "**********", never the token.
+    refreshToken: SecretStr = Field(min_length=16, max_length=4096, description="eBay user refresh token")

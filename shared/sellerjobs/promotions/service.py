@@ -1,0 +1,146 @@
+"""What the promotion API does: queue, look up, count, list, cancel and re-queue jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sellerjobs.clock import Clock, now_ms
+from sellerjobs.errors import Conflict, NotFound
+from sellerjobs.jobs.retry import RetryPolicy, first_due_offset
+from sellerjobs.promotions.job import PromotionJob, Status, new_job_id
+from sellerjobs.promotions.ports import DelayQueue, JobMessage, JobRepository, Page
+
+
+class JobNotFound(NotFound):
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"promotion job {job_id} not found")
+        self.job_id = job_id
+
+
+@dataclass(frozen=True)
+class NewPromotion:
+    listing_id: str
+    ad_rate: Decimal
+    campaign_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Queued:
+    job_id: str
+    created: bool  # False: the listing already had an unfinished job, this is its id
+
+
+@dataclass(frozen=True)
+class Stats:
+    ready: int
+    pending: int
+    succeeded: int
+    failed: int
+    cancelled: int
+
+    @property
+    def total(self) -> int:
+        # As in the original system: total counts unfinished jobs only.
+        return self.ready + self.pending
+
+    def to_api(self) -> dict[str, int]:
+        return {"total": self.total, "ready": self.ready, "pending": self.pending,
+                "succeeded": self.succeeded, "failed": self.failed, "cancelled": self.cancelled}
+
+
+@dataclass
+class PromotionService:
+    jobs: JobRepository
+    queue: DelayQueue
+    policy: RetryPolicy
+    clock: Clock
+    first_delay_s: float = 60.0
+    stagger_s: float = 5.0
+    history_s: int = 30 * 86400
+
+    def enqueue(self, user_id: str, requests: Sequence[NewPromotion]) -> list[Queued]:
+        now = now_ms(self.clock)
+        fresh: dict[str, PromotionJob] = {}
+        for request in requests:
+            if request.listing_id in fresh:
+                continue  # the same listing twice in one batch is one job
+            # Consecutive milliseconds keep ids unique and ordered within a batch.
+            created_at = now + len(fresh)
+            due = created_at + int(first_due_offset(len(fresh), self.first_delay_s, self.stagger_s) * 1000)
+            # A job's retry windows open when its stagger slot does: the 400th listing of a batch
+            # gets the same sync window and attempts as the first, only later.
+            run_start = due - int(self.first_delay_s * 1000)
+            fresh[request.listing_id] = PromotionJob(
+                id=new_job_id(request.listing_id, created_at), user_id=user_id,
+                listing_id=request.listing_id, ad_rate=request.ad_rate, campaign_id=request.campaign_id,
+                status=Status.PENDING, attempts=0, max_attempts=self.policy.max_attempts,
+                next_retry_at=due, created_at=created_at, updated_at=created_at,
+                policy=self.policy.name, run_started_at=run_start,
+            )
+        existing = self.jobs.create_many(list(fresh.values()))
+        created = [job for job in fresh.values() if job.listing_id not in existing]
+        # The jobs are durable now. If a send fails the sweeper re-enqueues them once overdue,
+        # so the caller still gets its ids rather than an error for work that will happen.
+        self.queue.send([message_for(job) for job in created])
+        return [
+            Queued(existing[r.listing_id], created=False) if r.listing_id in existing
+            else Queued(fresh[r.listing_id].id, created=True)
+            for r in requests
+        ]
+
+    def get(self, user_id: str, job_id: str) -> PromotionJob:
+        job = self.jobs.get(user_id, job_id)
+        if job is None:
+            raise JobNotFound(job_id)
+        return job
+
+    def stats(self, user_id: str) -> Stats:
+        unfinished = self.jobs.count_unfinished(user_id, now_ms(self.clock))
+        finished = self.jobs.finished_counts(user_id)
+        return Stats(ready=unfinished.ready, pending=unfinished.pending,
+                     succeeded=finished.get(Status.SUCCEEDED, 0), failed=finished.get(Status.FAILED, 0),
+                     cancelled=finished.get(Status.CANCELLED, 0))
+
+    def list(self, user_id: str, status: Status | None, limit: int, cursor: str | None) -> Page:
+        return self.jobs.list_jobs(user_id, status, limit, cursor)
+
+    def cancel(self, user_id: str, job_id: str) -> PromotionJob:
+        return self._transition(user_id, job_id, lambda job, now: job.cancel(now, self.history_s))
+
+    def retry(self, user_id: str, job_id: str) -> PromotionJob:
+        def requeue(job: PromotionJob, now: int) -> PromotionJob:
+            due = now + int(self.first_delay_s * 1000)
+            return job.requeue(now, due, self.policy.max_attempts, self.policy.name)
+
+        requeued = self._transition(user_id, job_id, requeue)
+        self.queue.send([message_for(requeued)])
+        return requeued
+
+    def _transition(self, user_id: str, job_id: str,
+                    step: Callable[[PromotionJob, int], PromotionJob]) -> PromotionJob:
+        # A worker may write the job between our read and our write (a retry bumps its
+        # version). Re-read and re-apply a few times; a real conflict surfaces as
+        # InvalidTransition naming the job's current state.
+        for _ in range(_TRANSITION_TRIES):
+            job = self.get(user_id, job_id)
+            new = step(job, now_ms(self.clock))
+            if self.jobs.save(job, new):
+                return new
+        raise ConcurrentUpdate(job_id)
+
+
+class ConcurrentUpdate(Conflict):
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"promotion job {job_id} is changing too fast; try again")
+        self.job_id = job_id
+
+
+_TRANSITION_TRIES = 3
+
+
+def message_for(job: PromotionJob) -> JobMessage:
+    """The queue message that runs the job's next attempt."""
+    assert job.next_retry_at is not None, "only unfinished jobs are queued"
+    return JobMessage(user_id=job.user_id, job_id=job.id, version=job.version, not_before=job.next_retry_at)

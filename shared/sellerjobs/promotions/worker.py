@@ -1,0 +1,260 @@
+"""One delivery of promotion messages: decide which jobs are due, ask eBay, record outcomes.
+
+Due jobs are grouped by (seller, campaign) so each group costs one bulk eBay call (up to 500
+listings) instead of one call per listing. Every outcome is written with a version guard before
+the next message is sent, which makes the whole step safe to repeat: a duplicate delivery finds
+the job already moved on and does nothing; a crash after eBay created the ad but before the
+write is retried, and eBay's "ad already exists" (35036) completes the job.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+from aws_lambda_powertools import Logger
+
+from sellerjobs.clock import Clock, now_ms
+from sellerjobs.ebay.errors import (
+    EbayCallError,
+    EbayCredentialsError,
+    EbayRequestError,
+    EbayTransientError,
+    ListingResult,
+)
+from sellerjobs.jobs.rate_budget import RateLimited
+from sellerjobs.jobs.retry import RetryPolicy
+from sellerjobs.promotions.campaigns import CampaignResolver, NoCampaign
+from sellerjobs.promotions.job import PromotionJob
+from sellerjobs.promotions.outcomes import (
+    Decision,
+    Verdict,
+    classify_listing,
+    classify_request_errors,
+)
+from sellerjobs.promotions.ports import AdRequest, AdsGateway, DelayQueue, JobKey, JobMessage, JobRepository
+from sellerjobs.promotions.service import message_for
+
+logger = Logger(child=True)
+
+MAX_ADS_PER_CALL = 500  # eBay's limit for bulk_create_ads_by_listing_id
+# SQS delays are whole seconds; a message up to a second early is due.
+EARLY_SLACK_MS = 1000
+
+
+@dataclass(frozen=True)
+class _Defer:
+    """Not an attempt: our own rate budget said wait."""
+
+    delay_s: float
+    reason: str
+
+
+Step = Decision | _Defer
+
+
+@dataclass
+class WorkReport:
+    succeeded: int = 0
+    retrying: int = 0
+    failed: int = 0
+    deferred: int = 0
+    early: int = 0
+    stale: int = 0
+    ebay_calls: int = 0
+    # Jobs whose outcome could not be stored: their messages must be delivered again.
+    unsaved: set[JobKey] = field(default_factory=set)
+    unsent: int = 0
+
+    def summary(self) -> str:
+        return (f"Batch complete: {self.succeeded} succeeded, {self.retrying} retrying, {self.failed} failed"
+                f" ({self.deferred} deferred, {self.early} early, {self.stale} stale, "
+                f"{self.ebay_calls} eBay calls)")
+
+
+@dataclass
+class PromotionWorker:
+    jobs: JobRepository
+    queue: DelayQueue
+    ads: AdsGateway
+    campaigns: CampaignResolver
+    policy_for: Callable[[str], RetryPolicy]
+    clock: Clock
+    history_s: int
+
+    def process(self, messages: Sequence[JobMessage]) -> WorkReport:
+        report = WorkReport()
+        now = now_ms(self.clock)
+        stored = self.jobs.get_many({m.key for m in messages})
+        due: dict[JobKey, PromotionJob] = {}
+        resend: list[JobMessage] = []
+        for message in messages:
+            job = stored.get(message.key)
+            if job is None or job.status.terminal or job.version != message.version or message.key in due:
+                # Already handled (a duplicate or superseded message) or gone: nothing to do.
+                report.stale += 1
+                logger.info("Message skipped: job has moved on", extra=_job_keys(message, job, "stale"))
+                continue
+            if job.next_retry_at is not None and job.next_retry_at > now + EARLY_SLACK_MS:
+                # SQS delays stop at 15 minutes; longer waits come back early and go round again.
+                report.early += 1
+                resend.append(message_for(job))
+                continue
+            due[message.key] = job
+
+        steps: dict[JobKey, Step] = {}
+        for (user_id, campaign_id), group in _by_seller_and_campaign(due.values()).items():
+            steps.update(self._promote(user_id, campaign_id, group, now, report))
+
+        follow_ups = [m for m in (self._record(due[key], step, now, report) for key, step in steps.items()) if m]
+        unsent = self.queue.send(resend + follow_ups)
+        if unsent:
+            # The jobs are stored with their next attempt; the sweeper re-sends what is lost here.
+            report.unsent = len(unsent)
+            logger.error("Could not queue next attempts; the sweeper will recover them",
+                         extra={"job_ids": [m.job_id for m in unsent]})
+        logger.info(report.summary(), extra={"succeeded": report.succeeded, "retrying": report.retrying,
+                                             "failed": report.failed, "deferred": report.deferred,
+                                             "ebay_calls": report.ebay_calls})
+        return report
+
+    # -- asking eBay -------------------------------------------------------------------------
+
+    def _promote(self, user_id: str, campaign_id: str | None, group: list[PromotionJob], now: int,
+                 report: WorkReport) -> dict[JobKey, Step]:
+        try:
+            campaign = campaign_id or self.campaigns.default_for(user_id)
+        except NoCampaign as exc:
+            return {_key(j): Decision(Verdict.FAILED, str(exc)) for j in group}
+        except (EbayCallError, RateLimited) as exc:
+            return {_key(j): self._call_failed(exc, j, now) for j in group}
+
+        steps: dict[JobKey, Step] = {}
+        for chunk in _chunks(group, MAX_ADS_PER_CALL):
+            try:
+                answers = self.ads.create_ads(user_id, campaign, [AdRequest(j.listing_id, j.bid_percentage)
+                                                                  for j in chunk])
+                report.ebay_calls += 1
+            except (EbayCallError, RateLimited) as exc:
+                # Our own budget refusing means nothing was sent; anything else reached eBay.
+                report.ebay_calls += 0 if isinstance(exc, RateLimited) else 1
+                steps.update({_key(j): self._call_failed(exc, j, now) for j in chunk})
+                continue
+            by_listing = {a.listing_id: a for a in answers}
+            for job in chunk:
+                answer = by_listing.get(job.listing_id)
+                steps[_key(job)] = self._decide(job, answer, campaign, now, report)
+
+        if campaign_id is None and any(isinstance(s, Decision) and s.verdict is Verdict.CAMPAIGN_INVALID
+                                       for s in steps.values()):
+            # Our cached default campaign ended or vanished: look it up afresh next attempt.
+            self.campaigns.forget(user_id)
+        return {key: _settle_campaign(step, explicit=campaign_id is not None) for key, step in steps.items()}
+
+    def _decide(self, job: PromotionJob, answer: ListingResult | None, campaign: str, now: int,
+                report: WorkReport) -> Decision:
+        if answer is None:
+            return Decision(Verdict.RETRY, "eBay returned no answer for this listing")
+        decision = classify_listing(answer, age_s=job.age_s(now),
+                                    sync_window_s=self.policy_for(job.policy).sync_window_s)
+        if decision.verdict is Verdict.SUCCEEDED and decision.ad_id is None:
+            # 35036: the ad exists (perhaps we created it just before a crash). Its id is worth
+            # one lookup; without it the job still succeeded.
+            try:
+                decision = replace(decision, ad_id=self.ads.find_ad_id(job.user_id, campaign, job.listing_id))
+                report.ebay_calls += 1
+            except (EbayCallError, RateLimited) as exc:
+                report.ebay_calls += 0 if isinstance(exc, RateLimited) else 1
+                logger.warning("Ad exists but its id could not be looked up", extra={
+                    "job_id": job.id, "listing_id": job.listing_id, "reason": str(exc)})
+        return decision
+
+    def _call_failed(self, exc: Exception, job: PromotionJob, now: int) -> Step:
+        if isinstance(exc, RateLimited):
+            return _Defer(exc.retry_after_s, str(exc))
+        if isinstance(exc, EbayCredentialsError):
+            return Decision(Verdict.FAILED, str(exc))
+        if isinstance(exc, EbayRequestError):
+            return classify_request_errors(exc.errors, status=exc.status, age_s=job.age_s(now),
+                                           sync_window_s=self.policy_for(job.policy).sync_window_s)
+        if isinstance(exc, EbayTransientError):
+            return Decision(Verdict.RETRY, str(exc))
+        return Decision(Verdict.RETRY, f"eBay call failed: {exc}")
+
+    # -- recording outcomes ------------------------------------------------------------------
+
+    def _record(self, job: PromotionJob, step: Step, now: int, report: WorkReport) -> JobMessage | None:
+        new, outcome = self._next_state(job, step, now)
+        try:
+            saved = self.jobs.save(job, new)
+        except Exception:
+            logger.exception("Could not store the job's outcome; its message will be redelivered",
+                             extra=_job_log(job, outcome))
+            report.unsaved.add(_key(job))
+            return None
+        if not saved:
+            report.stale += 1
+            logger.info("Job changed while eBay was called (cancelled or a duplicate delivery won)",
+                        extra=_job_log(job, "raced") | {"ad_id": new.ad_id})
+            return None
+        setattr(report, outcome, getattr(report, outcome) + 1)
+        logger.info(f"Job {new.id} {outcome}", extra=_job_log(new, outcome) | {"reason": new.last_error})
+        return message_for(new) if not new.status.terminal else None
+
+    def _next_state(self, job: PromotionJob, step: Step, now: int) -> tuple[PromotionJob, str]:
+        if isinstance(step, _Defer):
+            return job.defer(now + int(step.delay_s * 1000), now, step.reason), "deferred"
+        if step.verdict is Verdict.SUCCEEDED:
+            return job.succeed(step.ad_id, now, self.history_s), "succeeded"
+        if step.verdict is Verdict.RETRY:
+            delay = self.policy_for(job.policy).next_delay(job.attempts + 1, job.age_s(now))
+            if delay is not None:
+                return job.retry_later(step.reason, _next_due(job, now, delay), now), "retrying"
+            return job.fail(f"max attempts reached: {step.reason}", now, self.history_s), "failed"
+        return job.fail(step.reason, now, self.history_s), "failed"
+
+
+def _next_due(job: PromotionJob, now: int, delay_s: float) -> int:
+    """Count the delay from when this attempt was planned, not from when it ran.
+
+    Queue latency (batching windows, whole-second delays) would otherwise push every later
+    attempt back a little more, and a once-a-minute poll would drift into fewer polls per sync
+    window. An attempt that ran very late still waits at least half its delay.
+    """
+    delay_ms = int(delay_s * 1000)
+    planned = (job.next_retry_at or now) + delay_ms
+    return max(planned, now + delay_ms // 2)
+
+
+def _settle_campaign(step: Step, *, explicit: bool) -> Step:
+    """A campaign the seller named that is gone is their problem; our default we just replace."""
+    if isinstance(step, Decision) and step.verdict is Verdict.CAMPAIGN_INVALID:
+        return Decision(Verdict.FAILED if explicit else Verdict.RETRY, step.reason)
+    return step
+
+
+def _by_seller_and_campaign(jobs: Iterable[PromotionJob]) -> dict[tuple[str, str | None], list[PromotionJob]]:
+    groups: dict[tuple[str, str | None], list[PromotionJob]] = defaultdict(list)
+    for job in jobs:
+        groups[(job.user_id, job.campaign_id)].append(job)
+    return groups
+
+
+def _chunks(items: list[PromotionJob], size: int) -> Iterable[list[PromotionJob]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _key(job: PromotionJob) -> JobKey:
+    return (job.user_id, job.id)
+
+
+def _job_log(job: PromotionJob, outcome: str) -> dict[str, object]:
+    return {"job_id": job.id, "listing_id": job.listing_id, "user_id": job.user_id,
+            "attempt": job.attempts, "outcome": outcome}
+
+
+def _job_keys(message: JobMessage, job: PromotionJob | None, outcome: str) -> dict[str, object]:
+    return {"job_id": message.job_id, "user_id": message.user_id, "message_version": message.version,
+            "job_version": job.version if job else None, "outcome": outcome}

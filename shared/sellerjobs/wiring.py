@@ -1,0 +1,149 @@
+"""Composition roots: real adapters wired into services, once per container.
+
+Handlers call these (cached) factories instead of building objects at import time, so a cold
+start only imports what its function uses (httpx only in functions that call eBay) and tests can
+point the environment at moto before anything is built. ``reset()`` forgets everything.
+"""
+
+from __future__ import annotations
+
+import random
+from functools import cache
+from typing import TYPE_CHECKING
+
+from sellerjobs import clock, config
+
+if TYPE_CHECKING:
+    from sellerjobs.accounts import EbayAccountService
+    from sellerjobs.aws.delay_queue import SqsDelayQueue
+    from sellerjobs.aws.promotion_jobs import DynamoJobRepository
+    from sellerjobs.jobs.retry import RetryPolicy
+    from sellerjobs.promotions.service import PromotionService
+    from sellerjobs.promotions.sweeper import PromotionSweeper
+    from sellerjobs.promotions.worker import PromotionWorker
+
+
+@cache
+def _jobs() -> DynamoJobRepository:
+    from sellerjobs.aws.promotion_jobs import DynamoJobRepository
+
+    settings = config.promotion_settings()
+    return DynamoJobRepository(table=settings.jobs_table, due_shards=settings.due_shards)
+
+
+@cache
+def _queue() -> SqsDelayQueue:
+    from sellerjobs.aws.delay_queue import SqsDelayQueue
+
+    return SqsDelayQueue(queue_url=config.promotion_settings().queue_url, clock=clock.current(),
+                         time_scale=config.runtime_settings().time_scale)
+
+
+@cache
+def retry_policy(name: str | None = None) -> RetryPolicy:
+    from sellerjobs.jobs.retry import policy_named
+
+    settings = config.promotion_settings()
+    rng = random.Random(settings.retry_seed) if settings.retry_seed is not None else None
+    return policy_named(name or settings.retry_policy, sync_window_s=settings.sync_window_s,
+                        first_delay_s=settings.first_attempt_delay_s, rng=rng)
+
+
+@cache
+def promotion_service() -> PromotionService:
+    from sellerjobs.promotions.service import PromotionService
+
+    settings = config.promotion_settings()
+    return PromotionService(jobs=_jobs(), queue=_queue(), policy=retry_policy(), clock=clock.current(),
+                            first_delay_s=settings.first_attempt_delay_s, stagger_s=settings.stagger_s,
+                            history_s=settings.history_days * 86400)
+
+
+@cache
+def promotion_worker() -> PromotionWorker:
+    from sellerjobs.ebay.marketing import MarketingApi
+    from sellerjobs.promotions.campaigns import CampaignResolver
+    from sellerjobs.promotions.worker import PromotionWorker
+
+    settings, ebay = config.promotion_settings(), config.ebay_settings()
+    marketing = MarketingApi(http=_ebay_http("marketing"), tokens=_ebay_tokens(),
+                             marketplace_id=ebay.marketplace_id, clock=clock.current())
+    from sellerjobs.aws.ebay_accounts import DynamoCampaignCache
+
+    campaigns = CampaignResolver(
+        ads=marketing,
+        cache=DynamoCampaignCache(table=ebay.accounts_table, clock=clock.current(),
+                                  marketplace_id=ebay.marketplace_id, ttl_s=settings.campaign_cache_s),
+        auto_create=settings.campaign_auto_create, name=settings.campaign_name,
+        bid_percentage=settings.campaign_bid_percentage)
+    return PromotionWorker(jobs=_jobs(), queue=_queue(), ads=marketing, campaigns=campaigns,
+                           policy_for=retry_policy, clock=clock.current(),
+                           history_s=settings.history_days * 86400)
+
+
+@cache
+def promotion_sweeper() -> PromotionSweeper:
+    from sellerjobs.promotions.sweeper import PromotionSweeper
+
+    settings = config.promotion_settings()
+    return PromotionSweeper(jobs=_jobs(), queue=_queue(), clock=clock.current(),
+                            overdue_s=settings.sweep_overdue_s, max_jobs=settings.sweep_max_jobs)
+
+
+@cache
+def ebay_account_service() -> EbayAccountService:
+    from sellerjobs.accounts import EbayAccountService
+    from sellerjobs.aws.ebay_accounts import DynamoCredentialStore, DynamoTokenCache, KmsSealer
+
+    ebay = config.ebay_settings()
+    sealer = KmsSealer(ebay.token_key_id)
+    return EbayAccountService(
+        credentials=DynamoCredentialStore(table=ebay.accounts_table, sealer=sealer, clock=clock.current()),
+        tokens=DynamoTokenCache(table=ebay.accounts_table, sealer=sealer))
+
+
+# -- eBay plumbing shared by the workers ---------------------------------------------------------
+
+@cache
+def _ebay_tokens():  # type: ignore[no-untyped-def]
+    from sellerjobs.aws.app_secrets import ebay_app_credentials
+    from sellerjobs.aws.ebay_accounts import DynamoCredentialStore, DynamoTokenCache, KmsSealer
+    from sellerjobs.ebay.oauth import EbayOAuth, TokenProvider
+
+    ebay = config.ebay_settings()
+    sealer = KmsSealer(ebay.token_key_id)
+    oauth = EbayOAuth(http=_ebay_http("oauth"), credentials=lambda: ebay_app_credentials(ebay.app_secret_name),
+                      clock=clock.current())
+    return TokenProvider(
+        oauth=oauth,
+        refresh_tokens=DynamoCredentialStore(table=ebay.accounts_table, sealer=sealer, clock=clock.current()),
+        cache=DynamoTokenCache(table=ebay.accounts_table, sealer=sealer), clock=clock.current(),
+        margin_s=ebay.token_refresh_margin_s)
+
+
+@cache
+def _ebay_http(api: str):  # type: ignore[no-untyped-def]
+    from sellerjobs.aws.rate_buckets import DynamoRateLimiter
+    from sellerjobs.ebay.http import BudgetedHttp, new_client
+    from sellerjobs.jobs.rate_budget import RateBudget
+
+    ebay = config.ebay_settings()
+    limits = {"marketing": (ebay.marketing_calls_per_hour, ebay.marketing_burst),
+              "oauth": (ebay.oauth_calls_per_hour, ebay.oauth_burst)}
+    per_hour, burst = limits[api]
+    base_url = ebay.auth_base_url if api == "oauth" else ebay.api_base_url
+    limiter = DynamoRateLimiter(table=ebay.rate_buckets_table, clock=clock.current()) \
+        if ebay.rate_buckets_table else None
+    return BudgetedHttp(client=new_client(base_url, ebay.http_timeout_s), limiter=limiter,
+                        budget=RateBudget(name=f"ebay-{api}", limit=per_hour, window_s=3600.0, burst=burst))
+
+
+def reset() -> None:
+    """Forget every wired object, settings and AWS client (after the environment changed)."""
+    for factory in (_jobs, _queue, retry_policy, promotion_service, promotion_worker, promotion_sweeper,
+                    ebay_account_service, _ebay_tokens, _ebay_http):
+        factory.cache_clear()
+    config.reset()
+    from sellerjobs.aws import clients
+
+    clients.reset()

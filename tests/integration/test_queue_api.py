@@ -1,0 +1,137 @@
+"""POST /queue-promotion and POST /promotions: the original payloads, validation, dedupe."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.integration.conftest import START
+
+LISTING = "177681098666"
+
+
+@pytest.mark.parametrize("path", ["/queue-promotion", "/promotions"])
+def test_single_listing_is_queued_with_the_original_response(system, path):
+    response = system.call("POST", path, body={"listingId": LISTING, "adRate": 5, "campaignId": "151310691012"})
+
+    assert response.status == 202
+    body = response.json()
+    assert body["success"] is True
+    assert body["jobId"] == f"{LISTING}_{int(START * 1000)}"
+    assert body["message"].startswith("Promotion queued.")
+    job = system.job("alice", body["jobId"])
+    assert job | {"updatedAt": None} == {
+        "id": body["jobId"], "userId": "alice", "listingId": LISTING, "adRate": 5, "campaignId": "151310691012",
+        "status": "pending", "attempts": 0, "maxAttempts": 15, "nextRetryAt": int(START * 1000) + 60_000,
+        "createdAt": int(START * 1000), "updatedAt": None, "lastError": None, "adId": None}
+    assert system.queued_messages() == 1
+
+
+def test_batch_is_queued_and_staggered_five_seconds_apart(system):
+    batch = [{"listingId": f"17768109866{i}", "adRate": 5 + i} for i in range(3)]
+
+    response = system.call("POST", "/queue-promotion", body={"batch": batch})
+
+    assert response.status == 202
+    body = response.json()
+    assert body["success"] is True and body["count"] == 3
+    assert body["message"] == "Queued 3 promotion jobs. They will be processed over the next few minutes."
+    now_ms = int(START * 1000)
+    assert body["jobIds"] == [f"17768109866{i}_{now_ms + i}" for i in range(3)]
+    due = [system.job("alice", job_id)["nextRetryAt"] for job_id in body["jobIds"]]
+    assert due == [now_ms + i + 60_000 + 5_000 * i for i in range(3)]
+    assert system.queued_messages() == 3
+
+
+def test_a_listing_with_an_unfinished_job_gets_that_job_back(system):
+    first = system.call("POST", "/promotions", body={"listingId": LISTING, "adRate": 5}).json()["jobId"]
+    system.clock.advance(10)
+
+    again = system.call("POST", "/promotions", body={"listingId": LISTING, "adRate": 7})
+    in_batch = system.call("POST", "/promotions", body={"batch": [{"listingId": LISTING, "adRate": 5},
+                                                                  {"listingId": "177681098667", "adRate": 5}]})
+
+    assert again.status == 202 and again.json()["jobId"] == first
+    assert in_batch.json()["jobIds"][0] == first
+    assert system.stats("alice")["total"] == 2
+    assert system.queued_messages() == 2
+
+
+def test_the_same_listing_twice_in_one_batch_is_one_job(system):
+    response = system.call("POST", "/promotions", body={"batch": [{"listingId": LISTING, "adRate": 5},
+                                                                  {"listingId": LISTING, "adRate": 5}]})
+    ids = response.json()["jobIds"]
+    assert ids[0] == ids[1]
+    assert system.stats("alice")["total"] == 1
+
+
+def test_another_seller_can_queue_the_same_listing_id(system):
+    mine = system.call("POST", "/promotions", user="alice", body={"listingId": LISTING, "adRate": 5}).json()
+    theirs = system.call("POST", "/promotions", user="bob", body={"listingId": LISTING, "adRate": 5}).json()
+    assert system.job("alice", mine["jobId"])["userId"] == "alice"
+    assert system.job("bob", theirs["jobId"])["userId"] == "bob"
+
+
+def test_a_batch_of_500_is_accepted(system):
+    batch = [{"listingId": str(100000000000 + i), "adRate": 5} for i in range(500)]
+    response = system.call("POST", "/promotions", body={"batch": batch})
+    assert response.status == 202
+    assert response.json()["count"] == 500
+    assert system.stats("alice")["pending"] == 500
+
+
+BAD_BODIES = [
+    ({"adRate": 5}, "listingId"),
+    ({"listingId": "17768109866A", "adRate": 5}, "listingId"),
+    ({"listingId": "12345", "adRate": 5}, "listingId"),
+    ({"listingId": 177681098666, "adRate": 5}, "listingId"),
+    ({"listingId": LISTING}, "adRate"),
+    ({"listingId": LISTING, "adRate": 1.9}, "adRate"),
+    ({"listingId": LISTING, "adRate": 100.1}, "adRate"),
+    ({"listingId": LISTING, "adRate": 5.55}, "adRate"),
+    ({"listingId": LISTING, "adRate": True}, "adRate"),
+    ({"listingId": LISTING, "adRate": "five"}, "adRate"),
+    ({"listingId": LISTING, "adRate": None}, "adRate"),
+    ({"listingId": LISTING, "adRate": 5, "campaignId": "abc"}, "campaignId"),
+    ({"listingId": LISTING, "adRate": 5, "priority": "high"}, "priority"),
+    ({"batch": []}, "batch"),
+    ({"batch": "nope"}, "batch"),
+    ({"batch": [{"listingId": LISTING, "adRate": 5}, {"listingId": LISTING, "adRate": 500}]}, "batch[1].adRate"),
+    ({"batch": [{"listingId": str(100000000000 + i), "adRate": 5} for i in range(501)]}, "batch"),
+    ({"batch": [{"listingId": LISTING, "adRate": 5}], "extra": 1}, "extra"),
+]
+
+
+@pytest.mark.parametrize(("body", "field"), BAD_BODIES)
+def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(system, body, field):
+    response = system.call("POST", "/promotions", body=body)
+
+    assert response.status == 400, response.body
+    error = response.json()
+    assert error["success"] is False
+    assert field in error["error"]
+    assert any(e["field"] == field for e in error["errors"])
+    assert system.table_items() == []
+    assert system.queued_messages() == 0
+
+
+@pytest.mark.parametrize("raw", ["{not json", "[1, 2]", "\"text\"", ""])
+def test_a_body_that_is_not_a_json_object_is_refused(system, raw):
+    response = system.call("POST", "/queue-promotion", body=raw)
+    assert response.status == 400
+    assert response.json()["errors"][0]["field"] == "body"
+    assert system.table_items() == []
+
+
+def test_an_oversized_body_is_refused_with_413(system):
+    padding = "x" * 70_000
+    response = system.call("POST", "/promotions", body=json.dumps({"listingId": LISTING, "adRate": 5, "p": padding}))
+    assert response.status == 413
+    assert system.table_items() == []
+
+
+def test_without_a_token_the_api_answers_401_and_runs_nothing(system):
+    response = system.call("POST", "/promotions", user=None, body={"listingId": LISTING, "adRate": 5})
+    assert response.status == 401
+    assert system.table_items() == []

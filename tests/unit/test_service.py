@@ -1,0 +1,558 @@
+"""PromotionService on in-memory fakes: enqueue, stats, get, cancel and retry.
+
+The fakes here (an in-memory JobRepository and a list-backed DelayQueue) follow the contracts in
+``sellerjobs.promotions.ports``; test_worker.py reuses them.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+
+import pytest
+
+from sellerjobs.clock import ManualClock, now_ms
+from sellerjobs.jobs.retry import ExponentialPolicy, Jitter, SyncWindowPolicy
+from sellerjobs.promotions.job import TERMINAL, InvalidTransition, PromotionJob, Status
+from sellerjobs.promotions.ports import JobKey, JobMessage, ListingBusy, Page, UnfinishedCounts
+from sellerjobs.promotions.service import (
+    ConcurrentUpdate,
+    JobNotFound,
+    NewPromotion,
+    PromotionService,
+    Queued,
+    Stats,
+    message_for,
+)
+
+HISTORY_S = 30 * 86400
+
+# ---------------------------------------------------------------- fakes
+
+
+@dataclass
+class InMemoryJobRepository:
+    """Honours the port's rules: version-guarded saves, one unfinished job per (user, listing),
+    finished counters kept in step with status changes."""
+
+    jobs: dict[JobKey, PromotionJob] = field(default_factory=dict)
+    locks: dict[tuple[str, str], str] = field(default_factory=dict)  # (user, listing) -> job id
+    finished: dict[str, Counter[Status]] = field(default_factory=dict)
+    # Test hooks: run before each save (to simulate a racing writer); make saves blow up.
+    before_save: Callable[[PromotionJob, PromotionJob], None] | None = None
+    broken: bool = False
+    saves: int = 0
+
+    def put(self, job: PromotionJob) -> PromotionJob:
+        """Store a job directly (test setup), taking its listing lock if it is unfinished."""
+        self.jobs[(job.user_id, job.id)] = job
+        if not job.status.terminal:
+            self.locks[(job.user_id, job.listing_id)] = job.id
+        return job
+
+    def create_many(self, jobs: Sequence[PromotionJob]) -> dict[str, str]:
+        existing: dict[str, str] = {}
+        for job in jobs:
+            holder = self.locks.get((job.user_id, job.listing_id))
+            if holder is not None:
+                existing[job.listing_id] = holder
+            elif (job.user_id, job.id) in self.jobs:
+                existing[job.listing_id] = job.id
+            else:
+                self.put(job)
+        return existing
+
+    def get(self, user_id: str, job_id: str) -> PromotionJob | None:
+        return self.jobs.get((user_id, job_id))
+
+    def get_many(self, keys: Iterable[JobKey]) -> dict[JobKey, PromotionJob]:
+        return {key: self.jobs[key] for key in keys if key in self.jobs}
+
+    def save(self, previous: PromotionJob, new: PromotionJob) -> bool:
+        self.saves += 1
+        if self.before_save is not None:
+            self.before_save(previous, new)
+        if self.broken:
+            raise RuntimeError("storage is down")
+        key = (new.user_id, new.id)
+        stored = self.jobs.get(key)
+        if stored is None or stored.version != previous.version:
+            return False
+        lock = (new.user_id, new.listing_id)
+        if not previous.status.terminal and new.status.terminal:
+            if self.locks.get(lock) == new.id:
+                del self.locks[lock]
+            self.finished.setdefault(new.user_id, Counter())[new.status] += 1
+        elif previous.status.terminal and not new.status.terminal:
+            holder = self.locks.get(lock)
+            if holder is not None and holder != new.id:
+                raise ListingBusy(new.listing_id, holder)
+            self.locks[lock] = new.id
+            self.finished.setdefault(new.user_id, Counter())[previous.status] -= 1
+        self.jobs[key] = new
+        return True
+
+    def count_unfinished(self, user_id: str, now_ms: int) -> UnfinishedCounts:
+        due = [j.next_retry_at or 0 for (u, _), j in self.jobs.items() if u == user_id and not j.status.terminal]
+        ready = sum(1 for at in due if at <= now_ms)
+        return UnfinishedCounts(ready=ready, pending=len(due) - ready)
+
+    def finished_counts(self, user_id: str) -> dict[Status, int]:
+        counts = self.finished.get(user_id, Counter())
+        return {status: counts[status] for status in TERMINAL}
+
+    def list_jobs(self, user_id: str, status: Status | None, limit: int, cursor: str | None) -> Page:
+        mine = sorted((j for (u, _), j in self.jobs.items() if u == user_id and status in (None, j.status)),
+                      key=lambda j: j.id)
+        start = int(cursor or 0)
+        rest = mine[start:start + limit]
+        more = start + limit < len(mine)
+        return Page(jobs=rest, cursor=str(start + limit) if more else None)
+
+    def overdue(self, before_ms: int, limit: int) -> list[PromotionJob]:
+        late = [j for j in self.jobs.values()
+                if not j.status.terminal and j.next_retry_at is not None and j.next_retry_at < before_ms]
+        return sorted(late, key=lambda j: j.next_retry_at or 0)[:limit]
+
+
+@dataclass
+class ListQueue:
+    """A DelayQueue that keeps what it was given; ``refuse`` makes every send fail."""
+
+    sent: list[JobMessage] = field(default_factory=list)
+    refuse: bool = False
+
+    def send(self, messages: Sequence[JobMessage]) -> list[JobMessage]:
+        if self.refuse:
+            return list(messages)
+        self.sent.extend(messages)
+        return []
+
+    def take_due(self, now: int) -> list[JobMessage]:
+        """Remove and return the messages whose ``not_before`` has come."""
+        due = [m for m in self.sent if m.not_before <= now]
+        self.sent = [m for m in self.sent if m.not_before > now]
+        return due
+
+
+NO_JITTER = Jitter(ratio=0.0, rng=random.Random(0))
+
+
+def sync_window_policy() -> SyncWindowPolicy:
+    return SyncWindowPolicy(jitter=NO_JITTER)
+
+
+def exponential_policy() -> ExponentialPolicy:
+    return ExponentialPolicy(jitter=NO_JITTER)
+
+
+def promotion(listing_id: str, rate: str = "5", campaign_id: str | None = None) -> NewPromotion:
+    return NewPromotion(listing_id=listing_id, ad_rate=Decimal(rate), campaign_id=campaign_id)
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def repo() -> InMemoryJobRepository:
+    return InMemoryJobRepository()
+
+
+@pytest.fixture
+def queue() -> ListQueue:
+    return ListQueue()
+
+
+@pytest.fixture
+def service(repo: InMemoryJobRepository, queue: ListQueue, clock: ManualClock) -> PromotionService:
+    return PromotionService(jobs=repo, queue=queue, policy=sync_window_policy(), clock=clock,
+                            first_delay_s=60.0, stagger_s=5.0, history_s=HISTORY_S)
+
+
+def finish(repo: InMemoryJobRepository, job: PromotionJob, status: Status, now: int) -> PromotionJob:
+    """Move a stored job to a finished state the way a worker would."""
+    done = {
+        Status.SUCCEEDED: lambda: job.succeed("ad-1", now, HISTORY_S),
+        Status.FAILED: lambda: job.fail("eBay 35013: invalid", now, HISTORY_S),
+        Status.CANCELLED: lambda: job.cancel(now, HISTORY_S),
+    }[status]()
+    assert repo.save(job, done)
+    return done
+
+
+# ---------------------------------------------------------------- enqueue
+
+
+def test_enqueue_single_creates_a_pending_job_and_a_message(service, repo, queue, clock):
+    now = now_ms(clock)
+
+    queued = service.enqueue("alice", [promotion("177681098666", "5", "151310691012")])
+
+    assert queued == [Queued(f"177681098666_{now}", created=True)]
+    job = repo.get("alice", f"177681098666_{now}")
+    assert job is not None
+    assert job.status is Status.PENDING
+    assert job.attempts == 0
+    assert job.max_attempts == 15
+    assert job.policy == "sync-window"
+    assert job.ad_rate == Decimal("5")
+    assert job.campaign_id == "151310691012"
+    assert job.created_at == job.updated_at == job.run_started_at == now
+    assert job.next_retry_at == now + 60_000
+    assert job.version == 0
+    assert queue.sent == [JobMessage(user_id="alice", job_id=job.id, version=0, not_before=now + 60_000)]
+
+
+def test_enqueue_uses_the_policys_name_and_attempts(repo, queue, clock):
+    service = PromotionService(jobs=repo, queue=queue, policy=exponential_policy(), clock=clock)
+
+    [queued] = service.enqueue("alice", [promotion("177681098666")])
+
+    job = repo.get("alice", queued.job_id)
+    assert job is not None
+    assert (job.policy, job.max_attempts) == ("exponential", 5)
+
+
+def test_enqueue_batch_ids_use_consecutive_milliseconds(service, clock):
+    now = now_ms(clock)
+
+    queued = service.enqueue("alice", [promotion(f"17768109866{i}") for i in range(3)])
+
+    assert [q.job_id for q in queued] == [f"17768109866{i}_{now + i}" for i in range(3)]
+    assert all(q.created for q in queued)
+
+
+def test_enqueue_batch_staggers_first_attempts(service, repo, queue, clock):
+    now = now_ms(clock)
+
+    queued = service.enqueue("alice", [promotion(str(100000 + i)) for i in range(25)])
+
+    jobs = [repo.get("alice", q.job_id) for q in queued]
+    offsets = [j.next_retry_at - j.created_at for j in jobs if j and j.next_retry_at]
+    assert offsets == [(60 + 5 * i) * 1000 for i in range(25)]
+    # First at +60 s, the 25th at +180 s (plus its 24 ms of id spacing).
+    assert jobs[0] is not None and jobs[0].next_retry_at == now + 60_000
+    assert jobs[24] is not None and jobs[24].next_retry_at == now + 24 + 180_000
+    # One message per job, each carrying its version and due time.
+    assert [(m.job_id, m.version, m.not_before) for m in queue.sent] == [
+        (j.id, 0, j.next_retry_at) for j in jobs if j]
+
+
+def test_same_listing_twice_in_one_batch_is_one_job(service, repo, queue, clock):
+    now = now_ms(clock)
+
+    queued = service.enqueue("alice", [promotion("177681098666", "5"), promotion("177681098667"),
+                                       promotion("177681098666", "9")])
+
+    assert [q.job_id for q in queued] == [f"177681098666_{now}", f"177681098667_{now + 1}",
+                                          f"177681098666_{now}"]
+    assert len(repo.jobs) == 2
+    assert len(queue.sent) == 2
+    first = repo.get("alice", f"177681098666_{now}")
+    assert first is not None and first.ad_rate == Decimal("5")  # the first request wins
+    # The duplicate does not take a stagger slot.
+    second = repo.get("alice", f"177681098667_{now + 1}")
+    assert second is not None and second.next_retry_at == now + 1 + 65_000
+
+
+def test_listing_with_an_unfinished_job_returns_that_job(service, repo, queue, clock):
+    # Given a pending job for the listing
+    [first] = service.enqueue("alice", [promotion("177681098666")])
+    queue.sent.clear()
+    clock.advance(10)
+
+    # When it is queued again, alongside a new listing
+    queued = service.enqueue("alice", [promotion("177681098666"), promotion("177681098667")])
+
+    # Then the existing job is answered, not created, and gets no second message
+    assert queued[0] == Queued(first.job_id, created=False)
+    assert queued[1].created
+    assert [m.job_id for m in queue.sent] == [queued[1].job_id]
+    assert len(repo.jobs) == 2
+
+
+def test_listing_lock_is_per_user(service, repo):
+    service.enqueue("alice", [promotion("177681098666")])
+
+    [queued] = service.enqueue("bob", [promotion("177681098666")])
+
+    assert queued.created
+
+
+def test_listing_with_only_finished_jobs_gets_a_new_job(service, repo, clock):
+    [first] = service.enqueue("alice", [promotion("177681098666")])
+    job = repo.get("alice", first.job_id)
+    assert job is not None
+    finish(repo, job, Status.SUCCEEDED, now_ms(clock))
+    clock.advance(1)
+
+    [again] = service.enqueue("alice", [promotion("177681098666")])
+
+    assert again.created
+    assert again.job_id != first.job_id
+
+
+def test_enqueue_answers_ids_even_when_the_queue_is_down(service, repo, queue):
+    queue.refuse = True
+
+    queued = service.enqueue("alice", [promotion("177681098666")])
+
+    assert queued[0].created
+    assert repo.get("alice", queued[0].job_id) is not None  # the sweeper will send it later
+
+
+# ---------------------------------------------------------------- get / list
+
+
+def test_get_returns_the_callers_job(service):
+    [queued] = service.enqueue("alice", [promotion("177681098666")])
+
+    assert service.get("alice", queued.job_id).listing_id == "177681098666"
+
+
+def test_get_unknown_job_is_not_found(service):
+    with pytest.raises(JobNotFound) as caught:
+        service.get("alice", "177681098666_1")
+
+    assert caught.value.job_id == "177681098666_1"
+
+
+def test_get_another_users_job_is_not_found(service):
+    [queued] = service.enqueue("alice", [promotion("177681098666")])
+
+    with pytest.raises(JobNotFound):
+        service.get("bob", queued.job_id)
+
+
+def test_list_is_scoped_to_the_caller(service):
+    service.enqueue("alice", [promotion("177681098666"), promotion("177681098667")])
+    service.enqueue("bob", [promotion("177681098668")])
+
+    page = service.list("alice", None, 10, None)
+
+    assert {j.listing_id for j in page.jobs} == {"177681098666", "177681098667"}
+
+
+# ---------------------------------------------------------------- stats
+
+
+def test_stats_ready_counts_jobs_due_now_and_total_is_unfinished(service, repo, clock):
+    # Given three jobs due at +60 s, +65 s and +70 s, and one finished job of each kind
+    queued = service.enqueue("alice", [promotion(str(200000 + i)) for i in range(3)])
+    for i, status in enumerate([Status.SUCCEEDED, Status.FAILED, Status.CANCELLED]):
+        [q] = service.enqueue("alice", [promotion(str(300000 + i))])
+        job = repo.get("alice", q.job_id)
+        assert job is not None
+        finish(repo, job, status, now_ms(clock))
+    assert len(queued) == 3
+
+    # When 66 s have passed
+    clock.advance(66)
+    stats = service.stats("alice")
+
+    # Then two are ready, one is still waiting, and total counts only unfinished jobs
+    assert stats == Stats(ready=2, pending=1, succeeded=1, failed=1, cancelled=1)
+    assert stats.to_api() == {"total": 3, "ready": 2, "pending": 1, "succeeded": 1, "failed": 1,
+                              "cancelled": 1}
+
+
+def test_stats_are_per_user(service):
+    service.enqueue("alice", [promotion("177681098666")])
+
+    assert service.stats("bob").to_api() == {"total": 0, "ready": 0, "pending": 0, "succeeded": 0,
+                                             "failed": 0, "cancelled": 0}
+
+
+@pytest.mark.parametrize(("ready", "pending"), [(0, 0), (3, 0), (0, 4), (2, 5)])
+def test_stats_total_is_ready_plus_pending(ready, pending):
+    assert Stats(ready=ready, pending=pending, succeeded=9, failed=9, cancelled=9).total == ready + pending
+
+
+# ---------------------------------------------------------------- cancel
+
+
+def test_cancel_pending_job(service, repo, queue, clock):
+    [queued] = service.enqueue("alice", [promotion("177681098666")])
+    queue.sent.clear()
+    clock.advance(5)
+
+    cancelled = service.cancel("alice", queued.job_id)
+
+    assert cancelled.status is Status.CANCELLED
+    assert cancelled.version == 1
+    assert cancelled.updated_at == now_ms(clock)
+    assert cancelled.expires_at == now_ms(clock) // 1000 + HISTORY_S
+    assert repo.get("alice", queued.job_id) == cancelled
+    assert queue.sent == []
+    assert service.stats("alice").cancelled == 1
+    # The listing is free again.
+    assert service.enqueue("alice", [promotion("177681098666")])[0].created
+
+
+@pytest.mark.parametrize("status", TERMINAL)
+def test_cancel_finished_job_is_an_invalid_transition(service, repo, clock, status):
+    [queued] = service.enqueue("alice", [promotion("177681098666")])
+    job = repo.get("alice", queued.job_id)
+    assert job is not None
+    done = finish(repo, job, status, now_ms(clock))
+
+    with pytest.raises(InvalidTransition):
+        service.cancel("alice", queued.job_id)
+
+    assert repo.get("alice", queued.job_id) == done
+
+
+def test_cancel_another_users_job_is_not_found(service, repo):
+    [queued] = service.enqueue("alice", [promotion("177681098666")])
+
+    with pytest.raises(JobNotFound):
+        service.cancel("bob", queued.job_id)
+
+    stored = repo.get("alice", queued.job_id)
+    assert stored is not None and stored.status is Status.PENDING
+
+
+def test_cancel_rereads_when_a_worker_moved_the_job_meanwhile(service, repo, clock):
+    # Given a worker that defers the job between the service's read and its write, once
+    [queued] = service.enqueue("alice", [promotion("177681098666")])
+    raced = []
+
+    def worker_writes_first(previous: PromotionJob, new: PromotionJob) -> None:
+        if not raced:
+            raced.append(True)
+            stored = repo.jobs[(previous.user_id, previous.id)]
+            repo.jobs[(previous.user_id, previous.id)] = stored.defer(now_ms(clock) + 1000, now_ms(clock))
+
+    repo.before_save = worker_writes_first
+
+    # When the seller cancels
+    cancelled = service.cancel("alice", queued.job_id)
+
+    # Then the cancel is applied on top of the worker's write
+    assert cancelled.status is Status.CANCELLED
+    assert cancelled.version == 2
+    assert repo.saves == 2
+
+
+def test_cancel_gives_up_when_the_job_keeps_changing(service, repo, clock):
+    [queued] = service.enqueue("alice", [promotion("177681098666")])
+
+    def always_bump(previous: PromotionJob, new: PromotionJob) -> None:
+        key = (previous.user_id, previous.id)
+        repo.jobs[key] = replace(repo.jobs[key], version=repo.jobs[key].version + 1)
+
+    repo.before_save = always_bump
+
+    with pytest.raises(ConcurrentUpdate):
+        service.cancel("alice", queued.job_id)
+
+    assert repo.saves == 3
+
+
+# ---------------------------------------------------------------- retry (re-queue)
+
+
+def test_retry_failed_job_puts_it_back_with_a_message(service, repo, queue, clock):
+    # Given a job that failed after a few attempts
+    [queued] = service.enqueue("alice", [promotion("177681098666")])
+    job = repo.get("alice", queued.job_id)
+    assert job is not None
+    job = repo.jobs[(job.user_id, job.id)] = replace(job, attempts=3)
+    failed = finish(repo, job, Status.FAILED, now_ms(clock))
+    queue.sent.clear()
+    clock.advance(3600)
+    now = now_ms(clock)
+
+    # When the seller retries it
+    again = service.retry("alice", queued.job_id)
+
+    # Then it is pending again with a fresh run, and a message is queued for it
+    assert again.status is Status.PENDING
+    assert again.attempts == 0
+    assert again.version == failed.version + 1
+    assert again.run_started_at == now
+    assert again.next_retry_at == now + 60_000
+    assert again.expires_at is None
+    assert again.last_error is None
+    assert repo.get("alice", queued.job_id) == again
+    assert queue.sent == [message_for(again)]
+    assert queue.sent[0].version == again.version
+    assert service.stats("alice") == Stats(ready=0, pending=1, succeeded=0, failed=0, cancelled=0)
+
+
+def test_retry_uses_the_current_policy(repo, queue, clock):
+    old = PromotionService(jobs=repo, queue=queue, policy=exponential_policy(), clock=clock)
+    [queued] = old.enqueue("alice", [promotion("177681098666")])
+    job = repo.get("alice", queued.job_id)
+    assert job is not None
+    finish(repo, job, Status.FAILED, now_ms(clock))
+
+    new = PromotionService(jobs=repo, queue=queue, policy=sync_window_policy(), clock=clock)
+    again = new.retry("alice", queued.job_id)
+
+    assert (again.policy, again.max_attempts) == ("sync-window", 15)
+
+
+@pytest.mark.parametrize("status", [Status.PENDING, Status.SUCCEEDED, Status.CANCELLED])
+def test_retry_of_a_job_that_has_not_failed_is_an_invalid_transition(service, repo, queue, clock, status):
+    [queued] = service.enqueue("alice", [promotion("177681098666")])
+    job = repo.get("alice", queued.job_id)
+    assert job is not None
+    if status is not Status.PENDING:
+        finish(repo, job, status, now_ms(clock))
+    queue.sent.clear()
+
+    with pytest.raises(InvalidTransition):
+        service.retry("alice", queued.job_id)
+
+    assert queue.sent == []
+
+
+def test_retry_when_another_job_holds_the_listing_is_refused(service, repo, queue, clock):
+    # Given a failed job and a newer pending job for the same listing
+    [first] = service.enqueue("alice", [promotion("177681098666")])
+    job = repo.get("alice", first.job_id)
+    assert job is not None
+    finish(repo, job, Status.FAILED, now_ms(clock))
+    clock.advance(1)
+    [second] = service.enqueue("alice", [promotion("177681098666")])
+    queue.sent.clear()
+
+    # When the failed one is retried, then the listing is busy
+    with pytest.raises(ListingBusy) as caught:
+        service.retry("alice", first.job_id)
+
+    assert caught.value.job_id == second.job_id
+    assert queue.sent == []
+
+
+def test_retry_of_another_users_job_is_not_found(service, repo, clock):
+    [queued] = service.enqueue("alice", [promotion("177681098666")])
+    job = repo.get("alice", queued.job_id)
+    assert job is not None
+    finish(repo, job, Status.FAILED, now_ms(clock))
+
+    with pytest.raises(JobNotFound):
+        service.retry("bob", queued.job_id)
+
+
+# ---------------------------------------------------------------- messages
+
+
+def test_message_for_carries_ids_version_and_due_time(service, repo):
+    [queued] = service.enqueue("alice", [promotion("177681098666")])
+    job = repo.get("alice", queued.job_id)
+    assert job is not None
+
+    message = message_for(job)
+
+    assert message == JobMessage("alice", job.id, 0, job.next_retry_at or -1)
+    assert JobMessage.from_json(message.to_json()) == message
