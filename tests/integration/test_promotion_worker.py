@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 
@@ -78,7 +79,7 @@ def test_the_exponential_policy_follows_the_original_schedule(system, monkeypatc
     call_times = [c["at"] - system.sim.invocations[0].at for c in ad_calls(system)]
     assert job["status"] == "failed" and job["attempts"] == 5 and job["maxAttempts"] == 5
     assert job["lastError"].startswith("max attempts reached: listing not synced yet")
-    gaps = [b - a for a, b in zip(call_times, call_times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(call_times)]
     for gap, base in zip(gaps, [2, 4, 8, 10], strict=True):
         assert base * MINUTE <= gap <= base * MINUTE * 1.1 + 1  # jitter only ever delays
 
