@@ -10,7 +10,11 @@ SAM := $(SAM_VENV)/bin/sam
 PYTEST_ARGS ?=
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv test lint template-check build clean
+LOCAL := PYTHONPATH=shared $(PY) -m local
+# `make token USER=alice`: USER from the command line, not the login name from the environment.
+TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),alice)
+
+.PHONY: help venv demo up token invoke test browser lint template-check build clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -23,8 +27,28 @@ $(VENV)/.installed: shared/requirements.txt pyproject.toml
 
 venv: $(VENV)/.installed ## create .venv with the runtime and development packages
 
-test: venv ## run every test (unit, integration against moto + the marketplace sandbox)
-	$(PY) -m pytest -n auto $(PYTEST_ARGS)
+demo: venv ## run the system locally: play the promotion scenario, print a summary (< 3 min)
+	$(LOCAL) demo
+
+up: venv ## run the local stack until Ctrl-C; SELLERJOBS_TIME_SCALE=30 runs it 30x faster
+	$(LOCAL) up
+
+token: venv ## print a dev JWT: make token USER=alice [ADMIN=1]
+	@$(LOCAL) token $(TOKEN_USER) $(if $(ADMIN),--admin)
+
+invoke: venv ## run one function like sam local invoke: make invoke FN=<logical id> EVENT=events/<file>.json
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=PromotionWorkerFunction EVENT=events/promotion_worker.sqs.json"; exit 2; }
+	$(LOCAL) invoke $(FN) $(EVENT)
+
+test: venv $(SAM_VENV)/.installed browser ## run every test: unit, integration (moto + sandbox), end-to-end (stack + browser)
+	$(PY) -m pytest -n auto tests/unit tests/integration $(PYTEST_ARGS)
+	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+browser: ## install Debian's Chromium for the browser tests (if missing)
+	@command -v chromium >/dev/null || { \
+	  command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] || { echo "install Chromium (apt-get install chromium) to run the browser tests"; exit 1; }; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; }
 
 lint: venv ## ruff and mypy
 	$(VENV)/bin/ruff check .
@@ -40,9 +64,8 @@ template-check: venv $(SAM_VENV)/.installed ## cfn-lint and sam validate --lint
 	$(VENV)/bin/cfn-lint template.yaml
 	$(SAM) validate --lint --region us-east-1
 
-build: $(SAM_VENV)/.installed ## sam build (needs python3.13 for the Lambda runtime)
-	@py313=$$(command -v python3.13 || ls $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 2>/dev/null | head -1); \
-	  if [ -z "$$py313" ]; then echo "sam build needs python3.13 on PATH (the Lambda runtime)"; exit 1; fi; \
+build: $(SAM_VENV)/.installed ## sam build (needs python3.13, the Lambda runtime)
+	@py313=$$(.ci/find-python 3.13) || { echo "sam build needs python3.13 (the Lambda runtime)"; exit 1; }; \
 	  PATH="$$(dirname $$py313):$$PATH" $(SAM) build
 
 clean: ## remove build output and caches

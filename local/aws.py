@@ -8,6 +8,7 @@ every function's environment is resolved against them exactly as CloudFormation 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,8 +77,13 @@ class Stack:
 
 
 def provision(template: Template | None = None, *, prefix: str = "sellerjobs",
-              parameters: dict[str, Any] | None = None, session: boto3.session.Session | None = None) -> Stack:
-    """Create every table, queue, KMS key and secret of the template; returns their names."""
+              parameters: dict[str, Any] | None = None, session: boto3.session.Session | None = None,
+              time_scale: float = 1.0, ebay_app: dict[str, str] | None = None) -> Stack:
+    """Create every table, queue, KMS key and secret of the template; returns their names.
+
+    ``time_scale`` shortens the queues' visibility timeouts for a stack running faster than real
+    time; ``ebay_app`` replaces the sandbox's app credentials (to use eBay's own sandbox).
+    """
     template = template or Template.read()
     session = session or boto3.session.Session(region_name=REGION)
     params = {k: v for k, v in template.parameter_defaults().items() if v is not None}
@@ -102,6 +108,8 @@ def provision(template: Template | None = None, *, prefix: str = "sellerjobs",
         queue = f"{prefix}-{name}"
         attributes = {k: (json.dumps(v) if isinstance(v, dict) else str(v)) for k, v in props.items()
                       if k in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "RedrivePolicy")}
+        if "VisibilityTimeout" in attributes:
+            attributes["VisibilityTimeout"] = str(max(1, math.ceil(int(attributes["VisibilityTimeout"]) / time_scale)))
         url = sqs.create_queue(QueueName=queue, Attributes=attributes)["QueueUrl"]
         arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}"
         stack.names[name] = {"Ref": url, "Arn": arn, "QueueName": queue, "QueueUrl": url}
@@ -115,7 +123,7 @@ def provision(template: Template | None = None, *, prefix: str = "sellerjobs",
     for name in template.of_type("AWS::SecretsManager::Secret"):
         secret_name = f"{prefix}-{name}"
         # Locally the eBay app secret holds the credentials the marketplace sandbox accepts.
-        arn = secrets.create_secret(Name=secret_name, SecretString=json.dumps(LOCAL_EBAY_APP))["ARN"]
+        arn = secrets.create_secret(Name=secret_name, SecretString=json.dumps(ebay_app or LOCAL_EBAY_APP))["ARN"]
         stack.names[name] = {"Ref": arn, "Arn": arn}
 
     for name, res in template.resources.items():

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import importlib
 import itertools
+import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from local.logs import function_scope
 from local.template import Function
 
 _counter = itertools.count(1)
@@ -44,7 +46,21 @@ def entry_point(function: Function) -> Callable[[dict[str, Any], Any], Any]:
     return handler
 
 
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _container(function: Function) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(function.logical_id, threading.Lock())
+
+
 def invoke(function: Function, event: dict[str, Any]) -> Any:
+    """Run one invocation. Each function is one warm container: its invocations take turns,
+    as they would on a single Lambda instance, so per-container state is never shared by two
+    requests at once."""
     context = LocalContext(function_name=function.logical_id, memory_limit_in_mb=function.memory_mb,
                            timeout_s=function.timeout_s)
-    return entry_point(function)(event, context)
+    handler = entry_point(function)
+    with _container(function), function_scope(function.logical_id):
+        return handler(event, context)

@@ -13,6 +13,7 @@ plain methods here and, over HTTP, the ``/_sandbox/`` control endpoints.
 from __future__ import annotations
 
 import json
+import random
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +26,7 @@ from local.sandbox.routing import Match, RequestContext, Router, WrongMethod
 from local.sandbox.state import (
     CAMPAIGN_STATUSES,
     FUNDING_MODELS,
+    Ad,
     Campaign,
     Listing,
     SandboxState,
@@ -165,6 +167,22 @@ class MarketplaceSandbox:
             )
             self._state.campaigns[campaign.campaign_id] = campaign
             return campaign.campaign_id
+
+    def add_ad(self, campaign_id: str, listing_id: str, bid_percentage: str = "5.0") -> str:
+        """An ad the seller already has (created outside our system); returns its adId."""
+        with self._state.lock:
+            campaign = self._state.campaigns[campaign_id]
+            ad = Ad(ad_id=self._state.next_ad_id(), campaign_id=campaign_id, listing_id=listing_id,
+                    bid_percentage=bid_percentage, seller=campaign.seller, created_at=self._state.now())
+            self._state.ads.append(ad)
+            return ad.ad_id
+
+    def auto_publish(self, min_delay_s: float, max_delay_s: float, seed: int = 0) -> None:
+        """Treat unknown listing ids as just published by the seller asking, syncing after a
+        delay drawn from [min_delay_s, max_delay_s] (for trying the stack by hand)."""
+        with self._state.lock:
+            self._state.auto_publish_delay_s = (min_delay_s, max_delay_s)
+            self._state.rng = random.Random(seed)
 
     def end_campaign(self, campaign_id: str) -> None:
         with self._state.lock:

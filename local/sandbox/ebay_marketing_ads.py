@@ -27,7 +27,7 @@ from local.sandbox.ebay_marketing import (
 )
 from local.sandbox.responses import BodyError, JSONDict, base_url, empty_response, json_response, read_json
 from local.sandbox.routing import RequestContext, Route
-from local.sandbox.state import Ad, Campaign, SandboxState
+from local.sandbox.state import Ad, Campaign, Listing, SandboxState
 
 AD_STATUSES = frozenset({"ACTIVE", "PAUSED", "ARCHIVED"})
 
@@ -70,6 +70,10 @@ def _create_one(state: SandboxState, campaign: Campaign, seller: str, item: JSON
         return Outcome(listing_id, 409, error=ebay_error(35061, campaign_id=campaign.campaign_id))
 
     listing = state.listings.get(listing_id)
+    if listing is None and state.auto_publish_delay_s is not None:
+        low, high = state.auto_publish_delay_s
+        listing = Listing(listing_id, seller, campaign.marketplace_id, now, now + state.rng.uniform(low, high))
+        state.listings[listing_id] = listing
     # Until it syncs, Promoted Listings has never heard of the listing, whoever owns it.
     if listing is None or not listing.promotable(now):
         return Outcome(listing_id, 400, error=ebay_error(35048, listingId=listing_id))

@@ -7,6 +7,7 @@ they can read and write freely. Time always comes from ``state.clock``.
 from __future__ import annotations
 
 import itertools
+import random
 import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -127,6 +128,10 @@ class SandboxState:
     campaign_sync_s: float = 0.0
     timeout_sleep_s: float = 30.0
     access_token_ttl_s: int = 7200
+    # (min, max) sync delay for listings nobody published: seen first in an ad request, they are
+    # published for the asking seller then. Lets a person try the local stack with any id.
+    auto_publish_delay_s: tuple[float, float] | None = None
+    rng: random.Random = field(default_factory=lambda: random.Random(0))
     min_bid_percentage: Decimal = Decimal("2.0")
     max_bid_percentage: Decimal = Decimal("100.0")
     # eBay ids are long numeric strings; distinct ranges make a mixed-up id obvious in a log.

@@ -54,17 +54,20 @@ class ManualClock:
 
 
 class ScaledClock:
-    """Real time, sped up: ``scale`` seconds pass for every real second since ``origin``."""
+    """Real time, sped up: from ``real_start`` on, ``scale`` seconds pass per real second.
 
-    def __init__(self, scale: float, origin: float | None = None) -> None:
+    Based on the wall clock (not a monotonic one) so that separate processes given the same
+    ``real_start`` and ``scale`` agree on the time, as the local stack's tools need.
+    """
+
+    def __init__(self, scale: float, real_start: float | None = None) -> None:
         if scale <= 0:
             raise ValueError("scale must be positive")
         self.scale = scale
-        self._origin = time.time() if origin is None else origin
-        self._mono0 = time.monotonic()
+        self.real_start = time.time() if real_start is None else real_start
 
     def now(self) -> float:
-        return self._origin + (time.monotonic() - self._mono0) * self.scale
+        return self.real_start + (time.time() - self.real_start) * self.scale
 
 
 _current: Clock = SystemClock()

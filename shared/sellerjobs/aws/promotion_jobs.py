@@ -253,24 +253,26 @@ class DynamoJobRepository:
         return found
 
     def count_unfinished(self, user_id: str, now_ms: int) -> UnfinishedCounts:
-        key = {":k": f"{user_id}#{Status.PENDING.value}", ":now": now_ms}
-        ready = self._count_query("userStatus = :k AND statusAt <= :now", key)
-        pending = self._count_query("userStatus = :k AND statusAt > :now", key)
-        return UnfinishedCounts(ready=ready, pending=pending)
-
-    def _count_query(self, condition: str, values: dict[str, Any]) -> int:
-        total, start = 0, None
+        # One query over the caller's unfinished jobs, returning only their due times: two
+        # COUNT queries (due / not due) could count a job that moves between them twice.
+        ready = pending = 0
+        start: dict[str, Any] | None = None
         while True:
-            kwargs: dict[str, Any] = {"TableName": self.table, "IndexName": BY_USER_STATUS, "Select": "COUNT",
-                                      "KeyConditionExpression": condition,
-                                      "ExpressionAttributeValues": to_values(values)}
+            kwargs: dict[str, Any] = {
+                "TableName": self.table, "IndexName": BY_USER_STATUS, "KeyConditionExpression": "userStatus = :k",
+                "ProjectionExpression": "statusAt",
+                "ExpressionAttributeValues": to_values({":k": f"{user_id}#{Status.PENDING.value}"})}
             if start:
                 kwargs["ExclusiveStartKey"] = start
             response = clients.dynamodb().query(**kwargs)
-            total += int(response.get("Count", 0))
+            for item in response.get("Items", []):
+                if int(item["statusAt"]["N"]) <= now_ms:
+                    ready += 1
+                else:
+                    pending += 1
             start = response.get("LastEvaluatedKey")
             if not start:
-                return total
+                return UnfinishedCounts(ready=ready, pending=pending)
 
     def finished_counts(self, user_id: str) -> dict[Status, int]:
         response = clients.dynamodb().get_item(

@@ -1,0 +1,182 @@
+"""``make demo``: the promotion scenario end to end on the local stack, with a summary.
+
+Sellers publish listings on the marketplace sandbox and queue promotions through the HTTP API
+(signed dev JWTs, the original payloads): the 25-listing batch from the original write-up,
+single listings, two listings that never sync, one listing already promoted, and a seller with
+no campaign yet. Listings become promotable 1-10 minutes after publishing. The stack runs
+``time_scale`` times faster than real time; the demo waits until every job has finished and
+exits 0 only if every job ended as expected.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from local.auth import STATE_DIR
+from local.stack import LocalStack
+
+MINUTE = 60.0
+REAL_TIMEOUT_S = 170.0
+
+
+@dataclass
+class Expectation:
+    user: str
+    listing_id: str
+    status: str
+    job_id: str = ""
+    sync_delay_s: float | None = None
+
+
+@dataclass
+class Scenario:
+    expected: list[Expectation] = field(default_factory=list)
+
+    def add(self, user: str, listing_id: str, status: str, sync_delay_s: float | None) -> Expectation:
+        item = Expectation(user, listing_id, status, sync_delay_s=sync_delay_s)
+        self.expected.append(item)
+        return item
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def play(stack: LocalStack, out: TextIO) -> Scenario:
+    rng = random.Random(2026)
+    sandbox = stack.sandbox
+    scenario = Scenario()
+
+    # alice: the original write-up's batch of 25 freshly published listings.
+    batch = [str(177681098666 + i) for i in range(25)]
+    for listing in batch:
+        delay = rng.uniform(1, 10) * MINUTE
+        sandbox.publish_listing("alice", listing, sync_delay_s=delay)
+        scenario.add("alice", listing, "succeeded", delay)
+    response = stack.call("POST", "/queue-promotion", "alice",
+                          {"batch": [{"listingId": lid, "adRate": 5} for lid in batch]})
+    response.raise_for_status()
+    for item, job_id in zip(scenario.expected, response.json()["jobIds"], strict=True):
+        item.job_id = job_id
+    print(f"  alice queued the 25-listing batch: {response.json()['message']}", file=out)
+
+    def single(user: str, listing: str, status: str, delay: float | None, ad_rate: float = 7.5) -> None:
+        if delay is None:
+            sandbox.publish_listing(user, listing, never_syncs=True)
+        else:
+            sandbox.publish_listing(user, listing, sync_delay_s=delay)
+        item = scenario.add(user, listing, status, delay)
+        reply = stack.call("POST", "/promotions", user, {"listingId": listing, "adRate": ad_rate})
+        reply.raise_for_status()
+        item.job_id = reply.json()["jobId"]
+
+    for minutes in (2, 5, 9):
+        single("alice", str(186000000000 + minutes), "succeeded", minutes * MINUTE)
+    single("alice", "186000000099", "failed", None)  # never syncs: fails after the sync window
+    # Already promoted outside the system: eBay answers 35036 and the job completes with that ad.
+    sandbox.publish_listing("alice", "186000000050", sync_delay_s=0)
+    sandbox.add_ad(stack.dev_campaigns["alice"], "186000000050")
+    item = scenario.add("alice", "186000000050", "succeeded", 0.0)
+    item.job_id = stack.call("POST", "/promotions", "alice", {"listingId": "186000000050", "adRate": 5}).json()["jobId"]
+    # bob has no campaign yet: the first job creates one.
+    for delay_min in (1.5, 4.0):
+        single("bob", str(187000000000 + int(delay_min * 10)), "succeeded", delay_min * MINUTE)
+    single("bob", "187000000099", "failed", None)
+    print(f"  alice and bob queued {len(scenario.expected) - 25} single listings", file=out)
+    return scenario
+
+
+def wait_until_finished(stack: LocalStack, scenario: Scenario, out: TextIO) -> bool:
+    users = sorted({e.user for e in scenario.expected})
+    started = time.monotonic()
+    last_line = ""
+    while time.monotonic() - started < REAL_TIMEOUT_S:
+        stats = {u: stack.call("GET", "/promotions/stats", u).json()["stats"] for u in users}
+        unfinished = sum(s["total"] for s in stats.values())
+        done = {k: sum(s[k] for s in stats.values()) for k in ("succeeded", "failed")}
+        virtual_min = (time.monotonic() - started) * stack.time_scale / MINUTE
+        line = (f"  t+{virtual_min:5.1f} min  unfinished {unfinished:3d}  succeeded {done['succeeded']:3d}  "
+                f"failed {done['failed']:3d}")
+        if line != last_line:
+            print(line, file=out, flush=True)
+            last_line = line
+        if unfinished == 0:
+            return True
+        time.sleep(1.0)
+    return False
+
+
+def summarize(stack: LocalStack, scenario: Scenario, finished: bool, real_s: float, out: TextIO) -> bool:
+    sandbox = stack.sandbox
+    jobs: dict[str, dict[str, Any]] = {}
+    for item in scenario.expected:
+        jobs[item.job_id] = stack.call("GET", f"/promotions/{item.job_id}", item.user).json()["job"]
+    wrong = [e for e in scenario.expected if jobs[e.job_id]["status"] != e.status]
+    lateness = []
+    ads = {(a["seller"], a["listingId"]): a for a in sandbox.ads}
+    for item in scenario.expected:
+        synced = sandbox.listing_synced_at(item.listing_id)
+        ad = ads.get((item.user, item.listing_id))
+        if item.status == "succeeded" and synced is not None and ad is not None and item.sync_delay_s:
+            lateness.append(ad["createdAt"] - synced)
+    calls = sandbox.calls
+    by_operation: dict[str, int] = {}
+    for call in calls:
+        by_operation[call["operation"]] = by_operation.get(call["operation"], 0) + 1
+    succeeded = sum(1 for j in jobs.values() if j["status"] == "succeeded")
+    failed = sum(1 for j in jobs.values() if j["status"] == "failed")
+
+    print("\nSummary", file=out)
+    print(f"  jobs: {len(jobs)} queued, {succeeded} succeeded, {failed} failed "
+          f"(expected {sum(e.status == 'succeeded' for e in scenario.expected)} / "
+          f"{sum(e.status == 'failed' for e in scenario.expected)})", file=out)
+    if lateness:
+        print(f"  listing synced -> ad created: median {statistics.median(lateness):.0f} s, "
+              f"p95 {_percentile(lateness, 0.95):.0f} s, max {max(lateness):.0f} s (virtual time)", file=out)
+    print(f"  eBay calls: {len(calls)} in all - " + ", ".join(f"{k} {v}" for k, v in sorted(by_operation.items())),
+          file=out)
+    attempts = sum(j["attempts"] for j in jobs.values())
+    print(f"  attempts: {attempts} over {len(jobs)} jobs; "
+          f"{by_operation.get('bulk_create_ads_by_listing_id', 0)} bulk ad calls", file=out)
+    print(f"  duration: {real_s:.0f} s real at {stack.time_scale:g}x", file=out)
+    for item in wrong:
+        job = jobs[item.job_id]
+        print(f"  UNEXPECTED {item.user}/{item.listing_id}: {job['status']} (expected {item.status}); "
+              f"last error: {job['lastError']}", file=out)
+    ok = finished and not wrong
+    print("  result: " + ("every job ended as expected" if ok else "FAILED"), file=out)
+    return ok
+
+
+def run(time_scale: float = 20.0, verbose: bool = False) -> int:
+    out = sys.__stdout__ or sys.stdout
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    log_path = STATE_DIR / "demo.log"
+    log_file = None if verbose else log_path.open("w")
+    from local import logs
+
+    logs.install(log_file)
+    started = time.monotonic()
+    print(f"Starting the local stack ({time_scale:g}x real time)...", file=out, flush=True)
+    stack = LocalStack(time_scale=time_scale, api_port=0, sandbox_port=0, prefix_logs=False, write_state=False)
+    try:
+        stack.start()
+        print(f"  API {stack.api_url}, marketplace sandbox {stack.sandbox_url}", file=out)
+        if log_file:
+            print(f"  function logs: {log_path}", file=out)
+        scenario = play(stack, out)
+        finished = wait_until_finished(stack, scenario, out)
+        ok = summarize(stack, scenario, finished, time.monotonic() - started, out)
+    finally:
+        stack.stop()
+        logs.uninstall()
+        if log_file:
+            log_file.close()
+    return 0 if ok else 1

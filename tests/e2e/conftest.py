@@ -1,0 +1,114 @@
+"""End-to-end: the local stack in its own process (`python -m local up`), driven over HTTP only."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from local.auth import DevIssuer
+from local.stack import free_port
+from local.template import ROOT
+
+TIME_SCALE = 60.0  # a virtual minute per real second
+
+
+@dataclass
+class SandboxControl:
+    """The marketplace sandbox's /_sandbox/ control endpoints."""
+
+    url: str
+
+    def _post(self, path: str, body: dict[str, Any]) -> Any:
+        response = httpx.post(f"{self.url}/_sandbox/{path}", json=body, timeout=10)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def publish_listing(self, seller: str, listing_id: str, *, sync_delay_s: float = 0.0,
+                        never_syncs: bool = False) -> None:
+        self._post("listings", {"seller": seller, "listingId": listing_id, "syncDelaySeconds": sync_delay_s,
+                                "neverSyncs": never_syncs})
+
+    def add_seller(self, username: str, refresh_token: str) -> None:
+        self._post("sellers", {"username": username, "refreshToken": refresh_token})
+
+    def ads(self) -> list[dict[str, Any]]:
+        return list(httpx.get(f"{self.url}/_sandbox/ads", timeout=10).json()["ads"])
+
+
+@dataclass
+class RunningStack:
+    api_url: str
+    sandbox_url: str
+    issuer: DevIssuer
+    time_scale: float
+
+    @property
+    def sandbox(self) -> SandboxControl:
+        return SandboxControl(self.sandbox_url)
+
+    def token(self, user: str, admin: bool = False) -> str:
+        return self.issuer.token(user, admin=admin)
+
+    def call(self, method: str, path: str, user: str | None, body: Any = None,
+             headers: dict[str, str] | None = None) -> httpx.Response:
+        auth = {"Authorization": f"Bearer {self.token(user)}"} if user else {}
+        return httpx.request(method, f"{self.api_url}{path}", json=body, headers=auth | (headers or {}), timeout=30)
+
+    def connect(self, user: str) -> None:
+        """Make ``user`` an eBay seller in the sandbox with a stored refresh token."""
+        token = f"e2e-refresh-token-{user}-000000"
+        self.sandbox.add_seller(user, token)
+        response = self.call("PUT", "/ebay/credentials", user, {"refreshToken": token})
+        assert response.status_code == 200, response.text
+
+    def wait_for(self, predicate: Callable[[], Any], timeout_s: float = 60.0, every_s: float = 0.25) -> Any:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(every_s)
+        raise AssertionError(f"condition not met within {timeout_s} s")
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    issuer = DevIssuer()  # creates the signing key the stack's process will load
+    api_port, sandbox_port = free_port(), free_port()
+    log_path: Path = tmp_path_factory.mktemp("stack") / "stack.log"
+    env = os.environ | {"PYTHONPATH": os.pathsep.join(["shared", "."]), "SELLERJOBS_TIME_SCALE": str(TIME_SCALE)}
+    for name in ("AWS_ENDPOINT_URL", "EBAY_API_BASE_URL", "EBAY_AUTH_BASE_URL"):
+        env.pop(name, None)
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "local", "up", "--port", str(api_port), "--sandbox-port", str(sandbox_port),
+             "--no-state"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        running = RunningStack(api_url=f"http://127.0.0.1:{api_port}", sandbox_url=f"http://127.0.0.1:{sandbox_port}",
+                               issuer=issuer, time_scale=TIME_SCALE)
+        try:
+            def ready() -> bool:
+                if process.poll() is not None:
+                    raise AssertionError(f"the stack exited:\n{log_path.read_text()[-3000:]}")
+                try:
+                    jwks = f"{running.api_url}/local-issuer/.well-known/jwks.json"
+                    return httpx.get(jwks, timeout=1).status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            running.wait_for(ready, timeout_s=90)
+            yield running
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
