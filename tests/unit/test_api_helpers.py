@@ -63,12 +63,18 @@ def test_validation_error_drops_pydantics_value_error_prefix():
 
 
 def test_validation_error_keeps_pydantics_own_messages():
-    exc = caught_validation_error(PromotionRequest, {"listingId": "12", "adRate": 5})
+    exc = caught_validation_error(PromotionRequest, {"adRate": 5})
 
     error = validation_error(exc)
 
     assert error.errors[0]["field"] == "listingId"
-    assert error.errors[0]["message"] == "String should match pattern '^[0-9]{6,19}$'"
+    assert error.errors[0]["message"] == "Field required"
+
+
+def test_a_listing_id_error_says_what_an_item_id_looks_like():
+    exc = caught_validation_error(PromotionRequest, {"listingId": "12", "adRate": 5})
+
+    assert validation_error(exc).errors[0]["message"] == "must be an eBay item id: 6 to 19 digits"
 
 
 def test_validation_error_lists_every_field_and_leads_with_the_first():

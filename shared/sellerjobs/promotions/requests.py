@@ -9,23 +9,37 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 
 from sellerjobs.promotions.service import NewPromotion
 
-LISTING_ID = r"^[0-9]{6,19}$"  # eBay item ids are numeric (12 digits today)
-CAMPAIGN_ID = r"^[0-9]{1,19}$"
-_NUMERIC = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+_LISTING_ID = re.compile(r"[0-9]{6,19}")  # eBay item ids are numeric (12 digits today)
+_CAMPAIGN_ID = re.compile(r"[0-9]{1,19}")
+_NUMERIC = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 class PromotionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    listingId: Annotated[str, Field(pattern=LISTING_ID, description="eBay listing (item) id")]
+    listingId: str = Field(description="eBay listing (item) id: 6-19 digits")
     adRate: Decimal = Field(description="bid percentage, 2.0-100.0 with at most one decimal")
-    campaignId: Annotated[str | None, Field(pattern=CAMPAIGN_ID)] = None
+    campaignId: str | None = Field(None, description="eBay campaign id (digits); default: your running campaign")
+
+    @field_validator("listingId")
+    @classmethod
+    def _listing_id(cls, value: str) -> str:
+        if not _LISTING_ID.fullmatch(value):
+            raise ValueError("must be an eBay item id: 6 to 19 digits")
+        return value
+
+    @field_validator("campaignId")
+    @classmethod
+    def _campaign_id(cls, value: str | None) -> str | None:
+        if value is not None and not _CAMPAIGN_ID.fullmatch(value):
+            raise ValueError("must be an eBay campaign id: digits only")
+        return value
 
     @field_validator("adRate", mode="before")
     @classmethod
@@ -34,7 +48,7 @@ class PromotionRequest(BaseModel):
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise ValueError("must be a number")
         text = str(value).strip()
-        if not _NUMERIC.match(text):
+        if not _NUMERIC.fullmatch(text):
             raise ValueError("must be a number")
         try:
             return Decimal(text)
