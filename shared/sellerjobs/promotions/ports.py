@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from sellerjobs.ebay.errors import ListingResult
@@ -154,20 +154,3 @@ class CampaignCache(Protocol):
     def put(self, user_id: str, campaign_id: str) -> None: ...
 
     def forget(self, user_id: str) -> None: ...
-
-
-@dataclass
-class Tally:
-    """What one worker invocation did, for the summary log line and metrics."""
-
-    succeeded: int = 0
-    retrying: int = 0
-    failed: int = 0
-    deferred: int = 0
-    stale: int = 0
-    ebay_calls: int = 0
-    job_ids: dict[str, list[str]] = field(default_factory=dict)
-
-    def add(self, outcome: str, job_id: str) -> None:
-        setattr(self, outcome, getattr(self, outcome) + 1)
-        self.job_ids.setdefault(outcome, []).append(job_id)
