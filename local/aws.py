@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 
+from local import moto_speedups
 from local.template import Function, Template, resolve
 
 REGION = "us-east-1"
@@ -84,6 +85,7 @@ def provision(template: Template | None = None, *, prefix: str = "sellerjobs",
     ``time_scale`` shortens the queues' visibility timeouts for a stack running faster than real
     time; ``ebay_app`` replaces the sandbox's app credentials (to use eBay's own sandbox).
     """
+    moto_speedups.install()
     template = template or Template.read()
     session = session or boto3.session.Session(region_name=REGION)
     params = {k: v for k, v in template.parameter_defaults().items() if v is not None}
