@@ -78,7 +78,7 @@ def install() -> None:
     with _lock:
         if _installed:
             return
-        dynamodb_models.copy = types.SimpleNamespace(  # type: ignore[assignment]
+        dynamodb_models.copy = types.SimpleNamespace(  # type: ignore[attr-defined,assignment]
             deepcopy=_deepcopy_except_tables, copy=copy.copy)
         original = DynamoDBBackend.transact_write_items
 
