@@ -1,4 +1,5 @@
-"""A fake marketplace (eBay OAuth + Sell Marketing so far) that follows the providers' contracts.
+"""A fake marketplace that follows the providers' contracts: eBay OAuth, Sell Marketing,
+Commerce Taxonomy and Browse; StockX and Alias market data.
 
 In-process: ``httpx.Client(transport=httpx.MockTransport(MarketplaceSandbox(...).handle))``.
 Over HTTP: ``with serve(sandbox) as server:`` and point clients at ``server.url``.

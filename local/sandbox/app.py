@@ -1,4 +1,4 @@
-"""The marketplace sandbox: a fake eBay that keeps eBay's contracts.
+"""The marketplace sandbox: a fake eBay, StockX and Alias that keep the providers' contracts.
 
 ``MarketplaceSandbox.handle`` is the whole fake. Every marketplace request goes through one
 pipeline, so behaviour is uniform across APIs:
@@ -19,31 +19,70 @@ from typing import Any
 
 import httpx
 
-from local.sandbox import control, ebay_marketing_ads, ebay_marketing_campaigns, ebay_oauth
+from local.sandbox import (
+    alias_auth,
+    alias_catalog,
+    alias_pricing,
+    control,
+    ebay_browse,
+    ebay_marketing_ads,
+    ebay_marketing_campaigns,
+    ebay_oauth,
+    ebay_taxonomy,
+    market_inspection,
+    stockx_catalog,
+    stockx_oauth,
+)
+from local.sandbox.category_tree import (
+    DEFAULT_LEAVES,
+    DEFAULT_TREE_IDS,
+    US_TREE_ID,
+    CategoryTree,
+    TreeSettings,
+    build_tree,
+)
 from local.sandbox.ebay_errors import error_response
-from local.sandbox.faults import Fault, fault_response
+from local.sandbox.faults import Fault, default_error_response, fault_response
+from local.sandbox.item_aspects import aspects_for
+from local.sandbox.market_catalog import DEFAULT_SKUS, build_market_catalog
 from local.sandbox.routing import Match, RequestContext, Router, WrongMethod
 from local.sandbox.state import (
     CAMPAIGN_STATUSES,
     FUNDING_MODELS,
     Ad,
+    AliasToken,
     Campaign,
     Listing,
     SandboxState,
     Seller,
+    StockxClient,
 )
 from local.sandbox.state import App as AppCredentials
 from sellerjobs.clock import Clock, SystemClock
 
 # Ad-creation operations whose listing ids are worth keeping in the call log.
 _AD_CREATION = frozenset({"bulk_create_ads_by_listing_id", "create_ad_by_listing_id"})
+# Taxonomy calls are logged with the category they name (None for tree-wide calls).
+_TAXONOMY = frozenset(route.operation for route in ebay_taxonomy.ROUTES)
+# Providers whose own envelope should answer unknown paths and wrong methods under their prefixes.
+_OTHER_PROVIDER_DIALECTS = frozenset({"stockx", "stockx_oauth", "alias"})
 
 
 class MarketplaceSandbox:
     def __init__(self, clock: Clock | None = None) -> None:
         self._state = SandboxState(clock=clock or SystemClock())
         self._router = Router(
-            [*ebay_oauth.ROUTES, *ebay_marketing_ads.ROUTES, *ebay_marketing_campaigns.ROUTES]
+            [
+                *ebay_oauth.ROUTES,
+                *ebay_marketing_ads.ROUTES,
+                *ebay_marketing_campaigns.ROUTES,
+                *ebay_taxonomy.ROUTES,
+                *ebay_browse.ROUTES,
+                *stockx_oauth.ROUTES,
+                *stockx_catalog.ROUTES,
+                *alias_catalog.ROUTES,
+                *alias_pricing.ROUTES,
+            ]
         )
         self._state.faults.register(self._router.operations)
 
@@ -85,6 +124,15 @@ class MarketplaceSandbox:
     def access_token_ttl_s(self, seconds: int) -> None:
         with self._state.lock:
             self._state.access_token_ttl_s = int(seconds)
+
+    @property
+    def stockx_token_ttl_s(self) -> int:
+        return self._state.stockx_token_ttl_s
+
+    @stockx_token_ttl_s.setter
+    def stockx_token_ttl_s(self, seconds: int) -> None:
+        with self._state.lock:
+            self._state.stockx_token_ttl_s = int(seconds)
 
     def set_bid_bounds(self, minimum: str, maximum: str) -> None:
         with self._state.lock:
@@ -191,8 +239,83 @@ class MarketplaceSandbox:
                 raise KeyError(campaign_id)
             campaign.status = "ENDED"
 
+    def use_category_tree(self, leaves: int = DEFAULT_LEAVES, seed: int = 0, *, tree_id: str = US_TREE_ID) -> str:
+        """Serve a generated tree of ``leaves`` leaves (e.g. 10,000 for benchmarks) from now on.
+
+        The tree is published under a new ``categoryTreeVersion`` (returned), as a real tree
+        change would be. The fixed core of real categories sets the minimum size.
+        """
+        if tree_id not in DEFAULT_TREE_IDS.values():
+            raise ValueError(f"no marketplace uses category tree {tree_id!r}")
+        build_tree(tree_id, leaves, seed)  # builds (and caches) now, raising on a bad size
+        with self._state.lock:
+            current = ebay_taxonomy.tree_settings(self._state, tree_id)
+            self._state.category_trees[tree_id] = TreeSettings(leaves, seed, current.version + 1)
+            return str(current.version + 1)
+
+    def category_tree_version(self, tree_id: str = US_TREE_ID) -> str:
+        with self._state.lock:
+            return str(ebay_taxonomy.tree_settings(self._state, tree_id).version)
+
+    def leaf_category_ids(
+        self, tree_id: str = US_TREE_ID, parent: str | None = None, *, with_aspects: bool | None = None
+    ) -> list[str]:
+        """Leaf ids of a served tree (under ``parent`` if given), optionally only those with or
+        without aspects (the ones getItemAspectsForCategory answers 200 or 204 for)."""
+        tree = self._tree(tree_id)
+        if parent is not None and parent not in tree.nodes:
+            raise KeyError(f"category {parent!r} is not in tree {tree_id!r}")
+        leaves = tree.leaf_ids(parent)
+        if with_aspects is None:
+            return leaves
+        return [leaf for leaf in leaves if (aspects_for(tree, leaf) is not None) == with_aspects]
+
+    def category_aspects(self, category_id: str, tree_id: str = US_TREE_ID) -> list[dict[str, Any]] | None:
+        """The aspects getItemAspectsForCategory returns for a leaf; None for an aspect-less leaf."""
+        tree = self._tree(tree_id)
+        if category_id not in tree.nodes or not tree.nodes[category_id].is_leaf:
+            raise KeyError(f"{category_id!r} is not a leaf of tree {tree_id!r}")
+        return aspects_for(tree, category_id)
+
+    def use_market_catalog(self, skus: int = DEFAULT_SKUS, seed: int = 0) -> None:
+        """Serve a catalog of ``skus`` SKUs generated from ``seed`` to StockX, Alias and Browse."""
+        build_market_catalog(skus, seed)
+        with self._state.lock:
+            self._state.market_catalog = (skus, seed)
+
+    def add_stockx_client(
+        self, client_id: str, client_secret: str, api_key: str, refresh_token: str | None = None
+    ) -> None:
+        """A StockX app: its OAuth client, its API key, and (optionally) a seller's refresh token."""
+        with self._state.lock:
+            self._state.stockx_clients[client_id] = StockxClient(client_id, client_secret, api_key, refresh_token)
+
+    def expire_stockx_tokens(self) -> None:
+        """Expire every StockX access token now, to exercise 401 handling and re-authentication."""
+        with self._state.lock:
+            now = self._state.now()
+            for token in self._state.stockx_tokens.values():
+                token.expires_at = min(token.expires_at, now)
+
+    def add_alias_token(self, token: str, name: str | None = None) -> None:
+        """An Alias personal access token; ``name`` labels its calls (default: alias-pat-N)."""
+        with self._state.lock:
+            label = name or f"alias-pat-{len(self._state.alias_tokens) + 1}"
+            self._state.alias_tokens[token] = AliasToken(token, label)
+
+    def revoke_alias_token(self, token: str) -> None:
+        with self._state.lock:
+            found = self._state.alias_tokens.get(token)
+            if found is None:
+                raise KeyError("unknown Alias token")
+            found.revoked = True
+
     def set_rate_limit(self, operation_group: str, calls: int, per_seconds: float) -> None:
-        """At most ``calls`` per ``per_seconds`` per app (client_id) in the group; beyond: 429."""
+        """At most ``calls`` per ``per_seconds`` per app in the group; beyond: 429.
+
+        Groups: oauth, marketing, taxonomy, browse (per eBay client_id), stockx, stockx_oauth (per
+        StockX client), alias (per access token).
+        """
         with self._state.lock:
             self._state.rate_limits.set_limit(operation_group, calls, per_seconds)
 
@@ -270,6 +393,33 @@ class MarketplaceSandbox:
             data = ebay_marketing_campaigns.campaign_json(found, self._state.now())
             return {**data, "seller": found.seller}
 
+    def call_counts(self, provider: str | None = None) -> dict[str, int]:
+        """Calls per operation so far, for one provider ("ebay", "stockx", "alias") or all."""
+        providers = {route.operation: route.provider for route in self._router.routes}
+        counts: dict[str, int] = {}
+        with self._state.lock:
+            for call in self._state.calls:
+                operation = call["operation"]
+                if provider is None or providers.get(operation) == provider:
+                    counts[operation] = counts.get(operation, 0) + 1
+        return counts
+
+    def market_skus(self, provider: str | None = None) -> list[str]:
+        """Style ids of the market catalog; with ``provider`` ("stockx", "alias", "ebay") only
+        those that provider lists."""
+        with self._state.lock:
+            return market_inspection.skus(self._state, provider)
+
+    def market_product(self, sku: str) -> dict[str, Any]:
+        """A SKU's identities on each provider, sizes and GTINs, to drive the APIs from tests."""
+        with self._state.lock:
+            return market_inspection.product_summary(self._state, sku)
+
+    def market_prices(self, sku: str, size: str) -> dict[str, Any]:
+        """What StockX, Alias and eBay listings report for a size right now (None: not listed)."""
+        with self._state.lock:
+            return market_inspection.prices_now(self._state, sku, size)
+
     # ----------------------------------------------------------------- the fake itself
 
     def handle(self, request: httpx.Request) -> httpx.Response:
@@ -285,12 +435,18 @@ class MarketplaceSandbox:
         method, path = request.method, request.url.path
         found = self._router.match(method, path)
         if isinstance(found, WrongMethod):
-            response = error_response(405, 2004, reason=f"method {method} is not allowed on {path}")
+            if found.dialect in _OTHER_PROVIDER_DIALECTS:
+                response = default_error_response(405, dialect=found.dialect)
+            else:
+                response = error_response(405, 2004, reason=f"method {method} is not allowed on {path}")
             response.headers["Allow"] = ", ".join(found.allowed)
             self._record(found.operation, request, 405, now)
             return response
         if not isinstance(found, Match):
             self._record("unknown", request, 404, now)
+            dialect = self._router.nearest_dialect(path)
+            if dialect in _OTHER_PROVIDER_DIALECTS:
+                return default_error_response(404, dialect=dialect)
             return error_response(404, 2002, parameters=False, path=path)
 
         route = found.route
@@ -298,10 +454,17 @@ class MarketplaceSandbox:
         if route.auth == "client_basic":
             client = ebay_oauth.authenticate_client(state, request)
             ctx.app = client.client_id if client else None
-        else:
+        elif route.auth == "bearer":
             ctx.token = ebay_oauth.lookup_bearer(state, request)
             if ctx.token is not None:
                 ctx.app, ctx.seller = ctx.token.app, ctx.token.seller
+        elif route.auth == "stockx_client":
+            stockx_client = stockx_oauth.authenticate_client(state, request)
+            ctx.app = stockx_client.client_id if stockx_client else None
+        elif route.auth == "stockx":
+            stockx_oauth.identify(state, ctx)
+        else:
+            alias_auth.identify(state, ctx)
         if route.operation in _AD_CREATION:
             ctx.listing_ids = _listing_ids_in(request)
 
@@ -320,12 +483,17 @@ class MarketplaceSandbox:
 
     def _serve(self, ctx: RequestContext) -> httpx.Response:
         state, route = self._state, ctx.route
+        denied = None
         if route.auth == "bearer":
             denied = ebay_oauth.authorize_bearer(state, ctx)
-            if denied is not None:
-                return denied
+        elif route.auth == "stockx":
+            denied = stockx_oauth.authorize(state, ctx)
+        elif route.auth == "alias":
+            denied = alias_auth.authorize(state, ctx)
+        if denied is not None:
+            return denied
         if ctx.app is not None and not state.rate_limits.allow(route.group, ctx.app, ctx.now):
-            return error_response(429, 2001)
+            return default_error_response(429, dialect=route.dialect)
         return route.handler(state, ctx)
 
     def _record(
@@ -337,19 +505,27 @@ class MarketplaceSandbox:
         ctx: RequestContext | None = None,
         fault: str | None = None,
     ) -> None:
-        self._state.calls.append(
-            {
-                "operation": operation,
-                "method": request.method,
-                "path": request.url.path,
-                "status": status,  # None when the call timed out
-                "seller": ctx.seller if ctx else None,
-                "app": ctx.app if ctx else None,
-                "at": now,
-                "listing_ids": list(ctx.listing_ids) if ctx else [],
-                "fault": fault,
-            }
-        )
+        call: dict[str, Any] = {
+            "operation": operation,
+            "method": request.method,
+            "path": request.url.path,
+            "status": status,  # None when the call timed out
+            "seller": ctx.seller if ctx else None,
+            "app": ctx.app if ctx else None,
+            "at": now,
+            "listing_ids": list(ctx.listing_ids) if ctx else [],
+            "fault": fault,
+        }
+        if operation in _TAXONOMY:
+            call["category_id"] = request.url.params.get("category_id")
+        self._state.calls.append(call)
+
+    def _tree(self, tree_id: str) -> CategoryTree:
+        with self._state.lock:
+            found = ebay_taxonomy.served_tree(self._state, tree_id)
+        if found is None:
+            raise KeyError(f"no marketplace uses category tree {tree_id!r}")
+        return found[0]
 
     def _seller(self, username: str) -> Seller:
         seller = self._state.sellers.get(username)

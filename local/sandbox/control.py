@@ -2,7 +2,8 @@
 
 End-to-end tests and the local dashboard run in another process than the sandbox, so every
 seeding/inspection method has a JSON twin here. These calls are not marketplace traffic: they are
-neither recorded in ``calls`` nor subject to faults or rate limits.
+neither recorded in ``calls`` nor subject to faults or rate limits. POST actions read a JSON body;
+GET actions read the query string (both spellings, camelCase and snake_case, are accepted).
 """
 
 from __future__ import annotations
@@ -123,11 +124,93 @@ def _settings(sb: MarketplaceSandbox, body: JSONDict) -> object:
         sb.timeout_sleep_s = float(value)
     if (value := _field(body, "accessTokenTtlSeconds")) is not None:
         sb.access_token_ttl_s = int(value)
+    if (value := _field(body, "stockxTokenTtlSeconds", "stockx_token_ttl_s")) is not None:
+        sb.stockx_token_ttl_s = int(value)
     return {
         "campaignSyncSeconds": sb.campaign_sync_s,
         "timeoutSleepSeconds": sb.timeout_sleep_s,
         "accessTokenTtlSeconds": sb.access_token_ttl_s,
+        "stockxTokenTtlSeconds": sb.stockx_token_ttl_s,
     }
+
+
+def _add_stockx_client(sb: MarketplaceSandbox, body: JSONDict) -> object:
+    refresh_token = _field(body, "refreshToken", "refresh_token")
+    sb.add_stockx_client(
+        str(_field(body, "clientId", "client_id", required=True)),
+        str(_field(body, "clientSecret", "client_secret", required=True)),
+        str(_field(body, "apiKey", "api_key", required=True)),
+        str(refresh_token) if refresh_token is not None else None,
+    )
+    return {"ok": True}
+
+
+def _expire_stockx_tokens(sb: MarketplaceSandbox, body: JSONDict) -> object:
+    sb.expire_stockx_tokens()
+    return {"ok": True}
+
+
+def _add_alias_token(sb: MarketplaceSandbox, body: JSONDict) -> object:
+    name = _field(body, "name")
+    sb.add_alias_token(str(_field(body, "token", required=True)), str(name) if name is not None else None)
+    return {"ok": True}
+
+
+def _revoke_alias_token(sb: MarketplaceSandbox, body: JSONDict) -> object:
+    sb.revoke_alias_token(str(_field(body, "token", required=True)))
+    return {"ok": True}
+
+
+def _tree_id(body: JSONDict) -> str:
+    return str(_field(body, "categoryTreeId", "category_tree_id", "treeId", "tree_id", default="0"))
+
+
+def _category_tree_info(sb: MarketplaceSandbox, tree_id: str) -> JSONDict:
+    return {
+        "categoryTreeId": tree_id,
+        "categoryTreeVersion": sb.category_tree_version(tree_id),
+        "leaves": len(sb.leaf_category_ids(tree_id)),
+    }
+
+
+def _use_category_tree(sb: MarketplaceSandbox, body: JSONDict) -> object:
+    tree_id = _tree_id(body)
+    sb.use_category_tree(
+        int(_field(body, "leaves", required=True)), int(_field(body, "seed", default=0)), tree_id=tree_id
+    )
+    return _category_tree_info(sb, tree_id)
+
+
+def _category_tree(sb: MarketplaceSandbox, body: JSONDict) -> object:
+    return _category_tree_info(sb, _tree_id(body))
+
+
+def _category_leaves(sb: MarketplaceSandbox, body: JSONDict) -> object:
+    raw = _field(body, "withAspects", "with_aspects")
+    with_aspects = None if raw in (None, "") else str(raw).lower() in ("1", "true", "yes")
+    parent = _field(body, "parent", "parentCategoryId", "parent_category_id")
+    return {"categoryIds": sb.leaf_category_ids(_tree_id(body), parent, with_aspects=with_aspects)}
+
+
+def _use_market_catalog(sb: MarketplaceSandbox, body: JSONDict) -> object:
+    sb.use_market_catalog(int(_field(body, "skus", required=True)), int(_field(body, "seed", default=0)))
+    return {"skus": len(sb.market_skus())}
+
+
+def _market_skus(sb: MarketplaceSandbox, body: JSONDict) -> object:
+    return {"skus": sb.market_skus(_field(body, "provider"))}
+
+
+def _market_product(sb: MarketplaceSandbox, body: JSONDict) -> object:
+    return sb.market_product(str(_field(body, "sku", required=True)))
+
+
+def _market_prices(sb: MarketplaceSandbox, body: JSONDict) -> object:
+    return sb.market_prices(str(_field(body, "sku", required=True)), str(_field(body, "size", required=True)))
+
+
+def _call_counts(sb: MarketplaceSandbox, body: JSONDict) -> object:
+    return {"callCounts": sb.call_counts(_field(body, "provider"))}
 
 
 def _advance_clock(sb: MarketplaceSandbox, body: JSONDict) -> object:
@@ -174,10 +257,22 @@ ACTIONS: dict[tuple[str, str], Action] = {
     ("POST", "settings"): _settings,
     ("POST", "clock/advance"): _advance_clock,
     ("POST", "reset-calls"): _reset_calls,
+    ("POST", "stockx-clients"): _add_stockx_client,
+    ("POST", "stockx-tokens/expire"): _expire_stockx_tokens,
+    ("POST", "alias-tokens"): _add_alias_token,
+    ("POST", "alias-tokens/revoke"): _revoke_alias_token,
+    ("POST", "category-tree"): _use_category_tree,
+    ("POST", "market-catalog"): _use_market_catalog,
     ("GET", "health"): _health,
     ("GET", "calls"): _calls,
     ("GET", "ads"): _ads,
     ("GET", "tokens-minted"): _tokens_minted,
+    ("GET", "category-tree"): _category_tree,
+    ("GET", "category-tree/leaves"): _category_leaves,
+    ("GET", "market-skus"): _market_skus,
+    ("GET", "market-product"): _market_product,
+    ("GET", "market-prices"): _market_prices,
+    ("GET", "call-counts"): _call_counts,
 }
 
 
@@ -190,7 +285,10 @@ def handle(sb: MarketplaceSandbox, request: httpx.Request) -> httpx.Response:
             return json_response(405, {"error": f"{request.method} not allowed on {request.url.path}"})
         return json_response(404, {"error": f"no control endpoint {request.url.path}"})
     try:
-        body = read_json_object(request) if method == "POST" and request.content else {}
+        if method == "POST":
+            body = read_json_object(request) if request.content else {}
+        else:
+            body = dict(request.url.params)
         return json_response(200, action(sb, body))
     except LookupError as exc:
         return json_response(409, {"error": str(exc)})

@@ -24,11 +24,13 @@ TOKEN_PATH = "/identity/v1/oauth2/token"
 SCOPE_PUBLIC = "https://api.ebay.com/oauth/api_scope"
 SCOPE_MARKETING = "https://api.ebay.com/oauth/api_scope/sell.marketing"
 SCOPE_MARKETING_READONLY = "https://api.ebay.com/oauth/api_scope/sell.marketing.readonly"
+# Taxonomy's aspect operations also accept this application scope.
+SCOPE_METADATA_INSIGHTS = "https://api.ebay.com/oauth/api_scope/metadata.insights"
 
 # What a seller consented to when the refresh token was issued, unless a test says otherwise.
 DEFAULT_SELLER_SCOPES = frozenset({SCOPE_PUBLIC, SCOPE_MARKETING, SCOPE_MARKETING_READONLY})
 # Application tokens carry no user data scopes.
-APPLICATION_SCOPES = frozenset({SCOPE_PUBLIC})
+APPLICATION_SCOPES = frozenset({SCOPE_PUBLIC, SCOPE_METADATA_INSIGHTS})
 
 
 def _oauth_error(status: int, error: str, description: str) -> httpx.Response:

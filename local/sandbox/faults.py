@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from local.sandbox import alias_errors, stockx_errors
+from local.sandbox.ebay_buy_commerce_errors import BROWSE_INTERNAL_ERROR, TAXONOMY_INTERNAL_ERROR
 from local.sandbox.ebay_errors import ebay_error, error_response, errors_body
 from local.sandbox.responses import empty_response, json_response, raw_response
 
@@ -64,6 +66,9 @@ _OAUTH_ERRORS = {
     401: ("invalid_client", "client authentication failed"),
 }
 
+# Each eBay API reports its own internal-error id for 5xx.
+_INTERNAL_ERROR_IDS = {"ebay_taxonomy": TAXONOMY_INTERNAL_ERROR, "ebay_browse": BROWSE_INTERNAL_ERROR}
+
 
 def fault_response(fault: Fault, *, dialect: str) -> httpx.Response:
     """What the client sees for a (non-timeout) fault, in the error dialect of the faulted API."""
@@ -73,15 +78,33 @@ def fault_response(fault: Fault, *, dialect: str) -> httpx.Response:
         if isinstance(fault.body, str | bytes):
             return raw_response(fault.status, fault.body)
         return json_response(fault.status, fault.body)
-    if fault.error_id is not None:
-        return json_response(fault.status, errors_body(ebay_error(fault.error_id)))
-    if dialect == "ebay_oauth" and fault.status != 429:
-        error, description = _OAUTH_ERRORS.get(fault.status, ("server_error", "internal server error"))
-        return json_response(fault.status, {"error": error, "error_description": description})
-    return error_response(fault.status, _default_error_id(fault.status))
+    return default_error_response(fault.status, dialect=dialect, error_id=fault.error_id)
 
 
-def _default_error_id(status: int) -> int:
+def default_error_response(status: int, *, dialect: str, error_id: int | None = None) -> httpx.Response:
+    """A bare ``status`` in the API's own envelope (also used for rate-limit 429s).
+
+    ``error_id`` is an eBay errorId for eBay dialects and the gRPC code for Alias; StockX's
+    envelope has no ids, so it is ignored there.
+    """
+    if dialect == "stockx":
+        return stockx_errors.error_response(status)
+    if dialect == "alias":
+        return alias_errors.error_response(status, code=error_id)
+    if dialect == "stockx_oauth":
+        if status == 429:
+            return stockx_errors.oauth_error(429, "too_many_requests", "rate limit reached; retry later")
+        error, description = _OAUTH_ERRORS.get(status, ("server_error", "internal server error"))
+        return stockx_errors.oauth_error(status, error, description)
+    if error_id is not None:
+        return json_response(status, errors_body(ebay_error(error_id)))
+    if dialect == "ebay_oauth" and status != 429:
+        error, description = _OAUTH_ERRORS.get(status, ("server_error", "internal server error"))
+        return json_response(status, {"error": error, "error_description": description})
+    return error_response(status, _default_error_id(status, dialect))
+
+
+def _default_error_id(status: int, dialect: str) -> int:
     if status >= 500:
-        return 35001
+        return _INTERNAL_ERROR_IDS.get(dialect, 35001)
     return {401: 1001, 403: 1100, 404: 2002, 429: 2001}.get(status, 2004)

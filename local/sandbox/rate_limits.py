@@ -1,8 +1,9 @@
 """Per-app call quotas, measured on the sandbox clock.
 
 eBay counts calls per application (client id) and per API; the sandbox does the same per
-"operation group" ("oauth", "marketing", later "taxonomy", ...). A sliding window is used so a
-test can fill the quota, see 429, move the clock by the window and see calls succeed again.
+"operation group" ("oauth", "marketing", "taxonomy", "browse"; "stockx" and "stockx_oauth" per
+StockX client; "alias" per access token). A sliding window is used so a test can fill the quota,
+see 429, move the clock by the window and see calls succeed again.
 """
 
 from __future__ import annotations

@@ -16,10 +16,15 @@ import httpx
 
 from local.sandbox.state import USER_TOKEN, AccessToken, SandboxState
 
-# How a route authenticates: HTTP Basic client credentials (OAuth token endpoint) or a bearer token.
-AuthKind = Literal["client_basic", "bearer"]
-# Which error format injected faults and generic errors use.
-Dialect = Literal["ebay", "ebay_oauth"]
+# How a route authenticates: HTTP Basic client credentials (eBay's token endpoint), an eBay bearer
+# token, StockX client credentials in the body (its token endpoint), StockX's API key plus bearer
+# token, or an Alias personal access token.
+AuthKind = Literal["client_basic", "bearer", "stockx_client", "stockx", "alias"]
+# Which error format injected faults and generic errors use. eBay APIs share one envelope but each
+# has its own "internal error" id, hence one dialect per eBay API family.
+Dialect = Literal["ebay", "ebay_oauth", "ebay_taxonomy", "ebay_browse", "stockx", "stockx_oauth", "alias"]
+
+_PROVIDERS: dict[str, str] = {"stockx": "stockx", "stockx_oauth": "stockx", "alias": "alias"}
 
 
 @dataclass
@@ -59,6 +64,11 @@ class Route:
         regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.template)
         object.__setattr__(self, "pattern", re.compile(f"^{regex}$"))
 
+    @property
+    def provider(self) -> str:
+        """Whose API this is ("ebay", "stockx", "alias"), for per-provider call counts."""
+        return _PROVIDERS.get(self.dialect, "ebay")
+
 
 @dataclass(frozen=True)
 class Match:
@@ -70,6 +80,7 @@ class Match:
 class WrongMethod:
     allowed: tuple[str, ...]
     operation: str
+    dialect: Dialect = "ebay"
 
 
 class Router:
@@ -80,11 +91,15 @@ class Router:
     def operations(self) -> set[str]:
         return {route.operation for route in self._routes}
 
+    @property
+    def routes(self) -> Sequence[Route]:
+        return self._routes
+
     def match(self, method: str, path: str) -> Match | WrongMethod | None:
         # HEAD is answered like GET; the HTTP server drops the body.
         wanted = "GET" if method == "HEAD" else method
         allowed: list[str] = []
-        first_operation = ""
+        first: Route | None = None
         for route in self._routes:
             found = route.pattern.match(path)
             if found is None:
@@ -92,7 +107,25 @@ class Router:
             if route.method == wanted:
                 return Match(route, found.groupdict())
             allowed.append(route.method)
-            first_operation = first_operation or route.operation
-        if allowed:
-            return WrongMethod(tuple(dict.fromkeys(allowed)), first_operation)
+            first = first or route
+        if first is not None:
+            return WrongMethod(tuple(dict.fromkeys(allowed)), first.operation, first.dialect)
         return None
+
+    def nearest_dialect(self, path: str) -> Dialect:
+        """The error dialect of the API whose paths share the most leading segments with ``path``.
+
+        An unknown path under ``/v2/`` should fail in StockX's envelope, not eBay's; paths that share
+        nothing with any route get eBay's (the sandbox's original dialect).
+        """
+        wanted = path.strip("/").split("/")
+        best: tuple[int, Dialect] = (0, "ebay")
+        for route in self._routes:
+            shared = 0
+            for have, want in zip(route.template.strip("/").split("/"), wanted, strict=False):
+                if have != want or "{" in have:
+                    break
+                shared += 1
+            if shared > best[0]:
+                best = (shared, route.dialect)
+        return best[1]

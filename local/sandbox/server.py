@@ -10,6 +10,7 @@ Run standalone: ``python -m local.sandbox --port 8765 [--scale 30]``.
 from __future__ import annotations
 
 import argparse
+import gzip
 import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -85,7 +86,11 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception:
             log.exception("sandbox failed on %s %s", self.command, self.path)
             response = error_response(500, 2003)
+        # httpx decodes a gzip body as soon as the response exists; under a gzip header the
+        # wire needs it encoded again.
         content = response.read()
+        if response.headers.get("content-encoding", "").lower() == "gzip":
+            content = gzip.compress(content, mtime=0)
         self.send_response(response.status_code)
         for name, value in response.headers.multi_items():
             if name.lower() not in _SKIPPED_RESPONSE_HEADERS:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from local.sandbox.category_tree import TreeSettings
 from local.sandbox.faults import FaultBook
 from local.sandbox.rate_limits import RateLimiter
 from sellerjobs.clock import Clock
@@ -49,6 +50,37 @@ class AccessToken:
     seller: str | None
     scopes: frozenset[str]
     expires_at: float
+
+
+@dataclass
+class StockxClient:
+    """A StockX developer app: OAuth client credentials plus the API key sent as ``x-api-key``.
+
+    ``refresh_token`` stands for the seller account that authorised the app (consent happens in a
+    browser, outside the system); None means the client can only use client_credentials.
+    """
+
+    client_id: str
+    client_secret: str
+    api_key: str
+    refresh_token: str | None = None
+
+
+@dataclass
+class StockxToken:
+    value: str
+    client_id: str
+    grant_type: str
+    expires_at: float
+
+
+@dataclass
+class AliasToken:
+    """An Alias personal access token; ``name`` identifies it in the call log and rate limits."""
+
+    value: str
+    name: str
+    revoked: bool = False
 
 
 @dataclass
@@ -124,6 +156,14 @@ class SandboxState:
     )
     rate_limits: RateLimiter = field(default_factory=RateLimiter)
     faults: FaultBook = field(default_factory=FaultBook)
+    # Taxonomy: per tree id, what the generator builds and the version it is published as.
+    category_trees: dict[str, TreeSettings] = field(default_factory=dict)
+    # The market catalog shared by StockX, Alias and Browse: (number of SKUs, seed).
+    market_catalog: tuple[int, int] = (300, 0)
+    stockx_clients: dict[str, StockxClient] = field(default_factory=dict)
+    stockx_tokens: dict[str, StockxToken] = field(default_factory=dict)
+    stockx_token_ttl_s: int = 43200
+    alias_tokens: dict[str, AliasToken] = field(default_factory=dict)
     # Tunables. Bid bounds are configuration because eBay's docs have disagreed over time.
     campaign_sync_s: float = 0.0
     timeout_sleep_s: float = 30.0

@@ -50,6 +50,9 @@ class PromotionSettings(_EnvModel):
     sweep_overdue_s: float = Field(120.0, alias="PROMOTION_SWEEP_OVERDUE_SECONDS", gt=0)
     sweep_max_jobs: int = Field(1000, alias="PROMOTION_SWEEP_MAX_JOBS", ge=1)
     due_shards: int = Field(4, alias="PROMOTION_DUE_SHARDS", ge=1, le=64)
+    # When a seller's job is due, take along their other jobs due within this many seconds:
+    # one bulk eBay call per seller and minute instead of one per listing.
+    coalesce_s: float = Field(60.0, alias="PROMOTION_COALESCE_SECONDS", ge=0)
     campaign_auto_create: bool = Field(True, alias="PROMOTION_CAMPAIGN_AUTO_CREATE")
     campaign_name: str = Field("sellerjobs promoted listings", alias="PROMOTION_CAMPAIGN_NAME")
     campaign_bid_percentage: str = Field("5.0", alias="PROMOTION_CAMPAIGN_BID_PERCENTAGE")

@@ -78,7 +78,7 @@ def promotion_worker() -> PromotionWorker:
         bid_percentage=settings.campaign_bid_percentage)
     return PromotionWorker(jobs=_jobs(), queue=_queue(), ads=marketing, campaigns=campaigns,
                            policy_for=retry_policy, clock=clock.current(),
-                           history_s=settings.history_days * 86400)
+                           history_s=settings.history_days * 86400, coalesce_s=settings.coalesce_s)
 
 
 @cache

@@ -112,6 +112,11 @@ class InMemoryJobRepository:
         more = start + limit < len(mine)
         return Page(jobs=rest, cursor=str(start + limit) if more else None)
 
+    def due_for_user(self, user_id: str, until_ms: int, limit: int) -> list[PromotionJob]:
+        due = [j for (u, _), j in self.jobs.items()
+               if u == user_id and not j.status.terminal and (j.next_retry_at or 0) <= until_ms]
+        return sorted(due, key=lambda j: j.next_retry_at or 0)[:limit]
+
     def overdue(self, before_ms: int, limit: int) -> list[PromotionJob]:
         late = [j for j in self.jobs.values()
                 if not j.status.terminal and j.next_retry_at is not None and j.next_retry_at < before_ms]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 import pytest
@@ -637,10 +637,11 @@ def test_next_attempts_that_cannot_be_queued_are_counted(world):
 
 
 def test_summary_line_counts_every_outcome(world):
-    report = WorkReport(succeeded=1, retrying=2, failed=3, deferred=4, early=5, stale=6, ebay_calls=7)
+    report = WorkReport(succeeded=1, retrying=2, failed=3, deferred=4, early=5, stale=6, taken_along=8,
+                        ebay_calls=7)
 
     assert report.summary() == ("Batch complete: 1 succeeded, 2 retrying, 3 failed "
-                                "(4 deferred, 5 early, 6 stale, 7 eBay calls)")
+                                "(4 deferred, 5 early, 6 stale, 8 taken along, 7 eBay calls)")
 
 
 # ---------------------------------------------------------------- staggered batches
@@ -663,3 +664,47 @@ def test_late_job_of_a_full_batch_still_retries_a_transient_error(world):
     stored = world.stored(last)
     assert stored.attempts == 1
     assert stored.status is Status.PENDING
+
+
+# ---------------------------------------------------------------- taking a seller's jobs along
+
+
+def test_a_sellers_jobs_due_within_the_horizon_ride_along_in_the_same_call(world):
+    # Given alice has one job due now and two due within the next minute, one due later,
+    # and bob has one due within the minute
+    world.worker.coalesce_s = 60
+    due_now = world.job("100001")
+    soon = [world.job("100002"), world.job("100003")]
+    later = world.job("100004")
+    bobs = world.job("100005", user_id="bob")
+    for job, offset_s in ((soon[0], 20), (soon[1], 59), (later, 61), (bobs, 10)):
+        world.repo.put(replace(job, next_retry_at=world.now() + offset_s * 1000))
+
+    # When only the due job's message arrives
+    report = world.process(due_now)
+
+    # Then one call carries alice's three jobs; the later one and bob's wait for their turn
+    assert [[a.listing_id for a in ads] for _, _, ads in world.ads.calls] == [["100001", "100002", "100003"]]
+    assert report.taken_along == 2 and report.succeeded == 3
+    assert world.stored(later).status is Status.PENDING and world.stored(bobs).status is Status.PENDING
+
+
+def test_jobs_taken_along_early_are_rescheduled_in_step_with_the_group(world):
+    world.worker.coalesce_s = 60
+    world.ads.respond = lambda u, c, ad: rejected(ad.listing_id, 35048)
+    first = world.job("100001")
+    early = world.repo.put(replace(world.job("100002"), next_retry_at=world.now() + 40_000))
+
+    world.process(first)
+
+    assert world.stored(first).next_retry_at == world.stored(early).next_retry_at
+
+
+def test_without_a_horizon_nothing_is_taken_along(world):
+    first = world.job("100001")
+    other = world.repo.put(replace(world.job("100002"), next_retry_at=world.now() + 10_000))
+
+    report = world.process(first)
+
+    assert report.taken_along == 0
+    assert world.stored(other).attempts == 0

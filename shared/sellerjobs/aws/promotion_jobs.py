@@ -299,6 +299,13 @@ class DynamoJobRepository:
         last = response.get("LastEvaluatedKey")
         return Page(jobs=jobs, cursor=_encode_cursor(last) if last else None)
 
+    def due_for_user(self, user_id: str, until_ms: int, limit: int) -> list[PromotionJob]:
+        response = clients.dynamodb().query(
+            TableName=self.table, IndexName=BY_USER_STATUS, Limit=limit, ScanIndexForward=True,
+            KeyConditionExpression="userStatus = :k AND statusAt <= :until",
+            ExpressionAttributeValues=to_values({":k": f"{user_id}#{Status.PENDING.value}", ":until": until_ms}))
+        return [self._from_item(raw) for raw in response.get("Items", [])]
+
     def overdue(self, before_ms: int, limit: int) -> list[PromotionJob]:
         found: list[PromotionJob] = []
         for shard in range(self.due_shards):

@@ -116,6 +116,10 @@ class JobRepository(Protocol):
 
     def list_jobs(self, user_id: str, status: Status | None, limit: int, cursor: str | None) -> Page: ...
 
+    def due_for_user(self, user_id: str, until_ms: int, limit: int) -> list[PromotionJob]:
+        """The seller's unfinished jobs due by ``until_ms``, soonest first (may lag a write)."""
+        ...
+
     def overdue(self, before_ms: int, limit: int) -> list[PromotionJob]:
         """Unfinished jobs whose next attempt was due before ``before_ms``, oldest first."""
         ...

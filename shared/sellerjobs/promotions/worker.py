@@ -62,6 +62,7 @@ class WorkReport:
     deferred: int = 0
     early: int = 0
     stale: int = 0
+    taken_along: int = 0
     ebay_calls: int = 0
     # Jobs whose outcome could not be stored: their messages must be delivered again.
     unsaved: set[JobKey] = field(default_factory=set)
@@ -69,7 +70,7 @@ class WorkReport:
 
     def summary(self) -> str:
         return (f"Batch complete: {self.succeeded} succeeded, {self.retrying} retrying, {self.failed} failed"
-                f" ({self.deferred} deferred, {self.early} early, {self.stale} stale, "
+                f" ({self.deferred} deferred, {self.early} early, {self.stale} stale, {self.taken_along} taken along, "
                 f"{self.ebay_calls} eBay calls)")
 
 
@@ -82,6 +83,7 @@ class PromotionWorker:
     policy_for: Callable[[str], RetryPolicy]
     clock: Clock
     history_s: int
+    coalesce_s: float = 0.0
 
     def process(self, messages: Sequence[JobMessage]) -> WorkReport:
         report = WorkReport()
@@ -103,6 +105,7 @@ class PromotionWorker:
                 continue
             due[message.key] = job
 
+        self._take_along(due, now, report)
         steps: dict[JobKey, Step] = {}
         for (user_id, campaign_id), group in _by_seller_and_campaign(due.values()).items():
             steps.update(self._promote(user_id, campaign_id, group, now, report))
@@ -118,6 +121,23 @@ class PromotionWorker:
                                              "failed": report.failed, "deferred": report.deferred,
                                              "ebay_calls": report.ebay_calls})
         return report
+
+    def _take_along(self, due: dict[JobKey, PromotionJob], now: int, report: WorkReport) -> None:
+        """Add each seller's other jobs that fall due within ``coalesce_s``.
+
+        eBay takes up to 500 listings per call, so polling a seller's listings together costs
+        one call where polling them one by one costs one each. Once taken along, a job's next
+        attempt is scheduled with the group's, so the seller's listings stay in step.
+        """
+        if self.coalesce_s <= 0 or not due:
+            return
+        until = now + int(self.coalesce_s * 1000)
+        for user_id in sorted({key[0] for key in due}):
+            for job in self.jobs.due_for_user(user_id, until, limit=MAX_ADS_PER_CALL):
+                key = _key(job)
+                if key not in due and not job.status.terminal:
+                    due[key] = job
+                    report.taken_along += 1
 
     # -- asking eBay -------------------------------------------------------------------------
 
@@ -216,15 +236,16 @@ class PromotionWorker:
 
 
 def _next_due(job: PromotionJob, now: int, delay_s: float) -> int:
-    """Count the delay from when this attempt was planned, not from when it ran.
+    """Count the delay from when this attempt was planned if it ran late, from now if early.
 
-    Queue latency (batching windows, whole-second delays) would otherwise push every later
-    attempt back a little more, and a once-a-minute poll would drift into fewer polls per sync
-    window. An attempt that ran very late still waits at least half its delay.
+    Late: queue latency (batching windows, whole-second delays) would otherwise push every
+    later attempt back a little more, and a once-a-minute poll would drift into fewer polls per
+    sync window; an attempt that ran very late still waits at least half its delay. Early (taken
+    along with a seller's other jobs): from now, so the seller's jobs stay in step.
     """
     delay_ms = int(delay_s * 1000)
-    planned = (job.next_retry_at or now) + delay_ms
-    return max(planned, now + delay_ms // 2)
+    anchor = min(job.next_retry_at or now, now)
+    return max(anchor + delay_ms, now + delay_ms // 2)
 
 
 def _settle_campaign(step: Step, *, explicit: bool) -> Step:
