@@ -46,7 +46,8 @@ class PrefixedStdout:
         return len(text)
 
     def flush(self) -> None:
-        self._target.flush()
+        if not getattr(self._target, "closed", False):
+            self._target.flush()
 
     def isatty(self) -> bool:
         return False

@@ -20,12 +20,15 @@ from __future__ import annotations
 import heapq
 import itertools
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from local.aws import Stack
+import boto3
+
+from local.aws import REGION, Stack
 from local.events import scheduled_event, sqs_event, sqs_record
 from local.lambda_runtime import invoke
 from local.template import QueueSource, Schedule
@@ -53,15 +56,17 @@ class InvocationLog:
     event: dict[str, Any]
     result: Any = None
     crashed: bool = False
+    duration_s: float = 0.0  # real time the handler took in this process
 
 
 @dataclass
 class Simulation:
     stack: Stack
     clock: ManualClock
-    sqs: Any  # the boto3 SQS client the handlers use
+    sqs: Any  # the boto3 SQS client the handlers use: its sends are observed
     duplicate_deliveries: bool = False
     drop: Callable[[str], bool] | None = None  # body -> True to lose that message
+    keep_events: bool = True  # False: invocations keep who ran and when, not the event
     invocations: list[InvocationLog] = field(default_factory=list)
     dead_letters: dict[str, list[str]] = field(default_factory=dict)
     _queues: dict[str, list[_Pending]] = field(default_factory=dict)
@@ -75,6 +80,9 @@ class Simulation:
         self.schedules: list[Schedule] = self.stack.template.schedules()
         self._queues = {queue: [] for queue in self.sources}
         self.functions = self.stack.functions()
+        # Receiving and deleting go through a client of our own, so that counting the handlers'
+        # AWS requests counts only theirs.
+        self._receiver = boto3.session.Session(region_name=REGION).client("sqs")
         self.attach(self.sqs)
 
     def attach(self, sqs: Any) -> None:
@@ -133,12 +141,12 @@ class Simulation:
         for queue in self.sources:
             url = self.stack.queue_url(queue)
             while True:
-                received = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
-                                                    VisibilityTimeout=0, WaitTimeSeconds=0)
+                received = self._receiver.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                                          VisibilityTimeout=0, WaitTimeSeconds=0)
                 messages = received.get("Messages", [])
                 if not messages:
                     break
-                self.sqs.delete_message_batch(QueueUrl=url, Entries=[
+                self._receiver.delete_message_batch(QueueUrl=url, Entries=[
                     {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
                 for message in messages:
                     due = self._due.pop(message["MessageId"], self.clock.now())
@@ -248,11 +256,13 @@ class Simulation:
         heapq.heappush(self._queues[queue], pending)
 
     def _invoke(self, function: str, event: dict[str, Any]) -> InvocationLog:
-        log = InvocationLog(function=function, at=self.clock.now(), event=event)
+        log = InvocationLog(function=function, at=self.clock.now(), event=event if self.keep_events else {})
+        started = time.perf_counter()
         try:
             log.result = invoke(self.functions[function], event)
         except SimulatedCrash:
             log.crashed = True
+        log.duration_s = time.perf_counter() - started
         self.invocations.append(log)
         return log
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -12,9 +12,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from sellerjobs import api, wiring
 from sellerjobs.errors import Invalid
 from sellerjobs.promotions.job import Status
+from sellerjobs.tracing import LazyTracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = LazyTracer()
 app = api.http_app()
 
 DEFAULT_LIMIT, MAX_LIMIT = 25, 100

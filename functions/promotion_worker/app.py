@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -13,9 +13,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from sellerjobs import wiring
 from sellerjobs.promotions.ports import JobMessage
 from sellerjobs.promotions.worker import WorkReport
+from sellerjobs.tracing import LazyTracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = LazyTracer()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
 

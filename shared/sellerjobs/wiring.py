@@ -144,6 +144,7 @@ def reset() -> None:
                     ebay_account_service, _ebay_tokens, _ebay_http):
         factory.cache_clear()
     config.reset()
-    from sellerjobs.aws import clients
+    from sellerjobs.aws import app_secrets, clients
 
+    app_secrets.reset()
     clients.reset()

@@ -7,14 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
-from local.aws import LOCAL_EBAY_APP, Stack, provision
+from local.aws import Stack
 from local.http_api import ApiResponse, HttpApi
-from local.sandbox import MarketplaceSandbox, serve
+from local.sandbox import MarketplaceSandbox
 from local.simulation import Simulation
+from local.virtual import VirtualStack, virtual_stack
 from sellerjobs import clock as clock_module
-from sellerjobs import wiring
 from sellerjobs.aws import clients
 from sellerjobs.clock import ManualClock
 
@@ -23,17 +22,32 @@ START = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 
 @dataclass
 class System:
-    stack: Stack
-    sim: Simulation
-    http: HttpApi
-    sandbox: MarketplaceSandbox
-    clock: ManualClock
+    """A virtual stack plus the helpers the integration tests share."""
 
-    def call(self, method: str, path: str, user: str | None = "alice", body: Any = None,
-             claims: dict[str, Any] | None = None) -> ApiResponse:
-        if claims is None and user is not None:
-            claims = {"sub": user, "iss": "test", "aud": "sellerjobs-local"}
-        return self.http.call(method, path, body=body, claims=claims)
+    virtual: VirtualStack
+
+    @property
+    def stack(self) -> Stack:
+        return self.virtual.stack
+
+    @property
+    def sim(self) -> Simulation:
+        return self.virtual.sim
+
+    @property
+    def http(self) -> HttpApi:
+        return self.virtual.http
+
+    @property
+    def sandbox(self) -> MarketplaceSandbox:
+        return self.virtual.sandbox
+
+    @property
+    def clock(self) -> ManualClock:
+        return self.virtual.clock
+
+    def call(self, method: str, path: str, user: str | None = "alice", body: Any = None) -> ApiResponse:
+        return self.virtual.call(method, path, user, body)
 
     def connect(self, user: str, *, campaign: bool = True) -> str | None:
         """Give ``user`` an eBay seller account (and a running campaign) and store its token."""
@@ -50,8 +64,7 @@ class System:
         """Change settings the way a redeploy would: new environment, fresh containers."""
         for key, value in env.items():
             monkeypatch.setenv(key, value)
-        wiring.reset()
-        self.sim.attach(clients.sqs())
+        self.virtual.reconfigure(**env)
 
     def job(self, user: str, job_id: str) -> dict[str, Any]:
         response = self.call("GET", f"/promotions/{job_id}", user=user)
@@ -78,30 +91,11 @@ def clock() -> Iterator[ManualClock]:
 
 
 @pytest.fixture
-def sandbox(clock: ManualClock) -> Iterator[MarketplaceSandbox]:
-    marketplace = MarketplaceSandbox(clock=clock)
-    marketplace.add_app(LOCAL_EBAY_APP["clientId"], LOCAL_EBAY_APP["clientSecret"])
-    yield marketplace
+def sandbox(clock: ManualClock) -> MarketplaceSandbox:
+    return MarketplaceSandbox(clock=clock)
 
 
 @pytest.fixture
-def system(clock: ManualClock, sandbox: MarketplaceSandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[System]:
-    with mock_aws(), serve(sandbox) as server:
-        wiring.reset()
-        stack = provision()
-        env = stack.merged_env() | {
-            "SELLERJOBS_TIME_SCALE": "1",
-            "EBAY_API_BASE_URL": server.url,
-            "EBAY_AUTH_BASE_URL": server.url,
-            "EBAY_HTTP_TIMEOUT_SECONDS": "2",
-            "PROMOTION_RETRY_SEED": "7",
-            "POWERTOOLS_METRICS_DISABLED": "true",
-        }
-        for key, value in env.items():
-            monkeypatch.setenv(key, value)
-        wiring.reset()
-        sim = Simulation(stack=stack, clock=clock, sqs=clients.sqs())
-        http = HttpApi.from_template(stack.template)
-        http.clock_now = clock.now
-        yield System(stack=stack, sim=sim, http=http, sandbox=sandbox, clock=clock)
-        wiring.reset()
+def system(clock: ManualClock, sandbox: MarketplaceSandbox) -> Iterator[System]:
+    with virtual_stack(clock, sandbox, env={"PROMOTION_RETRY_SEED": "7"}) as virtual:
+        yield System(virtual)

@@ -26,7 +26,8 @@ class FakeContext:
 
 
 def get(path: str = "/admin", claims: dict[str, str] | None = None, **kwargs) -> dict[str, Any]:
-    return admin_page.lambda_handler(http_event("GET", path, claims=claims, **kwargs), FakeContext())
+    context: Any = FakeContext()  # the attributes Powertools reads of a LambdaContext
+    return admin_page.lambda_handler(http_event("GET", path, claims=claims, **kwargs), context)
 
 
 def headers_of(result: dict[str, Any]) -> dict[str, str]:

@@ -18,7 +18,7 @@ def make_job(**changes: object) -> PromotionJob:
     job = PromotionJob(
         id=f"177681098666_{T0}", user_id="alice", listing_id="177681098666", ad_rate=Decimal("5"),
         campaign_id=None, status=Status.PENDING, attempts=0, max_attempts=15, next_retry_at=T0 + 60_000,
-        created_at=T0, updated_at=T0, policy="sync-window", run_started_at=T0, version=0,
+        created_at=T0, updated_at=T0, policy="sync-window", run_started_at=T0, listed_at=T0, version=0,
     )
     return replace(job, **changes)  # type: ignore[arg-type]
 
@@ -196,6 +196,7 @@ def test_requeue_starts_a_failed_job_over():
     assert again.max_attempts == 15
     assert again.policy == "sync-window"
     assert again.run_started_at == now
+    assert again.listed_at == now  # a fresh sync window too: the seller may have relisted
     assert again.next_retry_at == now + 60_000
     assert again.expires_at is None
     assert again.last_error is None

@@ -136,7 +136,7 @@ class World:
             ad_rate=Decimal(rate), campaign_id=campaign_id, status=status, attempts=attempts,
             max_attempts=policy_for(policy).max_attempts,
             next_retry_at=None if status.terminal else now, created_at=started, updated_at=started,
-            policy=policy, run_started_at=started, version=version))
+            policy=policy, run_started_at=started, listed_at=started, version=version))
 
     def stored(self, job: PromotionJob) -> PromotionJob:
         found = self.repo.get(job.user_id, job.id)
@@ -708,3 +708,18 @@ def test_without_a_horizon_nothing_is_taken_along(world):
 
     assert report.taken_along == 0
     assert world.stored(other).attempts == 0
+
+
+def test_the_sync_window_counts_from_when_the_listing_was_queued_not_from_its_stagger_slot(world):
+    # Given a job from the end of a big batch: its run began a minute ago (its stagger slot),
+    # but its listing was queued with the batch 13 minutes ago
+    world.ads.respond = lambda u, c, ad: rejected(ad.listing_id, 35048)
+    job = world.job("100001", age_s=60)
+    world.repo.put(replace(job, listed_at=world.now() - 13 * 60_000))
+
+    world.process(job)
+
+    # Then eBay still not knowing the listing means it is not coming: the job fails
+    stored = world.stored(job)
+    assert stored.status is Status.FAILED
+    assert stored.last_error is not None and "after the sync window" in stored.last_error

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from types_boto3_dynamodb import DynamoDBClient
     from types_boto3_kms import KMSClient
+    from types_boto3_secretsmanager import SecretsManagerClient
     from types_boto3_sqs import SQSClient
 
 
@@ -36,6 +37,10 @@ def sqs() -> SQSClient:
 
 def kms() -> KMSClient:
     return _client("kms")  # type: ignore[no-any-return]
+
+
+def secretsmanager() -> SecretsManagerClient:
+    return _client("secretsmanager")  # type: ignore[no-any-return]
 
 
 def reset() -> None:

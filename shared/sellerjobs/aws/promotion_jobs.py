@@ -82,6 +82,7 @@ class DynamoJobRepository:
             "campaignId": job.campaign_id, "status": job.status.value, "attempts": job.attempts,
             "maxAttempts": job.max_attempts, "nextRetryAt": job.next_retry_at, "createdAt": job.created_at,
             "updatedAt": job.updated_at, "policy": job.policy, "runStartedAt": job.run_started_at,
+            "listedAt": job.listed_at,
             "version": job.version, "lastError": job.last_error, "adId": job.ad_id,
             "expiresAt": job.expires_at,
             "userStatus": f"{job.user_id}#{job.status.value}",
@@ -101,7 +102,8 @@ class DynamoJobRepository:
             status=Status(item["status"]), attempts=int(item["attempts"]),
             max_attempts=int(item["maxAttempts"]), next_retry_at=_int_or_none(item.get("nextRetryAt")),
             created_at=int(item["createdAt"]), updated_at=int(item["updatedAt"]), policy=item["policy"],
-            run_started_at=int(item["runStartedAt"]), version=int(item["version"]),
+            run_started_at=int(item["runStartedAt"]), listed_at=int(item.get("listedAt") or item["createdAt"]),
+            version=int(item["version"]),
             last_error=item.get("lastError"), ad_id=item.get("adId"),
             expires_at=_int_or_none(item.get("expiresAt")),
         )

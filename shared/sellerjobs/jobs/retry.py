@@ -37,8 +37,12 @@ class RetryPolicy(Protocol):
         """How long after queueing "listing not found" still means "not synced yet"."""
         ...
 
-    def next_delay(self, attempts_made: int, age_s: float) -> float | None:
-        """Seconds until the next attempt, or None when the job should give up."""
+    def next_delay(self, attempts_made: int, age_s: float, sync_age_s: float | None = None) -> float | None:
+        """Seconds until the next attempt, or None when the job should give up.
+
+        ``age_s`` is how far into its run of attempts the job is; ``sync_age_s`` how long ago its
+        listing was published (the same unless the job waited for a stagger slot).
+        """
         ...
 
 
@@ -80,7 +84,7 @@ class ExponentialPolicy:
         # The original system treated "listing not found" as retryable on every attempt.
         return float("inf")
 
-    def next_delay(self, attempts_made: int, age_s: float) -> float | None:
+    def next_delay(self, attempts_made: int, age_s: float, sync_age_s: float | None = None) -> float | None:
         if attempts_made < 1 or attempts_made > len(self.delays_s):
             return None
         return self.jitter.apply(self.delays_s[attempts_made - 1])
@@ -112,26 +116,26 @@ class SyncWindowPolicy:
     def max_attempts(self) -> int:
         # Walk the schedule without jitter; jitter only makes attempts later, never more.
         age, attempts = self.first_delay_s, 1
-        while (delay := self._delay(age)) is not None:
+        while (delay := self._delay(age, age)) is not None:
             age += delay
             attempts += 1
         return attempts
 
-    def _delay(self, age_s: float) -> float | None:
-        if age_s < self.sync_window:
+    def _delay(self, age_s: float, sync_age_s: float) -> float | None:
+        if sync_age_s < self.sync_window:
             delay = self.interval_s
         else:
             # Double the distance from the end of the sync window, at least min_backoff_s.
-            delay = max(self.min_backoff_s, 2 * (age_s - self.sync_window))
+            delay = max(self.min_backoff_s, 2 * (sync_age_s - self.sync_window))
         remaining = self.total_window_s - age_s
         if remaining < self.min_last_gap_s:
             return None
         return min(delay, remaining)
 
-    def next_delay(self, attempts_made: int, age_s: float) -> float | None:
+    def next_delay(self, attempts_made: int, age_s: float, sync_age_s: float | None = None) -> float | None:
         if attempts_made >= self.max_attempts:
             return None
-        delay = self._delay(age_s)
+        delay = self._delay(age_s, age_s if sync_age_s is None else sync_age_s)
         return None if delay is None else self.jitter.apply(delay)
 
 

@@ -55,6 +55,7 @@ class PromotionJob:
     updated_at: int
     policy: str
     run_started_at: int  # epoch ms; when the current run of attempts began (reset by a retry)
+    listed_at: int  # epoch ms; when the listing was handed to us: the start of eBay's sync delay
     version: int = 0
     last_error: str | None = None
     ad_id: str | None = None
@@ -66,8 +67,16 @@ class PromotionJob:
         return f"{self.ad_rate:.1f}"
 
     def age_s(self, now_ms: int) -> float:
-        """Seconds into the current run of attempts; what the retry policy's windows measure."""
+        """Seconds into the current run of attempts; what the retry policy's total window measures."""
         return (now_ms - self.run_started_at) / 1000
+
+    def sync_age_s(self, now_ms: int) -> float:
+        """Seconds since the listing was queued: how long eBay has had to sync it.
+
+        Not the run's age: the 400th listing of a batch waits for its stagger slot, but its
+        listing was published with the others and syncs with them.
+        """
+        return (now_ms - self.listed_at) / 1000
 
     def _next(self, now_ms: int, **changes: object) -> PromotionJob:
         return replace(self, version=self.version + 1, updated_at=now_ms, **changes)  # type: ignore[arg-type]
@@ -109,7 +118,7 @@ class PromotionJob:
         if self.status is not Status.FAILED:
             raise InvalidTransition(self, "retry")
         return self._next(now_ms, status=Status.PENDING, attempts=0, max_attempts=max_attempts,
-                          next_retry_at=next_retry_at, run_started_at=now_ms, policy=policy,
+                          next_retry_at=next_retry_at, run_started_at=now_ms, listed_at=now_ms, policy=policy,
                           expires_at=None, last_error=None, ad_id=None)
 
     def to_api(self) -> dict[str, object]:

@@ -41,6 +41,7 @@ TERMINAL = frozenset({
 
 
 def classify_error(error: EbayError, *, status: int, age_s: float, sync_window_s: float) -> Decision:
+    """``age_s``: seconds since the listing was queued, i.e. since it was published."""
     code = error.error_id
     if code == ALREADY_EXISTS:
         return Decision(Verdict.SUCCEEDED, "ad already exists")

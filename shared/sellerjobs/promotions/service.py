@@ -77,7 +77,7 @@ class PromotionService:
                 listing_id=request.listing_id, ad_rate=request.ad_rate, campaign_id=request.campaign_id,
                 status=Status.PENDING, attempts=0, max_attempts=self.policy.max_attempts,
                 next_retry_at=due, created_at=created_at, updated_at=created_at,
-                policy=self.policy.name, run_started_at=run_start,
+                policy=self.policy.name, run_started_at=run_start, listed_at=created_at,
             )
         existing = self.jobs.create_many(list(fresh.values()))
         created = [job for job in fresh.values() if job.listing_id not in existing]

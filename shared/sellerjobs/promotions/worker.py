@@ -176,7 +176,7 @@ class PromotionWorker:
                 report: WorkReport) -> Decision:
         if answer is None:
             return Decision(Verdict.RETRY, "eBay returned no answer for this listing")
-        decision = classify_listing(answer, age_s=job.age_s(now),
+        decision = classify_listing(answer, age_s=job.sync_age_s(now),
                                     sync_window_s=self.policy_for(job.policy).sync_window_s)
         if decision.verdict is Verdict.SUCCEEDED and decision.ad_id is None:
             # 35036: the ad exists (perhaps we created it just before a crash). Its id is worth
@@ -196,7 +196,7 @@ class PromotionWorker:
         if isinstance(exc, EbayCredentialsError):
             return Decision(Verdict.FAILED, str(exc))
         if isinstance(exc, EbayRequestError):
-            return classify_request_errors(exc.errors, status=exc.status, age_s=job.age_s(now),
+            return classify_request_errors(exc.errors, status=exc.status, age_s=job.sync_age_s(now),
                                            sync_window_s=self.policy_for(job.policy).sync_window_s)
         if isinstance(exc, EbayTransientError):
             return Decision(Verdict.RETRY, str(exc))
@@ -228,7 +228,7 @@ class PromotionWorker:
         if step.verdict is Verdict.SUCCEEDED:
             return job.succeed(step.ad_id, now, self.history_s), "succeeded"
         if step.verdict is Verdict.RETRY:
-            delay = self.policy_for(job.policy).next_delay(job.attempts + 1, job.age_s(now))
+            delay = self.policy_for(job.policy).next_delay(job.attempts + 1, job.age_s(now), job.sync_age_s(now))
             if delay is not None:
                 return job.retry_later(step.reason, _next_due(job, now, delay), now), "retrying"
             return job.fail(f"max attempts reached: {step.reason}", now, self.history_s), "failed"

@@ -1,0 +1,1 @@
+"""Benchmarks: virtual-time simulations of the real handlers, and measurements of the code itself."""

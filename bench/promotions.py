@@ -1,0 +1,294 @@
+"""How fast ads appear after eBay's sync delay, and at what cost in eBay calls and AWS requests.
+
+1,000 listings from 40 sellers, queued in batches of 25 and as singles, each syncing on eBay
+after a delay drawn from U(1, 10) minutes (3% never sync). The same listings are run under the
+``exponential`` policy (the original schedule) and the ``sync-window`` policy, each on a fresh
+virtual stack: the real handlers, moto, the marketplace sandbox, SQS delays and schedules in
+virtual time. Lateness is the time from a listing becoming promotable to its ad existing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from bench.harness import START, Bench, bench_stack, mean, percentile
+from bench.report import emit, fmt
+
+MINUTE = 60.0
+POLICIES = ("exponential", "sync-window")
+AD_OPERATIONS = ("bulk_create_ads_by_listing_id", "create_ad_by_listing_id", "get_ads")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    listings: int = 1000
+    sellers: int = 40
+    batch_size: int = 25
+    singles_share: float = 0.1  # listings queued one by one, by sellers who publish singly
+    never_sync_share: float = 0.03
+    sync_delay: str = "uniform"  # uniform | triangular (mode at the low end) | exponential (capped)
+    sync_min_s: float = 60.0
+    sync_max_s: float = 600.0
+    sessions_within_s: float = 3600.0  # sellers start publishing within the first hour
+    singles_within_s: float = 240.0  # a seller publishing singly spreads its listings over ~2 minutes
+    seed: int = 2026
+
+
+@dataclass(frozen=True)
+class Listing:
+    seller: str
+    listing_id: str
+    queue_at: float  # seconds after the start
+    sync_delay_s: float | None  # None: never syncs
+    batch: int | None  # submissions sharing a batch number are one POST
+
+
+def draw_sync_delay(rng: random.Random, scenario: Scenario) -> float:
+    low, high = scenario.sync_min_s, scenario.sync_max_s
+    if scenario.sync_delay == "triangular":
+        return rng.triangular(low, high, low)
+    if scenario.sync_delay == "exponential":
+        return min(high, low + rng.expovariate(1 / ((high - low) / 3)))
+    return rng.uniform(low, high)
+
+
+def plan(scenario: Scenario) -> list[Listing]:
+    rng = random.Random(scenario.seed)
+    per_seller = scenario.listings // scenario.sellers
+    single_sellers = round(scenario.sellers * scenario.singles_share)
+    listings: list[Listing] = []
+    next_id = 300_000_000_000
+    batch = 0
+    for index in range(scenario.sellers):
+        seller = f"seller-{index:03d}"
+        session = rng.uniform(0, scenario.sessions_within_s)
+        count = per_seller + (1 if index < scenario.listings % scenario.sellers else 0)
+        singly = index < single_sellers
+        remaining = count
+        at = session
+        while remaining > 0:
+            size = 1 if singly else min(scenario.batch_size, remaining)
+            batch += 1
+            for _ in range(size):
+                never = rng.random() < scenario.never_sync_share
+                listings.append(Listing(seller=seller, listing_id=str(next_id), queue_at=at,
+                                        sync_delay_s=None if never else draw_sync_delay(rng, scenario),
+                                        batch=batch))
+                next_id += 1
+            remaining -= size
+            at += rng.uniform(0, scenario.singles_within_s / max(1, count)) if singly else 1.0
+    return sorted(listings, key=lambda item: (item.queue_at, item.batch or 0))
+
+
+@dataclass
+class PolicyResult:
+    jobs: int
+    promoted: int
+    mean_lateness_s: float
+    p50_lateness_s: float
+    p95_lateness_s: float
+    max_lateness_s: float
+    ebay_calls: int
+    ebay_calls_per_listing: float
+    ebay_ad_calls_per_listing: float  # ad creation and lookups only: no token mints, no campaign lookups
+    attempts_per_job: float
+    aws_requests_per_job: dict[str, float]
+    lost_jobs: int
+    duplicate_ads: int
+    wrong_terminal_state: int
+    virtual_minutes: float
+    real_seconds: float
+    # Raw counts for the cost model.
+    aws_requests: dict[str, int] = field(default_factory=dict)
+    dynamodb_write_units: int = 0
+    dynamodb_read_units: float = 0.0
+    invocations: dict[str, int] = field(default_factory=dict)
+    invocation_seconds: dict[str, float] = field(default_factory=dict)
+    ebay_calls_by_operation: dict[str, int] = field(default_factory=dict)
+
+
+def run_policy(policy: str, scenario: Scenario) -> PolicyResult:
+    listings = plan(scenario)
+    started = time.perf_counter()
+    env = {"PROMOTION_RETRY_POLICY": policy, "PROMOTION_RETRY_SEED": str(scenario.seed)}
+    with bench_stack(env=env) as bench:
+        for seller in sorted({item.seller for item in listings}):
+            bench.connect(seller)
+        # Count only what promoting costs, not setting up the sellers.
+        bench.meter.requests.clear()
+        bench.meter.write_units = 0
+        bench.meter.read_units = 0.0
+        bench.sandbox.reset_calls()
+        api_invocations = _submit(bench, listings)
+        bench.virtual.sim.drain(max_seconds=24 * 3600)
+        end = bench.clock.now()
+        meter_snapshot = (dict(bench.meter.requests), bench.meter.write_units, bench.meter.read_units)
+        invocations = Counter(bench.invocations()) + api_invocations
+        durations: dict[str, float] = {}
+        for log in bench.virtual.sim.invocations:
+            durations[log.function] = durations.get(log.function, 0.0) + log.duration_s
+        return _measure(policy, bench, listings, api_invocations, end, started, meter_snapshot,
+                        dict(invocations), durations)
+
+
+def _submit(bench: Bench, listings: list[Listing]) -> Counter[str]:
+    """Publish each listing on eBay and queue its promotion at its time, batch by batch."""
+    by_batch: dict[int, list[Listing]] = {}
+    for item in listings:
+        by_batch.setdefault(item.batch or 0, []).append(item)
+    invocations: Counter[str] = Counter()
+    for batch in sorted(by_batch.values(), key=lambda items: items[0].queue_at):
+        first = batch[0]
+        bench.virtual.sim.run_until(START + first.queue_at)
+        for item in batch:
+            bench.sandbox.publish_listing(item.seller, item.listing_id, sync_delay_s=item.sync_delay_s or 0.0,
+                                          never_syncs=item.sync_delay_s is None)
+        if len(batch) == 1:
+            body: dict[str, Any] = {"listingId": first.listing_id, "adRate": 5}
+        else:
+            body = {"batch": [{"listingId": item.listing_id, "adRate": 5} for item in batch]}
+        response = bench.call("POST", "/promotions", first.seller, body)
+        assert response.status == 202, response.body
+        invocations["QueuePromotionFunction"] += 1
+    return invocations
+
+
+def _measure(policy: str, bench: Bench, listings: list[Listing], api_invocations: Counter[str], end: float,
+             started: float, meter: tuple[dict[tuple[str, str], int], int, float],
+             invocations: dict[str, int], durations: dict[str, float]) -> PolicyResult:
+    sandbox = bench.sandbox
+    calls = sandbox.calls
+    ads = {(ad["seller"], ad["listingId"]): ad for ad in sandbox.ads}
+    statuses = _final_statuses(bench, listings)
+    lateness = []
+    lost = wrong = 0
+    attempts = []
+    for item in listings:
+        job = statuses.get((item.seller, item.listing_id))
+        if job is None or job["status"] == "pending":
+            lost += 1
+            continue
+        attempts.append(job["attempts"])
+        expected = "failed" if item.sync_delay_s is None else "succeeded"
+        if job["status"] != expected:
+            wrong += 1
+        synced = sandbox.listing_synced_at(item.listing_id)
+        ad = ads.get((item.seller, item.listing_id))
+        if job["status"] == "succeeded" and synced is not None and ad is not None:
+            lateness.append(max(0.0, ad["createdAt"] - synced))
+    duplicates = sum(max(0, sandbox.ad_creations_for(item.listing_id) - 1) for item in listings)
+    requests, write_units, read_units = meter
+    by_service: Counter[str] = Counter()
+    for (service, _), count in requests.items():
+        by_service[service if service in ("dynamodb", "sqs") else "other"] += count
+    jobs = len(listings)
+    promoted = len(lateness)
+    per_job = {k: by_service[k] / jobs for k in ("dynamodb", "sqs", "other")}
+    per_job["total"] = sum(by_service.values()) / jobs
+    by_operation = Counter(call["operation"] for call in calls)
+    ad_calls = sum(by_operation[op] for op in AD_OPERATIONS)
+    return PolicyResult(
+        jobs=jobs, promoted=promoted,
+        mean_lateness_s=mean(lateness), p50_lateness_s=percentile(lateness, 0.5),
+        p95_lateness_s=percentile(lateness, 0.95), max_lateness_s=max(lateness, default=0.0),
+        ebay_calls=len(calls), ebay_calls_per_listing=len(calls) / max(1, promoted),
+        ebay_ad_calls_per_listing=ad_calls / max(1, promoted),
+        attempts_per_job=mean([float(a) for a in attempts]), aws_requests_per_job=per_job,
+        lost_jobs=lost, duplicate_ads=duplicates, wrong_terminal_state=wrong,
+        virtual_minutes=(end - START) / MINUTE, real_seconds=time.perf_counter() - started,
+        aws_requests={f"{s}:{o}": c for (s, o), c in sorted(requests.items())},
+        dynamodb_write_units=write_units, dynamodb_read_units=read_units,
+        invocations=invocations, invocation_seconds=durations, ebay_calls_by_operation=dict(by_operation))
+
+
+def _final_statuses(bench: Bench, listings: list[Listing]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Every job's final state, read through the API (after the meter snapshot was taken)."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for seller in sorted({item.seller for item in listings}):
+        cursor = None
+        while True:
+            query = "/promotions?limit=100" + (f"&cursor={cursor}" if cursor else "")
+            page = bench.call("GET", query, seller).json()
+            for job in page["jobs"]:
+                found[(seller, job["listingId"])] = job
+            cursor = page["cursor"]
+            if not cursor:
+                break
+    return found
+
+
+def run(scenario: Scenario) -> dict[str, Any]:
+    results = {policy: run_policy(policy, scenario) for policy in POLICIES}
+    exponential, sync_window = results["exponential"], results["sync-window"]
+    ratio_keys = ("mean_lateness_s", "p50_lateness_s", "p95_lateness_s", "max_lateness_s",
+                  "ebay_calls_per_listing", "ebay_ad_calls_per_listing", "attempts_per_job")
+    ratios = {key: _ratio(getattr(sync_window, key), getattr(exponential, key)) for key in ratio_keys}
+    ratios["aws_requests_per_job"] = _ratio(sync_window.aws_requests_per_job["total"],
+                                            exponential.aws_requests_per_job["total"])
+    return {
+        "scenario": asdict(scenario),
+        "policies": {policy: asdict(result) for policy, result in results.items()},
+        "ratios": ratios,
+        "targets": {
+            "sync_window_mean_lateness_at_most_a_fifth": ratios["mean_lateness_s"] <= 0.2,
+            "sync_window_ebay_calls_per_listing_at_most_0_5": sync_window.ebay_calls_per_listing <= 0.5,
+            "no_lost_jobs": all(r.lost_jobs == 0 for r in results.values()),
+            "no_duplicate_ads": all(r.duplicate_ads == 0 for r in results.values()),
+        },
+    }
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else 0.0
+
+
+def table(result: dict[str, Any]) -> list[tuple[str, ...]]:
+    policies = result["policies"]
+    rows: list[tuple[str, ...]] = [("", *POLICIES, "sync-window / exponential")]
+
+    def row(label: str, key: str, digits: int = 1, ratio: str | None = None) -> None:
+        values = [fmt(policies[p][key], digits) for p in POLICIES]
+        rows.append((label, *values, fmt(result["ratios"][ratio], 2) if ratio else ""))
+
+    row("mean lateness (s)", "mean_lateness_s", ratio="mean_lateness_s")
+    row("median lateness (s)", "p50_lateness_s", ratio="p50_lateness_s")
+    row("p95 lateness (s)", "p95_lateness_s", ratio="p95_lateness_s")
+    row("max lateness (s)", "max_lateness_s", ratio="max_lateness_s")
+    row("eBay calls per promoted listing", "ebay_calls_per_listing", 2, ratio="ebay_calls_per_listing")
+    row("  of which ad calls", "ebay_ad_calls_per_listing", 2, ratio="ebay_ad_calls_per_listing")
+    row("attempts per job", "attempts_per_job", 2, ratio="attempts_per_job")
+    for service in ("dynamodb", "sqs", "other", "total"):
+        values = [fmt(policies[p]["aws_requests_per_job"][service], 2) for p in POLICIES]
+        ratio = fmt(result["ratios"]["aws_requests_per_job"], 2) if service == "total" else ""
+        rows.append((f"AWS requests per job: {service}", *values, ratio))
+    for key, label in (("promoted", "listings promoted"), ("lost_jobs", "jobs lost"),
+                       ("duplicate_ads", "duplicate ads"), ("wrong_terminal_state", "wrong final state")):
+        rows.append((label, *[fmt(policies[p][key]) for p in POLICIES], ""))
+    rows.append(("virtual minutes / real seconds",
+                 *[f"{policies[p]['virtual_minutes']:.0f} / {policies[p]['real_seconds']:.0f}" for p in POLICIES], ""))
+    return rows
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench promotions")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--listings", type=int, default=Scenario.listings)
+    parser.add_argument("--sellers", type=int, default=Scenario.sellers)
+    parser.add_argument("--sync-delay", choices=("uniform", "triangular", "exponential"), default="uniform")
+    parser.add_argument("--never-sync", type=float, default=Scenario.never_sync_share)
+    parser.add_argument("--seed", type=int, default=Scenario.seed)
+    args = parser.parse_args(argv)
+    scenario = Scenario(listings=args.listings, sellers=args.sellers, sync_delay=args.sync_delay,
+                        never_sync_share=args.never_sync, seed=args.seed)
+    result = run(scenario)
+    targets = result["targets"]
+    emit(result, as_json=args.json, title=f"promotions: {scenario.listings} listings, {scenario.sellers} sellers, "
+         f"sync delay {scenario.sync_delay} {scenario.sync_min_s / 60:.0f}-{scenario.sync_max_s / 60:.0f} min, "
+         f"{scenario.never_sync_share:.0%} never sync", table=table(result),
+         notes=[f"target {name.replace('_', ' ')}: {'met' if met else 'NOT MET'}" for name, met in targets.items()])
+    return 0

@@ -1,0 +1,59 @@
+"""Counting the AWS requests the handlers make, by service and operation (botocore event hooks)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sellerjobs.aws import clients
+
+SERVICES = ("dynamodb", "sqs", "kms", "secretsmanager")
+
+
+@dataclass
+class AwsMeter:
+    requests: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # DynamoDB capacity as on-demand pricing counts it, from the requests themselves.
+    write_units: int = 0
+    read_units: float = 0.0
+
+    def attach(self) -> AwsMeter:
+        """Count requests of the handlers' clients (call again after the clients are recreated)."""
+        for name in SERVICES:
+            client = getattr(clients, name)()
+            client.meta.events.register("before-call", self._count, unique_id=f"aws-meter-{id(self)}")
+        return self
+
+    def _count(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        service = model.service_model.service_name
+        operation = model.name
+        self.requests[(service, operation)] += 1
+        if service == "dynamodb":
+            self._capacity(operation, params)
+
+    def _capacity(self, operation: str, params: dict[str, Any]) -> None:
+        # Small items (< 1 KB): one write unit per item written, two in a transaction; one read
+        # unit per strongly consistent item read, half for an eventually consistent one.
+        if operation == "TransactWriteItems":
+            self.write_units += 2 * len(params.get("TransactItems", []))
+        elif operation in ("PutItem", "UpdateItem", "DeleteItem"):
+            self.write_units += 1
+        elif operation == "BatchWriteItem":
+            self.write_units += sum(len(v) for v in params.get("RequestItems", {}).values())
+        elif operation == "GetItem":
+            self.read_units += 1 if params.get("ConsistentRead") else 0.5
+        elif operation == "BatchGetItem":
+            for request in params.get("RequestItems", {}).values():
+                self.read_units += len(request.get("Keys", [])) * (1 if request.get("ConsistentRead") else 0.5)
+        elif operation in ("Query", "Scan"):
+            self.read_units += 0.5  # at least; item reads of queries are not visible from the request
+
+    def by_service(self) -> dict[str, int]:
+        totals: Counter[str] = Counter()
+        for (service, _), count in self.requests.items():
+            totals[service] += count
+        return dict(totals)
+
+    def total(self) -> int:
+        return sum(self.requests.values())
