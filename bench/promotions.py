@@ -106,6 +106,7 @@ class PolicyResult:
     # Raw counts for the cost model.
     aws_requests: dict[str, int] = field(default_factory=dict)
     dynamodb_write_units: int = 0
+    dynamodb_jobs_table_write_units: int = 0
     dynamodb_read_units: float = 0.0
     invocations: dict[str, int] = field(default_factory=dict)
     invocation_seconds: dict[str, float] = field(default_factory=dict)
@@ -120,23 +121,23 @@ def run_policy(policy: str, scenario: Scenario) -> PolicyResult:
         for seller in sorted({item.seller for item in listings}):
             bench.connect(seller)
         # Count only what promoting costs, not setting up the sellers.
-        bench.meter.requests.clear()
-        bench.meter.write_units = 0
-        bench.meter.read_units = 0.0
+        bench.meter.reset()
         bench.sandbox.reset_calls()
-        api_invocations = _submit(bench, listings)
+        durations: dict[str, float] = {}
+        api_invocations = _submit(bench, listings, durations)
         bench.virtual.sim.drain(max_seconds=24 * 3600)
         end = bench.clock.now()
-        meter_snapshot = (dict(bench.meter.requests), bench.meter.write_units, bench.meter.read_units)
+        jobs_table = bench.virtual.stack.table_name("PromotionJobsTable")
+        meter_snapshot = (dict(bench.meter.requests), bench.meter.write_units, bench.meter.read_units,
+                          bench.meter.write_units_by_table[jobs_table])
         invocations = Counter(bench.invocations()) + api_invocations
-        durations: dict[str, float] = {}
         for log in bench.virtual.sim.invocations:
             durations[log.function] = durations.get(log.function, 0.0) + log.duration_s
         return _measure(policy, bench, listings, api_invocations, end, started, meter_snapshot,
                         dict(invocations), durations)
 
 
-def _submit(bench: Bench, listings: list[Listing]) -> Counter[str]:
+def _submit(bench: Bench, listings: list[Listing], api_seconds: dict[str, float] | None = None) -> Counter[str]:
     """Publish each listing on eBay and queue its promotion at its time, batch by batch."""
     by_batch: dict[int, list[Listing]] = {}
     for item in listings:
@@ -152,14 +153,18 @@ def _submit(bench: Bench, listings: list[Listing]) -> Counter[str]:
             body: dict[str, Any] = {"listingId": first.listing_id, "adRate": 5}
         else:
             body = {"batch": [{"listingId": item.listing_id, "adRate": 5} for item in batch]}
+        started = time.perf_counter()
         response = bench.call("POST", "/promotions", first.seller, body)
+        if api_seconds is not None:
+            api_seconds["QueuePromotionFunction"] = (api_seconds.get("QueuePromotionFunction", 0.0)
+                                                     + time.perf_counter() - started)
         assert response.status == 202, response.body
         invocations["QueuePromotionFunction"] += 1
     return invocations
 
 
 def _measure(policy: str, bench: Bench, listings: list[Listing], api_invocations: Counter[str], end: float,
-             started: float, meter: tuple[dict[tuple[str, str], int], int, float],
+             started: float, meter: tuple[dict[tuple[str, str], int], int, float, int],
              invocations: dict[str, int], durations: dict[str, float]) -> PolicyResult:
     sandbox = bench.sandbox
     calls = sandbox.calls
@@ -182,7 +187,7 @@ def _measure(policy: str, bench: Bench, listings: list[Listing], api_invocations
         if job["status"] == "succeeded" and synced is not None and ad is not None:
             lateness.append(max(0.0, ad["createdAt"] - synced))
     duplicates = sum(max(0, sandbox.ad_creations_for(item.listing_id) - 1) for item in listings)
-    requests, write_units, read_units = meter
+    requests, write_units, read_units, jobs_write_units = meter
     by_service: Counter[str] = Counter()
     for (service, _), count in requests.items():
         by_service[service if service in ("dynamodb", "sqs") else "other"] += count
@@ -202,7 +207,8 @@ def _measure(policy: str, bench: Bench, listings: list[Listing], api_invocations
         lost_jobs=lost, duplicate_ads=duplicates, wrong_terminal_state=wrong,
         virtual_minutes=(end - START) / MINUTE, real_seconds=time.perf_counter() - started,
         aws_requests={f"{s}:{o}": c for (s, o), c in sorted(requests.items())},
-        dynamodb_write_units=write_units, dynamodb_read_units=read_units,
+        dynamodb_write_units=write_units, dynamodb_jobs_table_write_units=jobs_write_units,
+        dynamodb_read_units=read_units,
         invocations=invocations, invocation_seconds=durations, ebay_calls_by_operation=dict(by_operation))
 
 

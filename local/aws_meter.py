@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from local.logs import current_function
 from sellerjobs.aws import clients
 
 SERVICES = ("dynamodb", "sqs", "kms", "secretsmanager")
@@ -14,9 +15,11 @@ SERVICES = ("dynamodb", "sqs", "kms", "secretsmanager")
 @dataclass
 class AwsMeter:
     requests: Counter[tuple[str, str]] = field(default_factory=Counter)
+    by_function: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     # DynamoDB capacity as on-demand pricing counts it, from the requests themselves.
     write_units: int = 0
     read_units: float = 0.0
+    write_units_by_table: Counter[str] = field(default_factory=Counter)
 
     def attach(self) -> AwsMeter:
         """Count requests of the handlers' clients (call again after the clients are recreated)."""
@@ -29,6 +32,7 @@ class AwsMeter:
         service = model.service_model.service_name
         operation = model.name
         self.requests[(service, operation)] += 1
+        self.by_function[(current_function() or "-", service, operation)] += 1
         if service == "dynamodb":
             self._capacity(operation, params)
 
@@ -36,11 +40,13 @@ class AwsMeter:
         # Small items (< 1 KB): one write unit per item written, two in a transaction; one read
         # unit per strongly consistent item read, half for an eventually consistent one.
         if operation == "TransactWriteItems":
-            self.write_units += 2 * len(params.get("TransactItems", []))
+            for item in params.get("TransactItems", []):
+                self._write(next(iter(item.values())).get("TableName", "?"), 2)
         elif operation in ("PutItem", "UpdateItem", "DeleteItem"):
-            self.write_units += 1
+            self._write(params.get("TableName", "?"), 1)
         elif operation == "BatchWriteItem":
-            self.write_units += sum(len(v) for v in params.get("RequestItems", {}).values())
+            for table, requests in params.get("RequestItems", {}).items():
+                self._write(table, len(requests))
         elif operation == "GetItem":
             self.read_units += 1 if params.get("ConsistentRead") else 0.5
         elif operation == "BatchGetItem":
@@ -48,6 +54,17 @@ class AwsMeter:
                 self.read_units += len(request.get("Keys", [])) * (1 if request.get("ConsistentRead") else 0.5)
         elif operation in ("Query", "Scan"):
             self.read_units += 0.5  # at least; item reads of queries are not visible from the request
+
+    def reset(self) -> None:
+        self.requests.clear()
+        self.by_function.clear()
+        self.write_units_by_table.clear()
+        self.write_units = 0
+        self.read_units = 0.0
+
+    def _write(self, table: str, units: int) -> None:
+        self.write_units += units
+        self.write_units_by_table[table] += units
 
     def by_service(self) -> dict[str, int]:
         totals: Counter[str] = Counter()

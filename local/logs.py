@@ -26,6 +26,11 @@ def function_scope(name: str) -> Iterator[None]:
         _current.name = previous
 
 
+def current_function() -> str | None:
+    """The function whose invocation this thread is running, if any."""
+    return getattr(_current, "name", None)
+
+
 class PrefixedStdout:
     def __init__(self, target: TextIO, width: int = 26) -> None:
         self._target = target

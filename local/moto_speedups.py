@@ -1,11 +1,14 @@
-"""Make moto's DynamoDB transactions cost what they cost in DynamoDB: O(items), not O(table).
+"""Make moto's DynamoDB cost what DynamoDB costs: work per item touched, not per item stored.
 
-moto 5 keeps a rollback copy of a transaction's tables by deep-copying each whole table once
-per item of the transaction. A finishing promotion job is a three-item transaction, so with a
-few thousand jobs in the table every transaction copies the table three times, and a simulation
-of 10,000 jobs would take hours. This module keeps moto's own transaction code (conditions,
-errors, cancellation reasons) and replaces only the rollback: it snapshots the items the
-transaction touches and puts them back if moto cancels it.
+Two places in moto 5 do work proportional to the whole table on every request, which turns a
+simulation of 10,000 jobs into hours:
+
+* Transactions keep a rollback copy of each table they touch by deep-copying the whole table,
+  once per item of the transaction. Here moto's own transaction code still runs (conditions,
+  errors, cancellation reasons); only the rollback is replaced by snapshots of the touched items.
+* Every query, on the table or an index, starts from all items of the table, sorted. Here it
+  starts from the items that can match the query's partition key (a dictionary lookup for the
+  table, an equality filter for an index); moto's query code then runs unchanged on that subset.
 
 Development tooling only (the local stack, tests, benchmarks); it assumes the pinned moto.
 """
@@ -23,6 +26,7 @@ from moto.dynamodb.models.table import Table
 
 _installed = False
 _lock = threading.Lock()
+_query_scope = threading.local()
 
 
 def _deepcopy_except_tables(value: Any, memo: dict[int, Any] | None = None) -> Any:
@@ -72,6 +76,28 @@ def _restore(snapshots: list[tuple[Table, Any, Any, Any]]) -> None:
             table.items[hash_value] = original
 
 
+def _candidates(table: Table) -> list[Any] | None:
+    """The items a running query can match, in moto's order; None when no query narrows it."""
+    scope = getattr(_query_scope, "value", None)
+    if scope is None or scope[0] is not table:
+        return None
+    _, hash_key, conditions = scope
+    if conditions is None:  # a query on the table itself: one partition
+        partition = table.items.get(hash_key)
+        if partition is None:
+            return []
+        items = list(partition.values()) if table.range_key_attr else [partition]
+    else:  # a query on an index: items whose index key attributes equal the condition's
+        items = []
+        for bucket in table.items.values():
+            for item in (bucket.values() if table.range_key_attr else [bucket]):
+                attrs = item.attrs
+                if all((value := attrs.get(name)) is not None and value.type == wanted.type
+                       and value.value == wanted.value for name, wanted in conditions):
+                    items.append(item)
+    return sorted(items, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
+
+
 def install() -> None:
     """Idempotent; affects in-process moto and a ThreadedMotoServer started by this process."""
     global _installed
@@ -91,4 +117,30 @@ def install() -> None:
                 raise
 
         DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+        original_query = Table.query
+        original_all_items = Table.all_items
+
+        def query(self: Table, *args: Any, **kwargs: Any) -> Any:
+            hash_key = args[0] if args else kwargs.get("hash_key")
+            index_name = args[7] if len(args) > 7 else kwargs.get("index_name")
+            conditions = kwargs.get("hash_key_conditions")
+            scope: tuple[Table, Any, Any] | None = None
+            if not index_name and hash_key is not None:
+                scope = (self, hash_key, None)
+            elif index_name and conditions and all(value.type in ("S", "B") for _, value in conditions):
+                # Strings and binaries compare exactly; numbers ("1" == "1.0") are left to moto.
+                scope = (self, None, list(conditions))
+            _query_scope.value = scope
+            try:
+                return original_query(self, *args, **kwargs)
+            finally:
+                _query_scope.value = None
+
+        def all_items(self: Table) -> list[Any]:
+            narrowed = _candidates(self)
+            return original_all_items(self) if narrowed is None else narrowed
+
+        Table.query = query  # type: ignore[method-assign]
+        Table.all_items = all_items  # type: ignore[method-assign]
         _installed = True

@@ -20,6 +20,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import json
+import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -67,6 +68,9 @@ class Simulation:
     duplicate_deliveries: bool = False
     drop: Callable[[str], bool] | None = None  # body -> True to lose that message
     keep_events: bool = True  # False: invocations keep who ran and when, not the event
+    crashes: int = 0
+    _crash_plan: tuple[str, float, random.Random] | None = None
+    _crash_armed: bool = False
     invocations: list[InvocationLog] = field(default_factory=list)
     dead_letters: dict[str, list[str]] = field(default_factory=dict)
     _queues: dict[str, list[_Pending]] = field(default_factory=dict)
@@ -133,6 +137,26 @@ class Simulation:
             yield crashes
         finally:
             client.meta.events.unregister(event, hook)
+
+    def crash_some_invocations(self, client: Any, operations: tuple[str, ...], function: str, rate: float,
+                               rng: random.Random, when: Callable[[dict[str, Any]], bool] | None = None) -> None:
+        """Crash a share ``rate`` of ``function``'s invocations at their first matching call.
+
+        The crash happens just before the call leaves, so nothing that call would have done is
+        done: e.g. "after eBay created the ad, before the job's state was written".
+        """
+        self._crash_plan = (function, rate, rng)
+        service = client.meta.service_model.service_name
+
+        def hook(params: dict[str, Any], **_: Any) -> None:
+            if self._crash_armed and (when is None or when(params)):
+                self._crash_armed = False
+                self.crashes += 1
+                raise SimulatedCrash("injected crash")
+
+        for operation in operations:
+            client.meta.events.register(f"provide-client-params.{service}.{operation}", hook,
+                                        unique_id=f"crash-{service}-{operation}")
 
     # -- moving time -------------------------------------------------------------------------
 
@@ -257,11 +281,15 @@ class Simulation:
 
     def _invoke(self, function: str, event: dict[str, Any]) -> InvocationLog:
         log = InvocationLog(function=function, at=self.clock.now(), event=event if self.keep_events else {})
+        if self._crash_plan and self._crash_plan[0] == function:
+            self._crash_armed = self._crash_plan[2].random() < self._crash_plan[1]
         started = time.perf_counter()
         try:
             log.result = invoke(self.functions[function], event)
         except SimulatedCrash:
             log.crashed = True
+        finally:
+            self._crash_armed = False
         log.duration_s = time.perf_counter() - started
         self.invocations.append(log)
         return log

@@ -128,6 +128,8 @@ class LocalStack:
         server.start()
         self._closers.append(server.stop)
         self.aws_endpoint = f"http://127.0.0.1:{port}"
+        # moto keeps its state per process, not per server: start from nothing.
+        httpx.post(f"{self.aws_endpoint}/moto-api/reset", timeout=10).raise_for_status()
         # Every boto3 client in this process (ours and the handlers') talks to moto.
         os.environ.update({
             "AWS_ENDPOINT_URL": self.aws_endpoint, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",

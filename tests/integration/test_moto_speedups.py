@@ -50,3 +50,41 @@ def test_a_successful_transaction_applies_every_item(table):
         {"Delete": {"TableName": "t", "Key": {"pk": {"S": "a"}, "sk": {"S": "1"}}}},
     ])
     assert items(table) == [("b", "1", None)]
+
+
+@pytest.fixture
+def indexed():
+    moto_speedups.install()
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName="j", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": t} for n, t in
+                                  (("pk", "S"), ("sk", "S"), ("g", "S"), ("at", "N"), ("n", "N"))],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            GlobalSecondaryIndexes=[
+                {"IndexName": "ByG", "Projection": {"ProjectionType": "ALL"},
+                 "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}, {"AttributeName": "at", "KeyType": "RANGE"}]},
+                {"IndexName": "ByN", "Projection": {"ProjectionType": "ALL"},
+                 "KeySchema": [{"AttributeName": "n", "KeyType": "HASH"}]}])
+        for i in range(30):
+            item = {"pk": {"S": f"u{i % 3}"}, "sk": {"S": f"{i:03d}"}, "at": {"N": str(100 - i)}, "n": {"N": str(i % 2)}}
+            if i % 5:  # sparse: some items carry no index key
+                item["g"] = {"S": f"u{i % 3}#pending"}
+            client.put_item(TableName="j", Item=item)
+        yield client
+
+
+def test_queries_see_exactly_their_partition_in_key_order(indexed):
+    table = indexed.query(TableName="j", KeyConditionExpression="pk = :p AND sk > :s",
+                          ExpressionAttributeValues={":p": {"S": "u1"}, ":s": {"S": "010"}})
+    index = indexed.query(TableName="j", IndexName="ByG", KeyConditionExpression="g = :g AND #at <= :t",
+                          ExpressionAttributeNames={"#at": "at"},
+                          ExpressionAttributeValues={":g": {"S": "u2#pending"}, ":t": {"N": "90"}})
+    numeric = indexed.query(TableName="j", IndexName="ByN", KeyConditionExpression="n = :n",
+                            ExpressionAttributeValues={":n": {"N": "1.0"}}, Select="COUNT")
+
+    assert [i["sk"]["S"] for i in table["Items"]] == [f"{i:03d}" for i in range(13, 30, 3)]
+    assert [int(i["at"]["N"]) for i in index["Items"]] == sorted(
+        100 - i for i in range(30) if i % 3 == 2 and i % 5 and 100 - i <= 90)
+    assert numeric["Count"] == 15
