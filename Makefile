@@ -11,10 +11,11 @@ PYTEST_ARGS ?=
 export SAM_CLI_TELEMETRY := 0
 
 LOCAL := PYTHONPATH=shared $(PY) -m local
+BENCH := PYTHONPATH=shared $(PY) -m bench
 # `make token USER=alice`: USER from the command line, not the login name from the environment.
 TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),alice)
 
-.PHONY: help venv demo up token invoke test browser lint template-check build clean
+.PHONY: help venv demo up token invoke bench test browser lint template-check build clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -40,6 +41,14 @@ invoke: venv ## run one function like sam local invoke: make invoke FN=<logical 
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=PromotionWorkerFunction EVENT=events/promotion_worker.sqs.json"; exit 2; }
 	$(LOCAL) invoke $(FN) $(EVENT)
 
+bench: venv ## run every benchmark (about 20 minutes): tables here, JSON in bench/results/
+	$(BENCH) coldstart
+	$(BENCH) enqueue
+	$(BENCH) promotions
+	$(BENCH) cost --from bench/results/promotions.json
+	$(BENCH) reliability
+	$(BENCH) fuzz
+
 test: venv $(SAM_VENV)/.installed browser ## run every test: unit, integration (moto + sandbox), end-to-end (stack + browser)
 	$(PY) -m pytest -n auto tests/unit tests/integration $(PYTEST_ARGS)
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
@@ -52,7 +61,7 @@ browser: ## install Debian's Chromium for the browser tests (if missing)
 
 lint: venv ## ruff and mypy
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy shared functions local tests
+	$(VENV)/bin/mypy shared functions local bench tests
 
 $(SAM_VENV)/.installed:
 	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)

@@ -52,7 +52,8 @@ def main(argv: list[str]) -> int:
     rows = [("handler", "import (ms)", "x import boto3")]
     rows.append(("import boto3", fmt(baseline), "1.00"))
     rows += [(name, fmt(ms), fmt(ratios[name], 2)) for name, ms in handlers.items()]
-    emit(result, as_json=args.json, title=f"coldstart: median of {args.runs} fresh imports (Python {result['python']})",
+    emit("coldstart", result, as_json=args.json,
+         title=f"coldstart: median of {args.runs} fresh imports (Python {result['python']})",
          table=rows, notes=[f"target: every handler <= {TARGET_RATIO}x import boto3: "
                             f"{'met' if result['all_within_target'] else 'NOT MET'}"])
     return 0

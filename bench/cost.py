@@ -84,19 +84,21 @@ def price_as_step_functions(policy: dict[str, Any]) -> dict[str, float]:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench cost")
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--from", dest="source", type=Path, help="a saved `python -m bench promotions --json` result")
+    parser.add_argument("--from", dest="source", type=Path,
+                        help="a saved promotions result, e.g. bench/results/promotions.json")
     args = parser.parse_args(argv)
-    promotions = json.loads(args.source.read_text().splitlines()[-1]) if args.source else run_promotions(Scenario())
+    promotions = json.loads(args.source.read_text()) if args.source else run_promotions(Scenario())
     costs = {policy: price(promotions["policies"][policy]) for policy in POLICIES}
     step_functions = price_as_step_functions(promotions["policies"]["sync-window"])
     result = {"usd_per_million_promoted_listings": costs, "step_functions_standard": step_functions,
               "step_functions_vs_sync_window": step_functions["total"] / costs["sync-window"]["total"]}
     keys = list(costs["sync-window"])
-    rows = [("$ per million promoted listings", *POLICIES, "Step Functions Standard")]
+    rows: list[tuple[str, ...]] = [("$ per million promoted listings", *POLICIES, "Step Functions Standard")]
     for key in keys:
         rows.append((key.replace("_", " "), *[fmt(costs[p][key], 2) for p in POLICIES],
                      fmt(step_functions.get(key), 2) if key in step_functions else ""))
     rows.append(("step functions transitions", "", "", fmt(step_functions["step_functions_transitions"], 2)))
-    emit(result, as_json=args.json, title="cost: the promotions run priced at AWS list prices (bench/prices.py)",
+    emit("cost", result, as_json=args.json,
+         title="cost: the promotions run priced at AWS list prices (bench/prices.py)",
          table=rows, notes=[f"Step Functions Standard / sync-window: {result['step_functions_vs_sync_window']:.1f}x"])
     return 0

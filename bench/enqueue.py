@@ -60,6 +60,7 @@ def main(argv: list[str]) -> int:
     rows += [(f"AWS calls: {key}", fmt(int(value))) for key, value in calls.items()]
     rows += [("AWS calls in all", fmt(int(total))), ("fewest possible (20 writes + 50 sends)", fmt(minimum)),
              ("calls / fewest possible", fmt(result["aws_calls_vs_minimum"], 2))]
-    emit(result, as_json=args.json, title=f"enqueue: one POST /promotions with {BATCH} listings, local stack over HTTP",
+    emit("enqueue", result, as_json=args.json,
+         title=f"enqueue: one POST /promotions with {BATCH} listings, local stack over HTTP",
          table=rows)
     return 0

@@ -293,7 +293,8 @@ def main(argv: list[str]) -> int:
                         never_sync_share=args.never_sync, seed=args.seed)
     result = run(scenario)
     targets = result["targets"]
-    emit(result, as_json=args.json, title=f"promotions: {scenario.listings} listings, {scenario.sellers} sellers, "
+    emit("promotions", result, as_json=args.json,
+         title=f"promotions: {scenario.listings} listings, {scenario.sellers} sellers, "
          f"sync delay {scenario.sync_delay} {scenario.sync_min_s / 60:.0f}-{scenario.sync_max_s / 60:.0f} min, "
          f"{scenario.never_sync_share:.0%} never sync", table=table(result),
          notes=[f"target {name.replace('_', ' ')}: {'met' if met else 'NOT MET'}" for name, met in targets.items()])

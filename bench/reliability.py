@@ -80,7 +80,8 @@ def main(argv: list[str]) -> int:
         ("dead_letters", "messages dead-lettered"), ("succeeded", "succeeded"), ("failed", "failed (never synced)"),
         ("lost_jobs", "jobs lost"), ("duplicate_ads", "duplicate ads"),
         ("wrong_terminal_state", "wrong final state"))]
-    emit(result, as_json=args.json, title=f"reliability: every message delivered twice, {args.crash_rate:.0%} of "
+    emit("reliability", result, as_json=args.json,
+         title=f"reliability: every message delivered twice, {args.crash_rate:.0%} of "
          f"worker invocations crash ({result['real_seconds']:.0f} s)", table=rows,
          notes=[f"lost 0, duplicate ads 0, wrong final state 0: {'yes' if result['all_clean'] else 'NO'}"])
     return 0 if result["all_clean"] else 1

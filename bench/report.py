@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 
@@ -14,8 +16,15 @@ def say(text: str = "") -> None:
     print(text, file=out, flush=True)
 
 
-def emit(result: dict[str, Any], *, as_json: bool, title: str, table: Sequence[Sequence[str]] | None = None,
-         notes: list[str] | None = None) -> None:
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def emit(name: str, result: dict[str, Any], *, as_json: bool, title: str,
+         table: Sequence[Sequence[str]] | None = None, notes: list[str] | None = None) -> None:
+    """Print the result, and keep it as bench/results/<name>.json (or in $BENCH_RESULTS)."""
+    results = Path(os.environ.get("BENCH_RESULTS") or RESULTS)
+    results.mkdir(parents=True, exist_ok=True)
+    (results / f"{name}.json").write_text(json.dumps(result, indent=2, sort_keys=True, default=_plain) + "\n")
     if as_json:
         say(json.dumps(result, sort_keys=True, separators=(",", ":"), default=_plain))
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -11,6 +12,7 @@ from local.auth import DevIssuer, InvalidToken
 from local.http_api import ApiResponse, HttpApi
 
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
+log = logging.getLogger("sellerjobs.local")
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Headers": "authorization,content-type",
@@ -59,7 +61,7 @@ class _Handler(BaseHTTPRequestHandler):
         if length > MAX_BODY:
             self._send(_message(413, "Request Entity Too Large"))
             return
-        body = self.rfile.read(length).decode() if length else None
+        body = self.rfile.read(length) if length else None
         path = self.path.split("?", 1)[0]
         if path == "/local-issuer/.well-known/jwks.json":
             self._send(ApiResponse(200, {"content-type": "application/json"}, json.dumps(self.server.issuer.jwks())))
@@ -80,7 +82,13 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(_message(401, "Unauthorized"))
                 return
         headers = {k: v for k, v in self.headers.items()}
-        self._send(self.server.api.call(method, self.path, body=body, claims=claims, headers=headers))
+        try:
+            response = self.server.api.call(method, self.path, body=body, claims=claims, headers=headers)
+        except Exception:
+            # A function that raises is a 500 from API Gateway, not a dropped connection.
+            log.exception("%s %s failed", method, self.path)
+            response = _message(500, "Internal Server Error")
+        self._send(response)
 
     def _send(self, response: ApiResponse) -> None:
         payload = response.body.encode()

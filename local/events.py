@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import time
@@ -22,7 +23,15 @@ def http_event(method: str, path: str, *, route: Route | None = None, body: Any 
                now: float | None = None) -> dict[str, Any]:
     """An API Gateway HTTP API payload (format 2.0) as the JWT authorizer passes it on."""
     now = time.time() if now is None else now
-    text = body if isinstance(body, str) or body is None else json.dumps(body)
+    encoded = False
+    if isinstance(body, bytes):
+        # API Gateway passes text bodies as they are and anything else base64-encoded.
+        try:
+            text: str | None = body.decode()
+        except UnicodeDecodeError:
+            text, encoded = base64.b64encode(body).decode(), True
+    else:
+        text = body if isinstance(body, str) or body is None else json.dumps(body)
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     if text is not None:
         headers.setdefault("content-type", "application/json")
@@ -50,7 +59,7 @@ def http_event(method: str, path: str, *, route: Route | None = None, body: Any 
             "time": datetime.fromtimestamp(now, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000"),
             "timeEpoch": int(now * 1000),
         },
-        "isBase64Encoded": False,
+        "isBase64Encoded": encoded,
     }
     if claims is not None:
         # The JWT authorizer hands claims over as strings; lists become "[a b]".

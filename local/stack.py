@@ -76,12 +76,21 @@ class LocalStack:
     def start(self) -> LocalStack:
         # Decided before the stack sets its own environment (which points at the sandbox).
         self.uses_sandbox = not os.environ.get("EBAY_API_BASE_URL")
+        saved_env = dict(os.environ)
+
+        def restore_environment() -> None:
+            os.environ.clear()
+            os.environ.update(saved_env)
+            wiring.reset()
+
+        self._closers.append(restore_environment)
         if self.prefix_logs:
             logs.install()
         if not self.uses_sandbox and self.time_scale != 1.0:
             raise ValueError("a real marketplace runs in real time: SELLERJOBS_TIME_SCALE must be 1")
         clock = ScaledClock(self.time_scale)
-        clock_module.install(clock)
+        previous_clock = clock_module.install(clock)
+        self._closers.append(lambda: clock_module.install(previous_clock))
         self._start_moto()
         self.sandbox = MarketplaceSandbox(clock=clock)
         self.sandbox.add_app(LOCAL_EBAY_APP["clientId"], LOCAL_EBAY_APP["clientSecret"])

@@ -6,6 +6,7 @@ Errors have one shape everywhere, ``{"success": false, "error": "...", "errors":
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -111,8 +112,15 @@ def _is_admin(claims: dict[str, Any]) -> bool:
 
 def json_body(app: APIGatewayHttpResolver, max_bytes: int) -> Any:
     """The request's JSON body, refusing oversized or malformed input before any work."""
-    raw = app.current_event.decoded_body or ""
-    if len(raw.encode()) > max_bytes:
+    event = app.current_event
+    body = event.body or ""
+    try:
+        raw_bytes = base64.b64decode(body) if event.is_base64_encoded else body.encode()
+        raw = raw_bytes.decode()
+    except (ValueError, UnicodeError) as exc:  # binascii.Error is a ValueError
+        raise ApiError(HTTPStatus.BAD_REQUEST, "request body must be UTF-8 JSON",
+                       [{"field": "body", "message": "not UTF-8 text"}]) from exc
+    if len(raw_bytes) > max_bytes:
         raise ApiError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"request body exceeds {max_bytes} bytes",
                        [{"field": "body", "message": f"at most {max_bytes} bytes"}])
     if not raw.strip():

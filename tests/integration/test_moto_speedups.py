@@ -59,7 +59,8 @@ def indexed():
         client = boto3.client("dynamodb", region_name="us-east-1")
         client.create_table(
             TableName="j", BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": n, "AttributeType": t} for n, t in
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": t}  # type: ignore[typeddict-item]
+                                  for n, t in
                                   (("pk", "S"), ("sk", "S"), ("g", "S"), ("at", "N"), ("n", "N"))],
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
             GlobalSecondaryIndexes=[
@@ -68,7 +69,8 @@ def indexed():
                 {"IndexName": "ByN", "Projection": {"ProjectionType": "ALL"},
                  "KeySchema": [{"AttributeName": "n", "KeyType": "HASH"}]}])
         for i in range(30):
-            item = {"pk": {"S": f"u{i % 3}"}, "sk": {"S": f"{i:03d}"}, "at": {"N": str(100 - i)}, "n": {"N": str(i % 2)}}
+            item = {"pk": {"S": f"u{i % 3}"}, "sk": {"S": f"{i:03d}"}, "at": {"N": str(100 - i)},
+                    "n": {"N": str(i % 2)}}
             if i % 5:  # sparse: some items carry no index key
                 item["g"] = {"S": f"u{i % 3}#pending"}
             client.put_item(TableName="j", Item=item)

@@ -135,3 +135,10 @@ def test_without_a_token_the_api_answers_401_and_runs_nothing(system):
     response = system.call("POST", "/promotions", user=None, body={"listingId": LISTING, "adRate": 5})
     assert response.status == 401
     assert system.table_items() == []
+
+
+def test_a_body_that_is_not_utf8_is_refused_with_400(system):
+    response = system.call("POST", "/queue-promotion", body=b"\xff\xfe\x00junk")
+    assert response.status == 400
+    assert response.json()["errors"][0]["field"] == "body"
+    assert system.table_items() == []

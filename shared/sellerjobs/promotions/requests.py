@@ -9,23 +9,30 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, WithJsonSchema, field_validator
 
 from sellerjobs.promotions.service import NewPromotion
 
 _LISTING_ID = re.compile(r"[0-9]{6,19}")  # eBay item ids are numeric (12 digits today)
 _CAMPAIGN_ID = re.compile(r"[0-9]{1,19}")
+# What the validators below accept, for the OpenAPI document (bounds are configurable; these are
+# eBay's current ones).
+AD_RATE_SCHEMA = {"anyOf": [{"type": "number", "minimum": 2.0, "maximum": 100.0, "multipleOf": 0.1},
+                            {"type": "string", "pattern": "^[0-9]{1,3}(\\.[0-9])?$"}]}
 _NUMERIC = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 class PromotionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    listingId: str = Field(description="eBay listing (item) id: 6-19 digits")
-    adRate: Decimal = Field(description="bid percentage, 2.0-100.0 with at most one decimal")
-    campaignId: str | None = Field(None, description="eBay campaign id (digits); default: your running campaign")
+    listingId: str = Field(description="eBay listing (item) id: 6-19 digits",
+                           json_schema_extra={"pattern": "^[0-9]{6,19}$"})
+    adRate: Annotated[Decimal, WithJsonSchema(AD_RATE_SCHEMA)] = Field(
+        description="bid percentage, 2.0-100.0 with at most one decimal")
+    campaignId: str | None = Field(None, description="eBay campaign id (digits); default: your running campaign",
+                                   json_schema_extra={"pattern": "^[0-9]{1,19}$"})
 
     @field_validator("listingId")
     @classmethod

@@ -1,0 +1,134 @@
+"""The HTTP API's OpenAPI 3.1 document, generated from the request and response models.
+
+The operations are declared here by (method, path); a test checks that they are exactly the
+routes template.yaml gives the HTTP API, so neither can change without the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from sellerjobs.promotions import views
+from sellerjobs.promotions.requests import CredentialsRequest, PromotionBatchRequest, PromotionRequest
+
+REF = "#/components/schemas/{model}"
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    where: str  # "query" or "path"
+    schema: dict[str, Any]
+    required: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    summary: str
+    responses: dict[int, type[BaseModel] | tuple[type[BaseModel], ...] | None]
+    body: tuple[type[BaseModel], ...] = ()
+    params: tuple[Param, ...] = ()
+    public: bool = False
+    tags: tuple[str, ...] = ("promotions",)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+JOB_ID = Param("jobId", "path", {"type": "string", "minLength": 1}, required=True)
+ERRORS: dict[int, type[BaseModel] | tuple[type[BaseModel], ...] | None] = {
+    400: views.ErrorView, 401: views.GatewayError}
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation("POST", "/queue-promotion", "Queue one listing or a batch (the original endpoint)",
+              {202: (views.Queued, views.QueuedBatch), 413: views.ErrorView, **ERRORS},
+              body=(PromotionRequest, PromotionBatchRequest)),
+    Operation("POST", "/promotions", "Queue one listing or a batch",
+              {202: (views.Queued, views.QueuedBatch), 413: views.ErrorView, **ERRORS},
+              body=(PromotionRequest, PromotionBatchRequest)),
+    Operation("GET", "/promotion-status", "A job with ?jobId=, else the caller's stats (the original endpoint)",
+              {200: (views.JobEnvelope, views.StatsEnvelope), 404: views.ErrorView, **ERRORS},
+              params=(Param("jobId", "query", {"type": "string"}),)),
+    Operation("GET", "/promotions/stats", "The caller's queue stats", {200: views.StatsEnvelope, **ERRORS}),
+    Operation("GET", "/promotions/{jobId}", "One of the caller's jobs",
+              {200: views.JobEnvelope, 404: views.ErrorView, **ERRORS}, params=(JOB_ID,)),
+    Operation("GET", "/promotions", "The caller's jobs, by status, a page at a time",
+              {200: views.JobPage, **ERRORS},
+              params=(Param("status", "query", {"enum": ["pending", "succeeded", "failed", "cancelled"]}),
+                      Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 100}),
+                      Param("cursor", "query", {"type": "string"}))),
+    Operation("DELETE", "/promotions/{jobId}", "Cancel an unfinished job",
+              {200: views.JobAction, 404: views.ErrorView, 409: views.ErrorView, **ERRORS}, params=(JOB_ID,)),
+    Operation("POST", "/promotions/{jobId}/retry", "Queue a failed job again",
+              {202: views.JobAction, 404: views.ErrorView, 409: views.ErrorView, **ERRORS}, params=(JOB_ID,)),
+    Operation("PUT", "/ebay/credentials", "Store the caller's eBay refresh token (never returned)",
+              {200: views.Done, 413: views.ErrorView, **ERRORS}, body=(CredentialsRequest,), tags=("accounts",)),
+    Operation("GET", "/admin", "The dashboard page (static HTML; its data comes from this API)", {200: None},
+              public=True, tags=("dashboard",), extra={"html": True}),
+    Operation("GET", "/openapi.json", "This document", {200: None}, public=True, tags=("meta",),
+              extra={"json": True}),
+)
+
+
+def document(title: str = "sellerjobs", version: str = "1") -> dict[str, Any]:
+    models: set[type[BaseModel]] = set()
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        entry: dict[str, Any] = {"summary": op.summary, "tags": list(op.tags),
+                                 "operationId": _operation_id(op), "responses": {}}
+        if op.public:
+            entry["security"] = []
+        if op.params:
+            entry["parameters"] = [{"name": p.name, "in": p.where, "required": p.required, "schema": p.schema}
+                                   for p in op.params]
+        if op.body:
+            models.update(op.body)
+            entry["requestBody"] = {"required": True, "content": {"application/json": {"schema": _one_of(op.body)}}}
+        for status, answer in op.responses.items():
+            entry["responses"][str(status)] = _response(status, answer, op, models)
+        paths.setdefault(op.path, {})[op.method.lower()] = entry
+    schemas: dict[str, Any] = {}
+    for model in sorted(models, key=lambda m: m.__name__):
+        schema = model.model_json_schema(ref_template=REF)
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version,
+                 "description": "Background jobs for marketplace sellers: eBay Promoted Listings ads."},
+        "paths": paths,
+        "components": {"schemas": schemas, "securitySchemes": {
+            "jwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+        "security": [{"jwt": []}],
+    }
+
+
+def _response(status: int, answer: type[BaseModel] | tuple[type[BaseModel], ...] | None, op: Operation,
+              models: set[type[BaseModel]]) -> dict[str, Any]:
+    if answer is None:
+        kind = "text/html" if op.extra.get("html") else "application/json"
+        return {"description": "OK", "content": {kind: {"schema": {"type": "string" if op.extra.get("html")
+                                                                   else "object"}}}}
+    variants = answer if isinstance(answer, tuple) else (answer,)
+    models.update(variants)
+    return {"description": _describe(status), "content": {"application/json": {"schema": _one_of(variants)}}}
+
+
+def _one_of(models: tuple[type[BaseModel], ...]) -> dict[str, Any]:
+    refs = [{"$ref": REF.format(model=m.__name__)} for m in models]
+    return refs[0] if len(refs) == 1 else {"oneOf": refs}
+
+
+def _operation_id(op: Operation) -> str:
+    words = [w.strip("{}") for w in op.path.replace("-", "/").replace(".", "/").split("/") if w]
+    return op.method.lower() + "".join(w[:1].upper() + w[1:] for w in words)
+
+
+def _describe(status: int) -> str:
+    return {200: "OK", 202: "Accepted", 400: "Bad input; `errors` names the fields", 401: "No valid token",
+            404: "No such job (or not yours)", 409: "The job's state does not allow this",
+            413: "Body too large"}.get(status, "")

@@ -1,0 +1,91 @@
+"""What the promotion API answers, as pydantic models: the OpenAPI document is generated from
+these, and the tests check the handlers' answers against them."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class JobView(_View):
+    id: str = Field(description="<listingId>_<epoch ms>")
+    userId: str
+    listingId: str
+    adRate: float | int
+    campaignId: str | None
+    status: Literal["pending", "succeeded", "failed", "cancelled"]
+    attempts: int
+    maxAttempts: int
+    nextRetryAt: int | None = Field(description="epoch ms; null once finished")
+    createdAt: int
+    updatedAt: int
+    lastError: str | None
+    adId: str | None
+
+
+class JobEnvelope(_View):
+    job: JobView
+
+
+class StatsView(_View):
+    total: int = Field(description="unfinished jobs: ready + pending")
+    ready: int = Field(description="unfinished jobs due now")
+    pending: int = Field(description="unfinished jobs waiting for their next attempt")
+    succeeded: int
+    failed: int
+    cancelled: int
+
+
+class StatsEnvelope(_View):
+    stats: StatsView
+
+
+class JobPage(_View):
+    jobs: list[JobView]
+    count: int
+    cursor: str | None = Field(description="pass as ?cursor= for the next page; null on the last")
+
+
+class Queued(_View):
+    success: Literal[True]
+    jobId: str
+    message: str
+
+
+class QueuedBatch(_View):
+    success: Literal[True]
+    jobIds: list[str]
+    count: int
+    message: str
+
+
+class JobAction(_View):
+    success: Literal[True]
+    job: JobView
+
+
+class Done(_View):
+    success: Literal[True]
+    message: str
+
+
+class FieldError(_View):
+    field: str
+    message: str
+
+
+class ErrorView(_View):
+    success: Literal[False]
+    error: str
+    errors: list[FieldError] | None = None
+
+
+class GatewayError(_View):
+    """What API Gateway itself answers (no valid token, no such route)."""
+
+    message: str

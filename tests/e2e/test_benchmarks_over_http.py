@@ -1,0 +1,35 @@
+"""The benchmarks that start a local stack of their own run end to end (tiny settings)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from local.template import ROOT
+
+pytestmark = pytest.mark.e2e
+
+
+def bench(tmp_path, *args: str) -> dict[str, Any]:
+    env = os.environ | {"PYTHONPATH": "shared", "BENCH_RESULTS": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "bench", *args, "--json"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_fuzzing_finds_no_server_errors_and_no_refusal_that_writes(tmp_path):
+    result = bench(tmp_path, "fuzz", "--examples", "3")
+    assert result["requests"] > 0
+    assert result["server_errors"] == 0 and result["refusals_that_changed_tables"] == 0
+
+
+def test_enqueue_counts_the_calls_of_a_500_listing_batch(tmp_path):
+    result = bench(tmp_path, "enqueue", "--runs", "1")
+    assert result["aws_calls"] == {"dynamodb:TransactWriteItems": 10, "sqs:SendMessageBatch": 50}
+    assert result["aws_calls_minimum"] == 70

@@ -1,0 +1,69 @@
+"""Every answer of the API matches the model the OpenAPI document gives for its status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from local.http_api import ApiResponse
+from sellerjobs.openapi import OPERATIONS
+
+
+def check(system, method: str, path: str, route: str, user: str | None = "alice", body: Any = None) -> ApiResponse:
+    response = system.call(method, path, user=user, body=body)
+    operation = next(op for op in OPERATIONS if op.method == method and op.path == route)
+    documented = operation.responses.get(response.status)
+    assert response.status in operation.responses, (method, path, response.status, response.body)
+    if documented is not None:
+        variants = documented if isinstance(documented, tuple) else (documented,)
+        errors = []
+        for model in variants:
+            try:
+                model.model_validate(response.json())
+                break
+            except ValidationError as exc:
+                errors.append(exc)
+        else:
+            raise AssertionError(f"{method} {path} {response.status}: {response.body}\n{errors}")
+    return response
+
+
+def test_answers_match_the_document(system):
+    system.connect("alice")
+    system.publish("alice", "177681098666")
+    system.publish("alice", "177681098667", never_syncs=True)
+    one = check(system, "POST", "/queue-promotion", "/queue-promotion", body={"listingId": "177681098666", "adRate": 5})
+    pair = [{"listingId": "177681098667", "adRate": 5}, {"listingId": "177681098668", "adRate": 5}]
+    batch = check(system, "POST", "/promotions", "/promotions", body={"batch": pair})
+    job_id = one.json()["jobId"]
+    cancel_id = batch.json()["jobIds"][1]
+    check(system, "POST", "/promotions", "/promotions", body={"listingId": "x", "adRate": 5})
+    check(system, "POST", "/promotions", "/promotions", body="x" * 70_000)
+    check(system, "POST", "/promotions", "/promotions", user=None, body={})
+    check(system, "GET", f"/promotion-status?jobId={job_id}", "/promotion-status")
+    check(system, "GET", "/promotion-status", "/promotion-status")
+    check(system, "GET", "/promotion-status?jobId=nope", "/promotion-status")
+    check(system, "GET", "/promotions/stats", "/promotions/stats")
+    check(system, "GET", f"/promotions/{job_id}", "/promotions/{jobId}")
+    check(system, "GET", "/promotions/nope", "/promotions/{jobId}")
+    check(system, "GET", "/promotions?status=pending&limit=1", "/promotions")
+    check(system, "GET", "/promotions?limit=0", "/promotions")
+    check(system, "DELETE", f"/promotions/{cancel_id}", "/promotions/{jobId}")
+    check(system, "DELETE", f"/promotions/{cancel_id}", "/promotions/{jobId}")
+    system.sim.drain()
+    failed = batch.json()["jobIds"][0]
+    check(system, "POST", f"/promotions/{failed}/retry", "/promotions/{jobId}/retry")
+    check(system, "POST", f"/promotions/{failed}/retry", "/promotions/{jobId}/retry")
+    check(system, "PUT", "/ebay/credentials", "/ebay/credentials", body={"refreshToken": "r" * 20})
+    check(system, "PUT", "/ebay/credentials", "/ebay/credentials", body={"refreshToken": "r"})
+    document = check(system, "GET", "/openapi.json", "/openapi.json", user=None)
+    assert document.json()["openapi"] == "3.1.0"
+
+
+def test_the_views_accept_what_the_jobs_serialise_to(system):
+    job_id = system.call("POST", "/promotions", body={"listingId": "177681098666", "adRate": 5.5}).json()["jobId"]
+    job = system.job("alice", job_id)
+    from sellerjobs.promotions.views import JobView
+
+    assert isinstance(JobView.model_validate(job), BaseModel)

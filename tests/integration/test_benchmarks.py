@@ -1,0 +1,48 @@
+"""The benchmarks keep working: each runs on a small scenario and reports what it promises."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import cost, reliability
+from bench.coldstart import import_time_ms
+from bench.promotions import POLICIES, Scenario, run
+
+
+@pytest.fixture(autouse=True)
+def results_elsewhere(tmp_path, monkeypatch):
+    monkeypatch.setenv("BENCH_RESULTS", str(tmp_path))
+
+
+@pytest.fixture(scope="module")
+def promotions():
+    return run(Scenario(listings=40, sellers=4, sessions_within_s=300))
+
+
+def test_promotions_compares_both_policies_on_the_same_listings(promotions):
+    assert set(promotions["policies"]) == set(POLICIES)
+    for result in promotions["policies"].values():
+        assert result["jobs"] == 40
+        assert result["lost_jobs"] == 0 and result["duplicate_ads"] == 0 and result["wrong_terminal_state"] == 0
+        assert 0 < result["promoted"] <= 40
+        for key in ("mean_lateness_s", "p50_lateness_s", "p95_lateness_s", "ebay_calls_per_listing",
+                    "aws_requests_per_job"):
+            assert key in result
+        assert set(result["aws_requests_per_job"]) == {"dynamodb", "sqs", "other", "total"}
+    assert promotions["ratios"]["mean_lateness_s"] > 0
+
+
+def test_cost_prices_the_run(promotions):
+    priced = cost.price(promotions["policies"]["sync-window"])
+    assert priced["total"] > 0 and priced["total"] == pytest.approx(sum(v for k, v in priced.items() if k != "total"))
+    assert cost.price_as_step_functions(promotions["policies"]["sync-window"])["total"] > priced["total"]
+
+
+def test_reliability_counts_crashes_and_finds_nothing_lost():
+    result = reliability.run(listings_count=60, sellers=3, crash_rate=0.3, seed=3)
+    assert result["crashes"] > 0
+    assert result["lost_jobs"] == result["duplicate_ads"] == result["wrong_terminal_state"] == 0
+
+
+def test_coldstart_measures_a_handler_import():
+    assert import_time_ms("functions.admin_page.app") > 0
