@@ -59,6 +59,9 @@ class LocalStack:
     sandbox_port: int = 3001
     prefix_logs: bool = True
     write_state: bool = True
+    # False: no SQS pollers or schedules, only the API (the fuzz benchmark wants to see only
+    # what requests themselves change).
+    event_sources: bool = True
     issuer: DevIssuer = field(default_factory=DevIssuer)
     sandbox: MarketplaceSandbox = field(init=False)
     stack: Stack = field(init=False)
@@ -118,7 +121,8 @@ class LocalStack:
         api = ApiServer(http, self.issuer, port=self.api_port)
         self._closers.append(api.close)
         self.api_url = api.url
-        self._start_event_sources()
+        if self.event_sources:
+            self._start_event_sources()
         if self.uses_sandbox:
             self._connect_dev_users()
         if self.write_state:

@@ -25,7 +25,7 @@ _NUMERIC = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 class PromotionRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     listingId: str = Field(description="eBay listing (item) id: 6-19 digits",
                            json_schema_extra={"pattern": "^[0-9]{6,19}$"})
@@ -78,7 +78,7 @@ class PromotionRequest(BaseModel):
 
 
 class PromotionBatchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     batch: list[PromotionRequest] = Field(min_length=1)
 
@@ -92,7 +92,7 @@ class PromotionBatchRequest(BaseModel):
 
 
 class CredentialsRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     # SecretStr: printing or logging the model shows "**********", never the token.
     refreshToken: SecretStr = Field(min_length=16, max_length=4096, description="eBay user refresh token")
