@@ -243,6 +243,7 @@ def run(scenario: Scenario) -> dict[str, Any]:
         "targets": {
             "sync_window_mean_lateness_at_most_a_fifth": ratios["mean_lateness_s"] <= 0.2,
             "sync_window_ebay_calls_per_listing_at_most_0_5": sync_window.ebay_calls_per_listing <= 0.5,
+            "sync_window_ebay_ad_calls_per_listing_at_most_0_5": sync_window.ebay_ad_calls_per_listing <= 0.5,
             "no_lost_jobs": all(r.lost_jobs == 0 for r in results.values()),
             "no_duplicate_ads": all(r.duplicate_ads == 0 for r in results.values()),
         },
