@@ -116,6 +116,12 @@ def provision(template: Template | None = None, *, prefix: str = "sellerjobs",
         arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}"
         stack.names[name] = {"Ref": url, "Arn": arn, "QueueName": queue, "QueueUrl": url}
 
+    s3 = session.client("s3")
+    for name in template.of_type("AWS::S3::Bucket"):
+        bucket = f"{prefix}-{name}".lower()
+        s3.create_bucket(Bucket=bucket)
+        stack.names[name] = {"Ref": bucket, "Arn": f"arn:aws:s3:::{bucket}"}
+
     kms = session.client("kms")
     for name in template.of_type("AWS::KMS::Key"):
         key = kms.create_key(Description=f"{prefix} {name}")["KeyMetadata"]

@@ -199,9 +199,9 @@ class Simulation:
         """Do the next thing that happens before ``until``; False when nothing does."""
         self._pull()
         candidates: list[tuple[float, str, str]] = []
-        for schedule in self.schedules:
-            fire = self._next_fire.setdefault(schedule.name, self.clock.now() + schedule.every_s)
-            candidates.append((fire, "schedule", schedule.name))
+        for index, schedule in enumerate(self.schedules):
+            fire = self._next_fire.setdefault(str(index), self.clock.now() + schedule.every_s)
+            candidates.append((fire, "schedule", str(index)))
         for queue in self._queues:
             at = self._next_delivery(queue)
             if at is not None:
@@ -227,6 +227,12 @@ class Simulation:
     def run_for(self, seconds: float, stop: Callable[[], bool] | None = None) -> None:
         self.run_until(self.clock.now() + seconds, stop)
 
+    def run_while(self, condition: Callable[[], bool], max_seconds: float = 6 * 3600) -> None:
+        """Let time pass (schedules fire, messages arrive) while ``condition()`` holds."""
+        deadline = self.clock.now() + max_seconds
+        while condition() and self.step(deadline):
+            pass
+
     def drain(self, max_seconds: float = 6 * 3600, stop: Callable[[], bool] | None = None) -> None:
         """Run until no message is waiting (schedules keep firing meanwhile) or time runs out."""
         deadline = self.clock.now() + max_seconds
@@ -240,10 +246,11 @@ class Simulation:
 
     # -- invoking ----------------------------------------------------------------------------
 
-    def _fire(self, name: str) -> None:
-        schedule = next(s for s in self.schedules if s.name == name)
-        self._next_fire[name] = self.clock.now() + schedule.every_s
-        event = json.loads(schedule.input) if schedule.input else scheduled_event(name, now=self.clock.now())
+    def _fire(self, index: str) -> None:
+        # Schedules are told apart by position: two functions may give theirs the same name.
+        schedule = self.schedules[int(index)]
+        self._next_fire[index] = self.clock.now() + schedule.every_s
+        event = json.loads(schedule.input) if schedule.input else scheduled_event(schedule.name, now=self.clock.now())
         self._invoke(schedule.function, event)
 
     def _deliver(self, queue: str) -> None:

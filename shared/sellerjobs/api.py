@@ -47,7 +47,8 @@ def json_response(status: int, body: dict[str, Any]) -> Response[Any]:
 
 
 def error_response(status: int, message: str, errors: list[dict[str, str]] | None = None) -> Response[Any]:
-    body: dict[str, Any] = {"success": False, "error": message}
+    # "success" for the promotion endpoints' callers, "ok" for the category endpoints' callers.
+    body: dict[str, Any] = {"success": False, "ok": False, "error": message}
     if errors:
         body["errors"] = errors
     return json_response(status, body)

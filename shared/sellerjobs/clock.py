@@ -18,6 +18,10 @@ class Clock(Protocol):
         """Seconds since the Unix epoch."""
         ...
 
+    def sleep(self, seconds: float) -> None:
+        """Let ``seconds`` of this clock's time pass (spacing between calls to a provider)."""
+        ...
+
 
 def now_ms(clock: Clock) -> int:
     """The clock's time in epoch milliseconds, the unit the API speaks."""
@@ -27,6 +31,10 @@ def now_ms(clock: Clock) -> int:
 class SystemClock:
     def now(self) -> float:
         return time.time()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
 
 
 class ManualClock:
@@ -39,6 +47,11 @@ class ManualClock:
     def now(self) -> float:
         with self._lock:
             return self._now
+
+    def sleep(self, seconds: float) -> None:
+        """Nobody waits: the time simply moves on."""
+        if seconds > 0:
+            self.advance(seconds)
 
     def advance(self, seconds: float) -> None:
         if seconds < 0:
@@ -68,6 +81,10 @@ class ScaledClock:
 
     def now(self) -> float:
         return self.real_start + (time.time() - self.real_start) * self.scale
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds / self.scale)
 
 
 _current: Clock = SystemClock()

@@ -62,6 +62,26 @@ class PromotionSettings(_EnvModel):
     retry_seed: int | None = Field(None, alias="PROMOTION_RETRY_SEED")
 
 
+class CategorySettings(_EnvModel):
+    fetch_table: str = Field(alias="CATEGORY_FETCH_TABLE")
+    aspects_table: str = Field(alias="CATEGORY_ASPECTS_TABLE")
+    aspects_bucket: str = Field("", alias="CATEGORY_ASPECTS_BUCKET")
+    queue_url: str = Field("", alias="CATEGORY_FETCH_QUEUE_URL")
+    spacing_s: float = Field(0.2, alias="CATEGORY_FETCH_SPACING_SECONDS", ge=0)
+    run_s: float = Field(50.0, alias="CATEGORY_FETCH_RUN_SECONDS", gt=0)
+    lease_s: float = Field(120.0, alias="CATEGORY_FETCH_LEASE_SECONDS", gt=0)
+    max_attempts: int = Field(3, alias="CATEGORY_FETCH_MAX_ATTEMPTS", ge=1)
+    retry_backoff_s: float = Field(30.0, alias="CATEGORY_FETCH_RETRY_BACKOFF_SECONDS", ge=0)
+    bulk_share: float = Field(0.5, alias="CATEGORY_FETCH_BULK_SHARE", gt=0, le=1)
+    max_categories: int = Field(100_000, alias="CATEGORY_FETCH_MAX_CATEGORIES", ge=1)
+    # eBay's Taxonomy quota is per day; third parties report 5,000. The whole day's budget may be
+    # used at once (burst = limit): a tree is fetched as fast as spacing allows, then we stop.
+    taxonomy_calls_per_day: int = Field(5000, alias="EBAY_TAXONOMY_CALLS_PER_DAY", ge=1)
+    taxonomy_burst: int | None = Field(None, alias="EBAY_TAXONOMY_BURST", ge=1)
+    # Calls taken from the shared budget per DynamoDB write.
+    taxonomy_reserve: int = Field(10, alias="EBAY_TAXONOMY_RESERVE", ge=1)
+
+
 class EbaySettings(_EnvModel):
     accounts_table: str = Field(alias="EBAY_ACCOUNTS_TABLE")
     app_secret_name: str = Field("", alias="EBAY_APP_SECRET_NAME")
@@ -95,8 +115,14 @@ def ebay_settings() -> EbaySettings:
     return EbaySettings.from_env()
 
 
+@cache
+def category_settings() -> CategorySettings:
+    return CategorySettings.from_env()
+
+
 def reset() -> None:
     """Forget cached settings (the local stack and tests change the environment)."""
     runtime_settings.cache_clear()
     promotion_settings.cache_clear()
     ebay_settings.cache_clear()
+    category_settings.cache_clear()

@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from sellerjobs.categories import views as category_views
+from sellerjobs.categories.requests import CategoryFetchRequest
 from sellerjobs.promotions import views
 from sellerjobs.promotions.requests import CredentialsRequest, PromotionBatchRequest, PromotionRequest
 
@@ -67,6 +69,31 @@ OPERATIONS: tuple[Operation, ...] = (
               {202: views.JobAction, 404: views.ErrorView, 409: views.ErrorView, **ERRORS}, params=(JOB_ID,)),
     Operation("PUT", "/ebay/credentials", "Store the caller's eBay refresh token (never returned)",
               {200: views.Done, 413: views.ErrorView, **ERRORS}, body=(CredentialsRequest,), tags=("accounts",)),
+    Operation("POST", "/ebay-fetch-all-categories", "Start a category fetch (the original endpoint)",
+              {202: category_views.FetchStarted, 413: views.ErrorView, **ERRORS}, body=(CategoryFetchRequest,),
+              tags=("categories",)),
+    Operation("POST", "/category-fetches", "Start fetching the item aspects of a category tree's leaves",
+              {202: category_views.FetchStarted, 413: views.ErrorView, **ERRORS}, body=(CategoryFetchRequest,),
+              tags=("categories",)),
+    Operation("GET", "/ebay-fetch-categories-status", "A category fetch's progress (the original endpoint)",
+              {200: category_views.FetchStatusEnvelope, 404: views.ErrorView, **ERRORS},
+              params=(Param("jobId", "query", {"type": "string"}, required=True),), tags=("categories",)),
+    Operation("GET", "/category-fetches/{jobId}", "A category fetch's progress and failed categories",
+              {200: category_views.FetchStatusEnvelope, 404: views.ErrorView, **ERRORS}, params=(JOB_ID,),
+              tags=("categories",)),
+    Operation("GET", "/category-fetches", "The caller's category fetches, active first",
+              {200: category_views.FetchList, **ERRORS}, tags=("categories",)),
+    Operation("DELETE", "/category-fetches/{jobId}", "Cancel a category fetch",
+              {200: category_views.FetchStatusEnvelope, 404: views.ErrorView, 409: views.ErrorView, **ERRORS},
+              params=(JOB_ID,), tags=("categories",)),
+    Operation("POST", "/category-fetches/{jobId}/retry-failed", "Fetch a finished job's failed categories again",
+              {202: category_views.FetchRequeued, 404: views.ErrorView, 409: views.ErrorView, **ERRORS},
+              params=(JOB_ID,), tags=("categories",)),
+    Operation("GET", "/categories/{marketplaceId}/{categoryId}/aspects", "A leaf category's stored item aspects",
+              {200: category_views.StoredAspects, 404: views.ErrorView, **ERRORS},
+              params=(Param("marketplaceId", "path", {"type": "string", "minLength": 1}, required=True),
+                      Param("categoryId", "path", {"type": "string", "minLength": 1}, required=True)),
+              tags=("categories",)),
     Operation("GET", "/admin", "The dashboard page (static HTML; its data comes from this API)", {200: None},
               public=True, tags=("dashboard",), extra={"html": True}),
     Operation("GET", "/openapi.json", "This document", {200: None}, public=True, tags=("meta",),

@@ -15,9 +15,15 @@ from sellerjobs import clock, config
 
 if TYPE_CHECKING:
     from sellerjobs.accounts import EbayAccountService
+    from sellerjobs.aws.category_fetches import DynamoFetchJobs
     from sellerjobs.aws.delay_queue import SqsDelayQueue
     from sellerjobs.aws.promotion_jobs import DynamoJobRepository
+    from sellerjobs.categories.ports import FetchMessage
+    from sellerjobs.categories.service import CategoryFetchService
+    from sellerjobs.categories.worker import CategoryFetchWorker
+    from sellerjobs.ebay.taxonomy import TaxonomyApi
     from sellerjobs.jobs.retry import RetryPolicy
+    from sellerjobs.promotions.ports import JobMessage
     from sellerjobs.promotions.service import PromotionService
     from sellerjobs.promotions.sweeper import PromotionSweeper
     from sellerjobs.promotions.worker import PromotionWorker
@@ -32,7 +38,7 @@ def _jobs() -> DynamoJobRepository:
 
 
 @cache
-def _queue() -> SqsDelayQueue:
+def _queue() -> SqsDelayQueue[JobMessage]:
     from sellerjobs.aws.delay_queue import SqsDelayQueue
 
     return SqsDelayQueue(queue_url=config.promotion_settings().queue_url, clock=clock.current(),
@@ -102,6 +108,59 @@ def ebay_account_service() -> EbayAccountService:
         tokens=DynamoTokenCache(table=ebay.accounts_table, sealer=sealer))
 
 
+@cache
+def _fetch_jobs() -> DynamoFetchJobs:
+    from sellerjobs.aws.aspects import AspectItems
+    from sellerjobs.aws.category_fetches import DynamoFetchJobs
+
+    settings = config.category_settings()
+    return DynamoFetchJobs(table=settings.fetch_table,
+                           aspects=AspectItems(table=settings.aspects_table, bucket=settings.aspects_bucket))
+
+
+@cache
+def _fetch_queue() -> SqsDelayQueue[FetchMessage]:
+    from sellerjobs.aws.delay_queue import SqsDelayQueue
+
+    return SqsDelayQueue(queue_url=config.category_settings().queue_url, clock=clock.current(),
+                         time_scale=config.runtime_settings().time_scale)
+
+
+@cache
+def _taxonomy(reserve: int = 1) -> TaxonomyApi:
+    from sellerjobs.ebay.taxonomy import TaxonomyApi
+
+    return TaxonomyApi(http=_ebay_http("taxonomy", reserve), tokens=_ebay_tokens())
+
+
+@cache
+def category_service() -> CategoryFetchService:
+    from sellerjobs.aws.aspects import DynamoAspectStore
+    from sellerjobs.categories.service import CategoryFetchService
+
+    settings = config.category_settings()
+    return CategoryFetchService(jobs=_fetch_jobs(), aspects=DynamoAspectStore(settings.aspects_table,
+                                                                              settings.aspects_bucket),
+                                taxonomy=_taxonomy(), queue=_fetch_queue(), clock=clock.current())
+
+
+@cache
+def category_worker() -> CategoryFetchWorker:
+    from sellerjobs.categories.worker import CategoryFetchWorker, FetchSettings
+
+    settings = config.category_settings()
+    # The worker takes budget in blocks and hands back what a run did not use; the API
+    # (one call per request) takes single calls.
+    taxonomy = _taxonomy(settings.taxonomy_reserve)
+    http = taxonomy.http
+    return CategoryFetchWorker(
+        jobs=_fetch_jobs(), taxonomy=taxonomy, queue=_fetch_queue(), clock=clock.current(),
+        settings=FetchSettings(spacing_s=settings.spacing_s, run_s=settings.run_s, lease_s=settings.lease_s,
+                               max_attempts=settings.max_attempts, retry_backoff_s=settings.retry_backoff_s,
+                               bulk_share=settings.bulk_share),
+        release_budget=lambda: http.release(clock.current().now()))
+
+
 # -- eBay plumbing shared by the workers ---------------------------------------------------------
 
 @cache
@@ -122,26 +181,33 @@ def _ebay_tokens():  # type: ignore[no-untyped-def]
 
 
 @cache
-def _ebay_http(api: str):  # type: ignore[no-untyped-def]
+def _ebay_http(api: str, reserve: int = 1):  # type: ignore[no-untyped-def]
     from sellerjobs.aws.rate_buckets import DynamoRateLimiter
     from sellerjobs.ebay.http import BudgetedHttp, new_client
     from sellerjobs.jobs.rate_budget import RateBudget
 
     ebay = config.ebay_settings()
-    limits = {"marketing": (ebay.marketing_calls_per_hour, ebay.marketing_burst),
-              "oauth": (ebay.oauth_calls_per_hour, ebay.oauth_burst)}
-    per_hour, burst = limits[api]
+    if api == "taxonomy":
+        categories = config.category_settings()
+        per_day = categories.taxonomy_calls_per_day
+        budget = RateBudget(name="ebay-taxonomy", limit=per_day, window_s=86400.0,
+                            burst=categories.taxonomy_burst or per_day)
+    else:
+        per_hour, burst = {"marketing": (ebay.marketing_calls_per_hour, ebay.marketing_burst),
+                           "oauth": (ebay.oauth_calls_per_hour, ebay.oauth_burst)}[api]
+        budget = RateBudget(name=f"ebay-{api}", limit=per_hour, window_s=3600.0, burst=burst)
     base_url = ebay.auth_base_url if api == "oauth" else ebay.api_base_url
     limiter = DynamoRateLimiter(table=ebay.rate_buckets_table, clock=clock.current()) \
         if ebay.rate_buckets_table else None
-    return BudgetedHttp(client=new_client(base_url, ebay.http_timeout_s), limiter=limiter,
-                        budget=RateBudget(name=f"ebay-{api}", limit=per_hour, window_s=3600.0, burst=burst))
+    return BudgetedHttp(client=new_client(base_url, ebay.http_timeout_s), limiter=limiter, clock=clock.current(),
+                        budget=budget, reserve=reserve)
 
 
 def reset() -> None:
     """Forget every wired object, settings and AWS client (after the environment changed)."""
     for factory in (_jobs, _queue, retry_policy, promotion_service, promotion_worker, promotion_sweeper,
-                    ebay_account_service, _ebay_tokens, _ebay_http):
+                    ebay_account_service, _ebay_tokens, _ebay_http, _fetch_jobs, _fetch_queue, _taxonomy,
+                    category_service, category_worker):
         factory.cache_clear()
     config.reset()
     from sellerjobs.aws import app_secrets, clients

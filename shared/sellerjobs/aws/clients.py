@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from types_boto3_dynamodb import DynamoDBClient
     from types_boto3_kms import KMSClient
+    from types_boto3_s3 import S3Client
     from types_boto3_secretsmanager import SecretsManagerClient
     from types_boto3_sqs import SQSClient
 
@@ -37,6 +38,10 @@ def sqs() -> SQSClient:
 
 def kms() -> KMSClient:
     return _client("kms")  # type: ignore[no-any-return]
+
+
+def s3() -> S3Client:
+    return _client("s3")  # type: ignore[no-any-return]
 
 
 def secretsmanager() -> SecretsManagerClient:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from aws_lambda_powertools import Logger
 
 from sellerjobs.aws import clients
 from sellerjobs.clock import Clock, now_ms
-from sellerjobs.promotions.ports import JobMessage
+from sellerjobs.jobs.messages import QueueMessage
 
 MAX_DELAY_S = 900  # SQS's ceiling; the worker re-sends messages that arrive before their time
 SEND_BATCH = 10  # SQS's SendMessageBatch limit
@@ -19,24 +19,27 @@ SEND_BATCH = 10  # SQS's SendMessageBatch limit
 logger = Logger(child=True)
 
 
+M = TypeVar("M", bound=QueueMessage)
+
+
 @dataclass
-class SqsDelayQueue:
+class SqsDelayQueue(Generic[M]):
     queue_url: str
     clock: Clock
     # The local stack runs time faster than real time; real SQS delays shrink to match.
     time_scale: float = 1.0
 
-    def delay_seconds(self, message: JobMessage) -> int:
+    def delay_seconds(self, message: M) -> int:
         wait_ms = message.not_before - now_ms(self.clock)
         return max(0, min(MAX_DELAY_S, math.ceil(wait_ms / 1000 / self.time_scale)))
 
-    def send(self, messages: Sequence[JobMessage]) -> list[JobMessage]:
-        unsent: list[JobMessage] = []
+    def send(self, messages: Sequence[M]) -> list[M]:
+        unsent: list[M] = []
         for start in range(0, len(messages), SEND_BATCH):
             unsent.extend(self._send_batch(list(messages[start:start + SEND_BATCH])))
         return unsent
 
-    def _send_batch(self, batch: list[JobMessage], tries: int = 2) -> list[JobMessage]:
+    def _send_batch(self, batch: list[M], tries: int = 2) -> list[M]:
         pending = dict(enumerate(batch))
         for _ in range(tries):
             entries: list[Any] = [

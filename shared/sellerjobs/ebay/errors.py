@@ -62,6 +62,10 @@ class EbayTransientError(EbayCallError):
     """Timeouts, 429, 5xx, empty or unreadable bodies: try again later."""
 
 
+class EbayThrottled(EbayTransientError):
+    """eBay answered 429: its own rate limit, not ours. Stop calling for a while."""
+
+
 class EbayCredentialsError(EbayCallError):
     """The seller's eBay authorisation is missing, revoked or lacks a scope: retrying cannot help."""
 

@@ -7,12 +7,15 @@ budget before it leaves, and (2) timeouts, connection errors, 429 and 5xx all be
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from sellerjobs.ebay.errors import EbayError, EbayTransientError, parse_errors
+from sellerjobs.clock import Clock
+from sellerjobs.ebay.errors import EbayError, EbayThrottled, EbayTransientError, parse_errors
 from sellerjobs.jobs.rate_budget import RateBudget, RateLimited, RateLimiter
 
 
@@ -26,25 +29,65 @@ class BudgetedHttp:
     client: httpx.Client
     limiter: RateLimiter | None
     budget: RateBudget
+    clock: Clock | None = None  # when reserved calls were taken: a refund goes back to that window
+    # Calls taken from the shared budget in blocks of this many: one DynamoDB write per block
+    # instead of per call. ``release()`` gives back what a run did not use.
+    reserve: int = 1
     calls: int = 0
+    _reserved: int = 0
+    _reserved_at: float = 0.0
 
     def send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        if self.limiter is not None:
-            grant = self.limiter.acquire(self.budget)
-            if not grant.granted:
-                raise RateLimited(self.budget.name, grant.retry_after_s)
-        self.calls += 1
+        self._take_one()
         try:
             response = self.client.request(method, url, **kwargs)
         except httpx.TimeoutException as exc:
             raise EbayTransientError(f"eBay did not answer in time ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
             raise EbayTransientError(f"could not reach eBay ({type(exc).__name__})") from exc
-        if response.status_code == 429:
-            raise EbayTransientError("eBay rate limit reached (HTTP 429)")
-        if response.status_code >= 500:
-            raise EbayTransientError(f"eBay server error (HTTP {response.status_code}){_first_error(response)}")
-        return response
+        return _checked(response)
+
+    @contextmanager
+    def stream(self, method: str, url: str, **kwargs: Any) -> Iterator[httpx.Response]:
+        """A response whose body is read as it arrives (for files too big to hold in memory)."""
+        self._take_one()
+        try:
+            with self.client.stream(method, url, **kwargs) as response:
+                if response.status_code >= 400:
+                    response.read()
+                yield _checked(response)
+        except httpx.TimeoutException as exc:
+            raise EbayTransientError(f"eBay did not answer in time ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            raise EbayTransientError(f"could not reach eBay ({type(exc).__name__})") from exc
+
+    def release(self, when: float) -> None:
+        """Give unused reserved calls back to the shared budget."""
+        if self.limiter is not None and self._reserved > 0:
+            self.limiter.refund(self.budget, self._reserved, self._reserved_at or when)
+        self._reserved = 0
+
+    def _take_one(self) -> None:
+        if self.limiter is not None and self._reserved == 0:
+            for block in dict.fromkeys((max(1, self.reserve), 1)):
+                grant = self.limiter.acquire(self.budget, block)
+                if grant.granted:
+                    self._reserved = block
+                    self._reserved_at = self.clock.now() if self.clock is not None else 0.0
+                    break
+            else:
+                raise RateLimited(self.budget.name, grant.retry_after_s)
+        if self.limiter is not None:
+            self._reserved -= 1
+        self.calls += 1
+
+
+def _checked(response: httpx.Response) -> httpx.Response:
+    if response.status_code == 429:
+        raise EbayThrottled("eBay rate limit reached (HTTP 429)")
+    if response.status_code >= 500:
+        raise EbayTransientError(f"eBay server error (HTTP {response.status_code}){_first_error(response)}")
+    return response
 
 
 def json_body(response: httpx.Response) -> Any:

@@ -61,9 +61,9 @@ class EbayOAuth:
                 "eBay rejected the stored refresh token (invalid_grant): reconnect the eBay account and "
                 "store the new token with PUT /ebay/credentials")
         if error == "invalid_client":
-            # Our app's credentials are wrong: an operator problem, not the seller's. Keep the
-            # jobs retrying while someone fixes the secret.
-            raise EbayTransientError("eBay rejected the application credentials (invalid_client)")
+            # Our app's credentials are wrong: no retry helps until an operator fixes the secret.
+            raise EbayCredentialsError(
+                "eBay rejected the application's credentials (invalid_client): fix the eBay app secret")
         raise EbayTransientError(f"eBay token endpoint answered HTTP {response.status_code} ({error or 'no error'})")
 
 

@@ -81,6 +81,7 @@ class FieldError(_View):
 
 class ErrorView(_View):
     success: Literal[False]
+    ok: Literal[False]
     error: str
     errors: list[FieldError] | None = None
 

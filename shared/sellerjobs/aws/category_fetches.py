@@ -1,0 +1,355 @@
+"""Category fetch jobs in DynamoDB: the job, its work items and its failures in one partition.
+
+    pk = JOB#<jobId>  sk = META                              the job: status, counters, lease
+    pk = JOB#<jobId>  sk = TODO#<due at, 13 digits>#<id>     a category still to fetch, due then
+    pk = JOB#<jobId>  sk = FAIL#<categoryId>                 a category that failed for good
+
+Sort keys make the job's next due work one range query. Indexes:
+
+    ByUser      userId, listKey = "1#<created>" while active, "0#<created>" when finished:
+                newest first, active before finished, in one query.
+    ActiveJobs  activeShard (sparse: only while queued or processing), createdAt: what the
+                every-minute tick fans out.
+
+Fetching a category stores its aspects, deletes its work item (only if still there) and adds to
+the job's counters in one transaction, so a counter can never count a category twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from sellerjobs.aws import clients
+from sellerjobs.aws.aspects import AspectItems
+from sellerjobs.aws.dynamo import cancellation_reasons, error_code, from_item, is_condition_failure, to_item, to_values
+from sellerjobs.categories.job import (
+    AspectRecord,
+    Category,
+    FailedCategory,
+    FetchJob,
+    FetchMode,
+    FetchStatus,
+    WorkItem,
+)
+
+META = "META"
+BY_USER = "ByUser"
+ACTIVE_JOBS = "ActiveJobs"
+ACTIVE_SHARD = "active"
+BATCH_WRITE = 25
+TRANSACTION_CATEGORIES = 30  # x (put aspects + delete work) + 1 counter update <= 100 items
+ACTIVE = (FetchStatus.QUEUED.value, FetchStatus.PROCESSING.value)
+
+
+def _pk(job_id: str) -> str:
+    return f"JOB#{job_id}"
+
+
+def _todo_sk(due_at: int, category_id: str) -> str:
+    return f"TODO#{due_at:013d}#{category_id}"
+
+
+@dataclass
+class DynamoFetchJobs:
+    table: str
+    aspects: AspectItems
+
+    # -- mapping -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _job_values(job: FetchJob) -> dict[str, Any]:
+        return {
+            "pk": _pk(job.id), "sk": META, "jobId": job.id, "userId": job.user_id,
+            "marketplaceId": job.marketplace_id, "status": job.status.value, "mode": job.mode.value,
+            "createdAt": job.created_at, "updatedAt": job.updated_at, "parentCategoryId": job.parent_category_id,
+            "parentLabel": job.parent_label, "maxCategories": job.max_categories, "treeId": job.tree_id,
+            "treeVersion": job.tree_version, "analysed": job.analysed, "total": job.total,
+            "processed": job.processed, "success": job.success, "failed": job.failed, "error": job.error,
+            "listKey": _list_key(job.status, job.created_at),
+            "activeShard": ACTIVE_SHARD if job.status.active else None,
+        }
+
+    @staticmethod
+    def _job(raw: dict[str, Any]) -> FetchJob:
+        item = from_item(raw)
+        return FetchJob(
+            id=item["jobId"], user_id=item["userId"], marketplace_id=item["marketplaceId"],
+            status=FetchStatus(item["status"]), mode=FetchMode(item["mode"]), created_at=int(item["createdAt"]),
+            updated_at=int(item["updatedAt"]), parent_category_id=item.get("parentCategoryId"),
+            parent_label=item.get("parentLabel", ""),
+            max_categories=int(item["maxCategories"]) if item.get("maxCategories") is not None else None,
+            tree_id=item.get("treeId"), tree_version=item.get("treeVersion", ""),
+            analysed=bool(item.get("analysed")), total=int(item.get("total", 0)),
+            processed=int(item.get("processed", 0)), success=int(item.get("success", 0)),
+            failed=int(item.get("failed", 0)), error=item.get("error"), lease_owner=item.get("leaseOwner"),
+            lease_until=int(item.get("leaseUntil", 0)), resume_at=int(item.get("resumeAt", 0)))
+
+    @staticmethod
+    def _work(raw: dict[str, Any]) -> WorkItem:
+        item = from_item(raw)
+        return WorkItem(category=Category(item["categoryId"], item.get("categoryName", "")),
+                        due_at=int(item["dueAt"]), attempts=int(item.get("attempts", 0)),
+                        last_error=item.get("lastError"))
+
+    def _work_put(self, job_id: str, item: WorkItem) -> dict[str, Any]:
+        return to_item({"pk": _pk(job_id), "sk": _todo_sk(item.due_at, item.category.category_id),
+                        "categoryId": item.category.category_id, "categoryName": item.category.name,
+                        "dueAt": item.due_at, "attempts": item.attempts, "lastError": item.last_error})
+
+    def _work_delete(self, job_id: str, item: WorkItem) -> dict[str, Any]:
+        return {"Delete": {"TableName": self.table,
+                           "Key": to_item({"pk": _pk(job_id), "sk": _todo_sk(item.due_at, item.category.category_id)}),
+                           "ConditionExpression": "attribute_exists(pk)"}}
+
+    def _counters(self, job_id: str, now_ms: int, **deltas: int) -> dict[str, Any]:
+        """Add to the job's counters, only while the job is active (a cancelled job stops counting)."""
+        values = {f":{k}": v for k, v in deltas.items()} | {":now": now_ms, ":a0": ACTIVE[0], ":a1": ACTIVE[1]}
+        return {"Update": {
+            "TableName": self.table, "Key": to_item({"pk": _pk(job_id), "sk": META}),
+            "UpdateExpression": "ADD " + ", ".join(f"#{k} :{k}" for k in deltas) + " SET updatedAt = :now",
+            "ConditionExpression": "#status IN (:a0, :a1)",
+            "ExpressionAttributeNames": {f"#{k}": k for k in deltas} | {"#status": "status"},
+            "ExpressionAttributeValues": to_values(values),
+        }}
+
+    # -- creating ----------------------------------------------------------------------------
+
+    def create(self, job: FetchJob, categories: Sequence[Category]) -> None:
+        clients.dynamodb().put_item(TableName=self.table, Item=to_item(self._job_values(job)),
+                                    ConditionExpression="attribute_not_exists(pk)")
+        self._write_work(job.id, [WorkItem(category=c) for c in categories])
+
+    def add_work(self, job: FetchJob, categories: Sequence[Category]) -> FetchJob:
+        self._write_work(job.id, [WorkItem(category=c) for c in categories])
+        clients.dynamodb().update_item(
+            TableName=self.table, Key=to_item({"pk": _pk(job.id), "sk": META}),
+            UpdateExpression="SET analysed = :t, #total = :total, #mode = :mode, #status = :processing, "
+                             "updatedAt = :now",
+            ConditionExpression="#status IN (:a0, :a1)",
+            ExpressionAttributeNames={"#total": "total", "#mode": "mode", "#status": "status"},
+            ExpressionAttributeValues=to_values({":t": True, ":total": job.total, ":mode": job.mode.value,
+                                                 ":processing": FetchStatus.PROCESSING.value,
+                                                 ":now": job.updated_at, ":a0": ACTIVE[0], ":a1": ACTIVE[1]}))
+        return job
+
+    def _write_work(self, job_id: str, items: Sequence[WorkItem]) -> None:
+        requests = [{"PutRequest": {"Item": self._work_put(job_id, item)}} for item in items]
+        for start in range(0, len(requests), BATCH_WRITE):
+            pending: dict[str, Any] = {self.table: requests[start:start + BATCH_WRITE]}
+            for pause in (0.0, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6):
+                time.sleep(pause)
+                response = clients.dynamodb().batch_write_item(RequestItems=pending)
+                pending = dict(response.get("UnprocessedItems") or {})
+                if not pending:
+                    break
+            else:
+                raise RuntimeError("DynamoDB left work items unwritten after several retries")
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def get(self, job_id: str) -> FetchJob | None:
+        response = clients.dynamodb().get_item(TableName=self.table, Key=to_item({"pk": _pk(job_id), "sk": META}),
+                                               ConsistentRead=True)
+        raw = response.get("Item")
+        return self._job(raw) if raw else None
+
+    def for_user(self, user_id: str, limit: int) -> list[FetchJob]:
+        response = clients.dynamodb().query(
+            TableName=self.table, IndexName=BY_USER, KeyConditionExpression="userId = :u", ScanIndexForward=False,
+            Limit=limit, ExpressionAttributeValues=to_values({":u": user_id}))
+        return [self._job(raw) for raw in response.get("Items", [])]
+
+    def active(self, limit: int) -> list[FetchJob]:
+        response = clients.dynamodb().query(
+            TableName=self.table, IndexName=ACTIVE_JOBS, KeyConditionExpression="activeShard = :s", Limit=limit,
+            ExpressionAttributeValues=to_values({":s": ACTIVE_SHARD}))
+        return [self._job(raw) for raw in response.get("Items", [])]
+
+    def failures(self, job_id: str, limit: int) -> list[FailedCategory]:
+        response = clients.dynamodb().query(
+            TableName=self.table, KeyConditionExpression="pk = :pk AND begins_with(sk, :f)", Limit=limit,
+            ExpressionAttributeValues=to_values({":pk": _pk(job_id), ":f": "FAIL#"}))
+        found = []
+        for raw in response.get("Items", []):
+            item = from_item(raw)
+            found.append(FailedCategory(Category(item["categoryId"], item.get("categoryName", "")), item["error"]))
+        return found
+
+    def due_work(self, job_id: str, now_ms: int, limit: int) -> list[WorkItem]:
+        response = clients.dynamodb().query(
+            TableName=self.table, KeyConditionExpression="pk = :pk AND sk BETWEEN :lo AND :hi", Limit=limit,
+            ConsistentRead=True,
+            ExpressionAttributeValues=to_values({":pk": _pk(job_id), ":lo": "TODO#", ":hi": f"TODO#{now_ms:013d}#~"}))
+        return [self._work(raw) for raw in response.get("Items", [])]
+
+    def all_work(self, job_id: str) -> list[WorkItem]:
+        found: list[WorkItem] = []
+        start: dict[str, Any] | None = None
+        while True:
+            kwargs: dict[str, Any] = {
+                "TableName": self.table, "KeyConditionExpression": "pk = :pk AND begins_with(sk, :t)",
+                "ConsistentRead": True, "ExpressionAttributeValues": to_values({":pk": _pk(job_id), ":t": "TODO#"})}
+            if start:
+                kwargs["ExclusiveStartKey"] = start
+            response = clients.dynamodb().query(**kwargs)
+            found += [self._work(raw) for raw in response.get("Items", [])]
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                return found
+
+    def next_work_due(self, job_id: str) -> int | None:
+        response = clients.dynamodb().query(
+            TableName=self.table, KeyConditionExpression="pk = :pk AND begins_with(sk, :t)", Limit=1,
+            ConsistentRead=True, ExpressionAttributeValues=to_values({":pk": _pk(job_id), ":t": "TODO#"}))
+        items = response.get("Items", [])
+        return self._work(items[0]).due_at if items else None
+
+    # -- the lease ---------------------------------------------------------------------------
+
+    def take_lease(self, job_id: str, owner: str, now_ms: int, until_ms: int) -> FetchJob | None:
+        try:
+            response = clients.dynamodb().update_item(
+                TableName=self.table, Key=to_item({"pk": _pk(job_id), "sk": META}),
+                UpdateExpression="SET leaseOwner = :owner, leaseUntil = :until",
+                ConditionExpression="#status IN (:a0, :a1) AND "
+                                    "(attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner)",
+                ExpressionAttributeNames={"#status": "status"}, ReturnValues="ALL_NEW",
+                ExpressionAttributeValues=to_values({":owner": owner, ":until": until_ms, ":now": now_ms,
+                                                     ":a0": ACTIVE[0], ":a1": ACTIVE[1]}))
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return None
+            raise
+        job = self._job(response["Attributes"])
+        if job.analysed and job.status is FetchStatus.QUEUED:
+            # The first run of an analysed job: from now on it is being processed.
+            clients.dynamodb().update_item(
+                TableName=self.table, Key=to_item({"pk": _pk(job_id), "sk": META}),
+                UpdateExpression="SET #status = :p", ConditionExpression="#status = :q",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_values({":p": FetchStatus.PROCESSING.value,
+                                                     ":q": FetchStatus.QUEUED.value}))
+            job = job.touched(job.updated_at, status=FetchStatus.PROCESSING)
+        return job
+
+    def release_lease(self, job_id: str, owner: str, resume_at: int = 0) -> None:
+        try:
+            clients.dynamodb().update_item(
+                TableName=self.table, Key=to_item({"pk": _pk(job_id), "sk": META}),
+                UpdateExpression="SET leaseUntil = :zero, resumeAt = :resume",
+                ConditionExpression="leaseOwner = :owner",
+                ExpressionAttributeValues=to_values({":zero": 0, ":owner": owner, ":resume": resume_at}))
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+
+    # -- progress ----------------------------------------------------------------------------
+
+    def complete(self, job: FetchJob, done: Sequence[tuple[WorkItem, AspectRecord]], now_ms: int) -> int:
+        counted = 0
+        for start in range(0, len(done), TRANSACTION_CATEGORIES):
+            counted += self._complete_chunk(job, list(done[start:start + TRANSACTION_CATEGORIES]), now_ms)
+        return counted
+
+    def _complete_chunk(self, job: FetchJob, chunk: list[tuple[WorkItem, AspectRecord]], now_ms: int) -> int:
+        for _ in range(3):
+            if not chunk:
+                return 0
+            items: list[dict[str, Any]] = []
+            for work, record in chunk:
+                items += [self.aspects.put(record), self._work_delete(job.id, work)]
+            items.append(self._counters(job.id, now_ms, processed=len(chunk), success=len(chunk)))
+            try:
+                clients.dynamodb().transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+                return len(chunk)
+            except ClientError as exc:
+                if error_code(exc) != "TransactionCanceledException":
+                    raise
+                reasons = cancellation_reasons(exc)
+                if reasons and reasons[-1].get("Code") == "ConditionalCheckFailed":
+                    return 0  # the job is no longer active (cancelled): stop counting
+                gone = {i for i, _ in enumerate(chunk)
+                        if len(reasons) > 2 * i + 1 and reasons[2 * i + 1].get("Code") == "ConditionalCheckFailed"}
+                if not gone:
+                    raise
+                # Some categories were completed by another run (a duplicate delivery): keep the rest.
+                chunk = [pair for i, pair in enumerate(chunk) if i not in gone]
+        return 0
+
+    def postpone(self, job: FetchJob, item: WorkItem, due_at: int, error: str, now_ms: int) -> bool:
+        later = WorkItem(category=item.category, due_at=due_at, attempts=item.attempts + 1, last_error=error[:500])
+        return self._transact([self._work_delete(job.id, item),
+                               {"Put": {"TableName": self.table, "Item": self._work_put(job.id, later)}}])
+
+    def fail(self, job: FetchJob, item: WorkItem, error: str, now_ms: int) -> bool:
+        failure = to_item({"pk": _pk(job.id), "sk": f"FAIL#{item.category.category_id}",
+                           "categoryId": item.category.category_id,
+                           "categoryName": item.category.name, "error": error[:500], "attempts": item.attempts + 1})
+        return self._transact([self._work_delete(job.id, item), {"Put": {"TableName": self.table, "Item": failure}},
+                               self._counters(job.id, now_ms, processed=1, failed=1)])
+
+    def _transact(self, items: list[dict[str, Any]]) -> bool:
+        try:
+            clients.dynamodb().transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+            return True
+        except ClientError as exc:
+            if error_code(exc) == "TransactionCanceledException":
+                return False  # the work item was already handled, or the job stopped
+            raise
+
+    def finish(self, job: FetchJob, status: FetchStatus, now_ms: int, error: str | None = None) -> bool:
+        try:
+            clients.dynamodb().update_item(
+                TableName=self.table, Key=to_item({"pk": _pk(job.id), "sk": META}),
+                UpdateExpression="SET #status = :s, updatedAt = :now, listKey = :lk, #error = :e REMOVE activeShard",
+                ConditionExpression="#status IN (:a0, :a1)",
+                ExpressionAttributeNames={"#status": "status", "#error": "error"},
+                ExpressionAttributeValues=to_values({":s": status.value, ":now": now_ms, ":e": error,
+                                                     ":lk": _list_key(status, job.created_at),
+                                                     ":a0": ACTIVE[0], ":a1": ACTIVE[1]}))
+            return True
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+
+    def requeue_failures(self, job: FetchJob, now_ms: int) -> int:
+        failures = self.failures(job.id, 10_000)
+        requeued = 0
+        # The first chunk reopens a finished job; the ones after it find it processing.
+        reopen_from = (FetchStatus.COMPLETED.value, FetchStatus.FAILED.value)
+        for start in range(0, len(failures), 45):
+            chunk = failures[start:start + 45]
+            items: list[dict[str, Any]] = []
+            for failure in chunk:
+                items.append({"Delete": {"TableName": self.table, "Key": to_item(
+                    {"pk": _pk(job.id), "sk": f"FAIL#{failure.category.category_id}"}),
+                    "ConditionExpression": "attribute_exists(pk)"}})
+                items.append({"Put": {"TableName": self.table,
+                                      "Item": self._work_put(job.id, WorkItem(category=failure.category,
+                                                                              due_at=now_ms))}})
+            items.append({"Update": {
+                "TableName": self.table, "Key": to_item({"pk": _pk(job.id), "sk": META}),
+                "UpdateExpression": "ADD #processed :minus, #failed :minus SET #status = :p, updatedAt = :now, "
+                                    "listKey = :lk, activeShard = :shard, #error = :none, resumeAt = :zero",
+                "ConditionExpression": "#status IN (:from0, :from1)",
+                "ExpressionAttributeNames": {"#status": "status", "#error": "error", "#processed": "processed",
+                                             "#failed": "failed"},
+                "ExpressionAttributeValues": to_values({
+                    ":minus": -len(chunk), ":p": FetchStatus.PROCESSING.value, ":now": now_ms, ":zero": 0,
+                    ":lk": _list_key(FetchStatus.PROCESSING, job.created_at), ":shard": ACTIVE_SHARD, ":none": None,
+                    ":from0": reopen_from[0], ":from1": reopen_from[1]})}})
+            if not self._transact(items):
+                break
+            requeued += len(chunk)
+            reopen_from = (FetchStatus.PROCESSING.value, FetchStatus.PROCESSING.value)
+        return requeued
+
+
+def _list_key(status: FetchStatus, created_at: int) -> str:
+    return f"{1 if status.active else 0}#{created_at:013d}"

@@ -1,0 +1,112 @@
+"""What category fetching needs from the outside world, as protocols (adapters in aws/ and ebay/)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sellerjobs.categories.job import AspectRecord, Category, FailedCategory, FetchJob, FetchStatus, WorkItem
+
+
+@dataclass(frozen=True)
+class TreeRef:
+    tree_id: str
+    version: str
+
+
+class Taxonomy(Protocol):
+    """eBay's Taxonomy API. Raises ``sellerjobs.ebay.errors`` exceptions or ``RateLimited``."""
+
+    def default_tree(self, marketplace_id: str) -> TreeRef: ...
+
+    def subtree(self, tree_id: str, category_id: str) -> dict[str, Any]: ...
+
+    def tree(self, tree_id: str) -> dict[str, Any]: ...
+
+    def aspects(self, tree_id: str, category_id: str) -> list[dict[str, Any]]: ...
+
+    def all_aspects(self, tree_id: str) -> Iterator[tuple[str, str, list[dict[str, Any]]]]: ...
+
+
+class FetchJobs(Protocol):
+    def create(self, job: FetchJob, categories: Sequence[Category]) -> None:
+        """Store a new job and, if known, its categories as work items due now."""
+        ...
+
+    def add_work(self, job: FetchJob, categories: Sequence[Category]) -> FetchJob:
+        """The worker has read the tree: store the work items and the job's new totals."""
+        ...
+
+    def get(self, job_id: str) -> FetchJob | None: ...
+
+    def for_user(self, user_id: str, limit: int) -> list[FetchJob]:
+        """Active jobs first, then finished ones, newest first."""
+        ...
+
+    def active(self, limit: int) -> list[FetchJob]: ...
+
+    def failures(self, job_id: str, limit: int) -> list[FailedCategory]: ...
+
+    def take_lease(self, job_id: str, owner: str, now_ms: int, until_ms: int) -> FetchJob | None:
+        """Become the only worker of an active job until ``until_ms``; None if another holds it."""
+        ...
+
+    def release_lease(self, job_id: str, owner: str, resume_at: int = 0) -> None:
+        """Let go of the job; the tick leaves it alone until ``resume_at`` (epoch ms)."""
+        ...
+
+    def due_work(self, job_id: str, now_ms: int, limit: int) -> list[WorkItem]: ...
+
+    def all_work(self, job_id: str) -> list[WorkItem]: ...
+
+    def next_work_due(self, job_id: str) -> int | None:
+        """When the earliest remaining work item is due (epoch ms); None when none remains."""
+        ...
+
+    def complete(self, job: FetchJob, done: Sequence[tuple[WorkItem, AspectRecord]], now_ms: int) -> int:
+        """Store aspects, drop the work items and count them, atomically; returns how many
+        were still pending (a duplicate delivery finds them gone and counts nothing)."""
+        ...
+
+    def postpone(self, job: FetchJob, item: WorkItem, due_at: int, error: str, now_ms: int) -> bool: ...
+
+    def fail(self, job: FetchJob, item: WorkItem, error: str, now_ms: int) -> bool: ...
+
+    def finish(self, job: FetchJob, status: FetchStatus, now_ms: int, error: str | None = None) -> bool:
+        """Move an active job to a final status, once: False if it was no longer active."""
+        ...
+
+    def requeue_failures(self, job: FetchJob, now_ms: int) -> int: ...
+
+
+class AspectStore(Protocol):
+    def get(self, marketplace_id: str, category_id: str) -> AspectRecord | None: ...
+
+
+@dataclass(frozen=True)
+class FetchMessage:
+    """Work on this job (no sooner than ``not_before``)."""
+
+    job_id: str
+    not_before: int
+
+    def to_json(self) -> str:
+        return json.dumps({"jobId": self.job_id, "notBefore": self.not_before}, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, body: str) -> FetchMessage:
+        try:
+            raw = json.loads(body)
+            job_id, not_before = raw["jobId"], raw.get("notBefore", 0)
+            if not isinstance(job_id, str) or not job_id or isinstance(not_before, bool) \
+                    or not isinstance(not_before, int):
+                raise TypeError("jobId must be a string, notBefore an integer")
+            return cls(job_id=job_id, not_before=not_before)
+        except (KeyError, TypeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"not a category fetch message: {exc}") from exc
+
+
+class FetchQueue(Protocol):
+    def send(self, messages: Sequence[FetchMessage]) -> list[FetchMessage]: ...

@@ -1,0 +1,266 @@
+"""Fetching item aspects for a job's categories, as fast as the Taxonomy budget allows.
+
+Every minute the scheduler sends one message per active job that has something to do; a message
+starts a *run*: the worker takes the job's lease (so a duplicate message or an overlapping run
+does nothing), reads the tree if nobody has yet, then fetches due categories one by one, spaced
+``spacing_s`` apart and each taken from the shared Taxonomy budget, until ``run_s`` is up. Work
+left over is passed on to the next run at once through the queue, so a busy job never waits for
+the next minute. A job that has to wait (a category's backoff, a spent budget, eBay's 429) is
+released with a ``resume_at`` and picked up by the first tick after it; waiting costs nothing.
+
+Each fetched category is stored, removed from the job's work and counted in one transaction:
+a crash loses at most the category in flight, and a run that resumes a job never fetches what an
+earlier run already stored. Per-category failures are retried with backoff, then recorded.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from sellerjobs.categories import tree
+from sellerjobs.categories.job import AspectRecord, Category, FetchJob, FetchMode, FetchStatus, WorkItem
+from sellerjobs.categories.ports import FetchJobs, FetchMessage, FetchQueue, Taxonomy
+from sellerjobs.clock import Clock, now_ms
+from sellerjobs.ebay.errors import (
+    EbayCallError,
+    EbayCredentialsError,
+    EbayRequestError,
+    EbayThrottled,
+    EbayTransientError,
+)
+from sellerjobs.jobs.rate_budget import RateLimited
+
+logger = Logger(child=True)
+
+BULK_BATCH = 30  # categories per transaction: 30 aspect puts + 30 work deletes + the job's counters
+WORK_PAGE = 25
+# eBay answers these for a category that cannot be fetched however often we ask.
+PERMANENT_CATEGORY_ERRORS = frozenset({62004, 62005, 62006, 62007, 62009})
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    spacing_s: float = 0.2  # between eBay calls within a run (the original system's spacing)
+    run_s: float = 50.0  # one run's share of clock time; the function's timeout leaves room
+    lease_s: float = 120.0
+    max_attempts: int = 3
+    retry_backoff_s: float = 30.0  # doubled per failed attempt
+    throttled_wait_s: float = 60.0  # after eBay's own 429
+    bulk_share: float = 0.5  # "auto" becomes bulk when a job covers at least this share of the tree
+
+
+@dataclass
+class RunReport:
+    job_id: str
+    resume_at: int = 0  # epoch ms: when the job has something to do again (0: now)
+    fetched: int = 0
+    failed: int = 0
+    retried: int = 0
+    deferred: bool = False
+    ebay_calls: int = 0
+    completed: bool = False
+    skipped: bool = False  # another run holds the job, or it is no longer active
+
+    def summary(self) -> str:
+        return (f"Run of {self.job_id}: {self.fetched} fetched, {self.failed} failed, {self.retried} to retry"
+                f"{', deferred' if self.deferred else ''}{', completed' if self.completed else ''}"
+                f" ({self.ebay_calls} eBay calls)")
+
+
+@dataclass
+class CategoryFetchWorker:
+    jobs: FetchJobs
+    taxonomy: Taxonomy
+    queue: FetchQueue
+    clock: Clock
+    settings: FetchSettings
+    release_budget: Callable[[], None] | None = None  # hand back calls reserved but not used
+
+    def tick(self, limit: int = 500) -> int:
+        """The every-minute trigger: one message per active job that is not waiting."""
+        now = now_ms(self.clock)
+        active = self.jobs.active(limit)
+        ready = [job for job in active if job.resume_at <= now]
+        unsent = self.queue.send([FetchMessage(job.id, now) for job in ready])
+        logger.info(f"Tick: {len(ready)} of {len(active)} active category fetch jobs to run",
+                    extra={"active_jobs": len(active), "ready": len(ready), "unsent": len(unsent)})
+        return len(ready) - len(unsent)
+
+    def run(self, job_id: str) -> RunReport:
+        report = RunReport(job_id=job_id)
+        owner = uuid.uuid4().hex
+        started = self.clock.now()
+        now = now_ms(self.clock)
+        job = self.jobs.take_lease(job_id, owner, now, now + int(self.settings.lease_s * 1000))
+        if job is None:
+            report.skipped = True
+            logger.info("Run skipped: job finished, cancelled or held by another run", extra={"job_id": job_id})
+            return report
+        try:
+            if not job.analysed:
+                job = self._analyse(job, report)
+            if job is not None and job.status.active:
+                if job.mode is FetchMode.BULK:
+                    self._bulk(job, report)
+                else:
+                    self._per_category(job, report, deadline=started + self.settings.run_s)
+        finally:
+            if self.release_budget is not None:
+                self.release_budget()
+            self.jobs.release_lease(job_id, owner, report.resume_at)
+        logger.info(report.summary(), extra={"job_id": job_id, "fetched": report.fetched, "failed": report.failed,
+                                             "retried": report.retried, "ebay_calls": report.ebay_calls,
+                                             "deferred": report.deferred, "completed": report.completed})
+        return report
+
+    # -- reading the tree --------------------------------------------------------------------
+
+    def _analyse(self, job: FetchJob, report: RunReport) -> FetchJob | None:
+        assert job.tree_id is not None
+        try:
+            report.ebay_calls += 1
+            root = self.taxonomy.tree(job.tree_id)
+        except (EbayCallError, RateLimited) as exc:
+            self._call_failed(job, exc, report)
+            return None
+        categories = tree.leaves(root, job.max_categories)
+        mode = job.mode
+        if mode is FetchMode.AUTO:
+            everything = len(tree.leaves(root)) if job.max_categories is not None else len(categories)
+            covers = len(categories) / max(1, everything)
+            mode = FetchMode.BULK if covers >= self.settings.bulk_share else FetchMode.PER_CATEGORY
+        analysed = job.touched(now_ms(self.clock), analysed=True, total=len(categories), mode=mode,
+                               status=FetchStatus.PROCESSING)
+        logger.info("Category tree read", extra={"job_id": job.id, "categories": len(categories), "mode": mode.value})
+        return self.jobs.add_work(analysed, categories)
+
+    # -- one call per category ---------------------------------------------------------------
+
+    def _per_category(self, job: FetchJob, report: RunReport, deadline: float) -> None:
+        assert job.tree_id is not None
+        while self.clock.now() < deadline:
+            work = self.jobs.due_work(job.id, now_ms(self.clock), WORK_PAGE)
+            if not work:
+                self._wrap_up(job, report)
+                return
+            current = self.jobs.get(job.id)
+            if current is None or not current.status.active:
+                return  # cancelled meanwhile
+            for item in work:
+                if self.clock.now() >= deadline:
+                    break
+                if report.ebay_calls:
+                    self.clock.sleep(self.settings.spacing_s)
+                try:
+                    report.ebay_calls += 1
+                    aspects = self.taxonomy.aspects(job.tree_id, item.category.category_id)
+                except RateLimited as exc:
+                    report.ebay_calls -= 1  # our budget refused: nothing was sent
+                    self._defer(job, exc.retry_after_s, report)
+                    return
+                except EbayThrottled:
+                    self._defer(job, self.settings.throttled_wait_s, report)
+                    return
+                except EbayCredentialsError as exc:
+                    self._fail_job(job, str(exc), report)
+                    return
+                except EbayCallError as exc:
+                    self._category_failed(job, item, exc, report)
+                    continue
+                record = self._record(job, item.category, aspects)
+                report.fetched += self.jobs.complete(job, [(item, record)], now_ms(self.clock))
+        self._continue(job, now_ms(self.clock))
+
+    def _category_failed(self, job: FetchJob, item: WorkItem, exc: EbayCallError, report: RunReport) -> None:
+        now = now_ms(self.clock)
+        reason = str(exc) or type(exc).__name__
+        permanent = isinstance(exc, EbayRequestError) and (
+            {e.error_id for e in exc.errors} & PERMANENT_CATEGORY_ERRORS or 400 <= exc.status < 500)
+        attempts = item.attempts + 1
+        if permanent or attempts >= self.settings.max_attempts:
+            if self.jobs.fail(job, item, reason, now):
+                report.failed += 1
+                logger.warning("Category failed", extra={"job_id": job.id, "category_id": item.category.category_id,
+                                                         "attempts": attempts, "reason": reason})
+            return
+        backoff = self.settings.retry_backoff_s * (2 ** (attempts - 1))
+        if self.jobs.postpone(job, item, now + int(backoff * 1000), reason, now):
+            report.retried += 1
+
+    # -- one download for the whole tree -----------------------------------------------------
+
+    def _bulk(self, job: FetchJob, report: RunReport) -> None:
+        assert job.tree_id is not None
+        pending = {item.category.category_id: item for item in self.jobs.all_work(job.id)}
+        if pending:
+            batch: list[tuple[WorkItem, AspectRecord]] = []
+            try:
+                report.ebay_calls += 1
+                for category_id, name, aspects in self.taxonomy.all_aspects(job.tree_id):
+                    item = pending.pop(category_id, None)
+                    if item is None:
+                        continue  # a leaf this job does not cover, or one an earlier run stored
+                    batch.append((item, self._record(job, Category(category_id, name or item.category.name),
+                                                     aspects)))
+                    if len(batch) >= BULK_BATCH:
+                        report.fetched += self.jobs.complete(job, batch, now_ms(self.clock))
+                        batch = []
+            except (EbayCallError, RateLimited) as exc:
+                # What was stored stays stored; the next run downloads again and skips it.
+                report.fetched += self.jobs.complete(job, batch, now_ms(self.clock)) if batch else 0
+                self._call_failed(job, exc, report)
+                return
+            # The file lists only leaves that have aspects: the rest have none.
+            batch += [(item, self._record(job, item.category, [])) for item in pending.values()]
+            for start in range(0, len(batch), BULK_BATCH):
+                report.fetched += self.jobs.complete(job, batch[start:start + BULK_BATCH], now_ms(self.clock))
+        self._wrap_up(job, report)
+
+    # -- finishing and handing over ----------------------------------------------------------
+
+    def _record(self, job: FetchJob, category: Category, aspects: list[dict[str, Any]]) -> AspectRecord:
+        return AspectRecord(marketplace_id=job.marketplace_id, tree_id=job.tree_id or "", tree_version=job.tree_version,
+                            category_id=category.category_id, category_name=category.name, aspects=aspects,
+                            fetched_at=now_ms(self.clock), job_id=job.id)
+
+    def _wrap_up(self, job: FetchJob, report: RunReport) -> None:
+        """No work is due: the job is done, or waits for a category's retry."""
+        next_due = self.jobs.next_work_due(job.id)
+        if next_due is None:
+            current = self.jobs.get(job.id) or job
+            report.completed = self.jobs.finish(current, FetchStatus.COMPLETED, now_ms(self.clock))
+        else:
+            report.resume_at = next_due
+
+    def _continue(self, job: FetchJob, not_before: int) -> None:
+        """The run's time is up with work due: the next run starts at once."""
+        self.queue.send([FetchMessage(job.id, not_before)])
+
+    def _defer(self, job: FetchJob, wait_s: float, report: RunReport) -> None:
+        report.deferred = True
+        report.resume_at = now_ms(self.clock) + int(wait_s * 1000)
+        logger.info("Run deferred: Taxonomy budget or eBay rate limit", extra={"job_id": job.id, "wait_s": wait_s})
+
+    def _fail_job(self, job: FetchJob, reason: str, report: RunReport) -> None:
+        current = self.jobs.get(job.id) or job
+        if self.jobs.finish(current, FetchStatus.FAILED, now_ms(self.clock), error=reason):
+            logger.error("Category fetch job failed", extra={"job_id": job.id, "reason": reason})
+
+    def _call_failed(self, job: FetchJob, exc: Exception, report: RunReport) -> None:
+        """A whole-job call (the tree, the bulk file) failed."""
+        if isinstance(exc, RateLimited):
+            self._defer(job, exc.retry_after_s, report)
+        elif isinstance(exc, EbayThrottled):
+            self._defer(job, self.settings.throttled_wait_s, report)
+        elif isinstance(exc, EbayCredentialsError):
+            self._fail_job(job, str(exc), report)
+        elif isinstance(exc, EbayTransientError):
+            self._defer(job, self.settings.retry_backoff_s, report)
+        else:
+            self._fail_job(job, f"eBay refused the request: {exc}", report)
+
