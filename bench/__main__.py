@@ -20,6 +20,7 @@ BENCHMARKS = {
     "enqueue": "bench.enqueue",
     "reliability": "bench.reliability",
     "fuzz": "bench.fuzz",
+    "categories": "bench.categories",
 }
 
 

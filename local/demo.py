@@ -3,7 +3,8 @@
 Sellers publish listings on the marketplace sandbox and queue promotions through the HTTP API
 (signed dev JWTs, the original payloads): the 25-listing batch from the original write-up,
 single listings, two listings that never sync, one listing already promoted, and a seller with
-no campaign yet. Listings become promotable 1-10 minutes after publishing. The stack runs
+no campaign yet. Listings become promotable 1-10 minutes after publishing. Meanwhile a category
+fetch reads every leaf of Health & Beauty (26395) and stores their item aspects. The stack runs
 ``time_scale`` times faster than real time; the demo waits until every job has finished and
 exits 0 only if every job ended as expected.
 """
@@ -93,7 +94,33 @@ def play(stack: LocalStack, out: TextIO) -> Scenario:
     return scenario
 
 
-def wait_until_finished(stack: LocalStack, scenario: Scenario, out: TextIO) -> bool:
+@dataclass
+class CategoryFetch:
+    job_id: str
+    total: int
+    started: float  # real time
+    finished: float | None = None
+    status: dict[str, Any] = field(default_factory=dict)
+
+
+def start_category_fetch(stack: LocalStack, out: TextIO) -> CategoryFetch:
+    body = {"marketplaceId": "EBAY_US", "parentCategoryId": "26395"}
+    response = stack.call("POST", "/category-fetches", "alice", body)
+    response.raise_for_status()
+    body = response.json()
+    print(f"  alice started a category fetch: {body['totalCategories']} leaf categories of {body['parentCategory']}",
+          file=out)
+    return CategoryFetch(job_id=body["jobId"], total=body["totalCategories"], started=time.monotonic())
+
+
+def check_category_fetch(stack: LocalStack, fetch: CategoryFetch) -> None:
+    if fetch.finished is None:
+        fetch.status = stack.call("GET", f"/category-fetches/{fetch.job_id}", "alice").json()["status"]
+        if fetch.status["status"] not in ("queued", "processing"):
+            fetch.finished = time.monotonic()
+
+
+def wait_until_finished(stack: LocalStack, scenario: Scenario, out: TextIO, fetch: CategoryFetch) -> bool:
     users = sorted({e.user for e in scenario.expected})
     started = time.monotonic()
     last_line = ""
@@ -107,13 +134,15 @@ def wait_until_finished(stack: LocalStack, scenario: Scenario, out: TextIO) -> b
         if line != last_line:
             print(line, file=out, flush=True)
             last_line = line
-        if unfinished == 0:
+        check_category_fetch(stack, fetch)
+        if unfinished == 0 and fetch.finished is not None:
             return True
         time.sleep(1.0)
     return False
 
 
-def summarize(stack: LocalStack, scenario: Scenario, finished: bool, real_s: float, out: TextIO) -> bool:
+def summarize(stack: LocalStack, scenario: Scenario, finished: bool, real_s: float, out: TextIO,
+              fetch: CategoryFetch) -> bool:
     sandbox = stack.sandbox
     jobs: dict[str, dict[str, Any]] = {}
     for item in scenario.expected:
@@ -145,12 +174,23 @@ def summarize(stack: LocalStack, scenario: Scenario, finished: bool, real_s: flo
     attempts = sum(j["attempts"] for j in jobs.values())
     print(f"  attempts: {attempts} over {len(jobs)} jobs; "
           f"{by_operation.get('bulk_create_ads_by_listing_id', 0)} bulk ad calls", file=out)
+    fetched_ok = fetch.status.get("status") == "completed" and fetch.status.get("failed") == 0 \
+        and fetch.status.get("success") == fetch.total
+    if fetch.finished is not None:
+        real = fetch.finished - fetch.started
+        taxonomy = by_operation.get("get_item_aspects_for_category", 0)
+        print(f"  category fetch: {fetch.status.get('success')} of {fetch.total} categories stored, "
+              f"{fetch.status.get('failed')} failed, {fetch.status.get('status')} in {real:.1f} s real "
+              f"(~{real * stack.time_scale:.0f} s at real speed; the original system: "
+              f"{fetch.total / 5:.0f} min); {taxonomy} aspects calls", file=out)
+    else:
+        print("  category fetch: UNFINISHED", file=out)
     print(f"  duration: {real_s:.0f} s real at {stack.time_scale:g}x", file=out)
     for item in wrong:
         job = jobs[item.job_id]
         print(f"  UNEXPECTED {item.user}/{item.listing_id}: {job['status']} (expected {item.status}); "
               f"last error: {job['lastError']}", file=out)
-    ok = finished and not wrong
+    ok = finished and not wrong and fetched_ok
     print("  result: " + ("every job ended as expected" if ok else "FAILED"), file=out)
     return ok
 
@@ -171,9 +211,10 @@ def run(time_scale: float = 20.0, verbose: bool = False) -> int:
         print(f"  API {stack.api_url}, marketplace sandbox {stack.sandbox_url}", file=out)
         if log_file:
             print(f"  function logs: {log_path}", file=out)
+        fetch = start_category_fetch(stack, out)
         scenario = play(stack, out)
-        finished = wait_until_finished(stack, scenario, out)
-        ok = summarize(stack, scenario, finished, time.monotonic() - started, out)
+        finished = wait_until_finished(stack, scenario, out, fetch)
+        ok = summarize(stack, scenario, finished, time.monotonic() - started, out, fetch)
     finally:
         stack.stop()
         logs.uninstall()
