@@ -21,6 +21,7 @@ import boto3
 from bench.harness import Bench, bench_stack
 from bench.report import emit, fmt
 from local.aws import REGION
+from local.simulation import InvocationLog
 from sellerjobs.aws import clients
 
 MINUTE = 60.0
@@ -67,7 +68,8 @@ class ModeResult:
     aws_requests_per_category: float
     aws_requests_per_category_by_service: dict[str, float]
     worker_invocations: int
-    real_seconds: float
+    worker_seconds: float  # real time spent in the worker's invocations
+    real_seconds: float  # the whole run: a fresh stack, the job, the checks
     ebay_calls_by_operation: dict[str, int] = field(default_factory=dict)
     aws_requests: dict[str, int] = field(default_factory=dict)  # service:operation, the job's functions
     polling_aws_requests: int = 0  # the benchmark's own status reads, not counted above
@@ -99,7 +101,7 @@ def run_mode(mode: str, scenario: Scenario) -> ModeResult:
         for operation, count in s3_requests.items():
             requests[("s3", operation)] += count
         calls = bench.sandbox.calls
-        worker_runs = bench.invocations().get("CategoryFetchWorkerFunction", 0)
+        worker_runs = [log for log in bench.virtual.sim.invocations if log.function == "CategoryFetchWorkerFunction"]
         stored = _stored_aspects(bench)
     return _measure(mode, job, posted_at, tree_leaves, stored, calls, requests, polling, worker_runs, started)
 
@@ -136,8 +138,8 @@ def _stored_aspects(bench: Bench) -> int:
 
 
 def _measure(mode: str, job: dict[str, Any], posted_at: float, tree_leaves: int, stored: int,
-             calls: list[dict[str, Any]], requests: Counter[tuple[str, str]], polling: int, worker_runs: int,
-             started: float) -> ModeResult:
+             calls: list[dict[str, Any]], requests: Counter[tuple[str, str]], polling: int,
+             worker_runs: list[InvocationLog], started: float) -> ModeResult:
     categories = int(job["totalCategories"])
     finished_at = job["updatedAt"] / 1000 if job["status"] == "completed" else posted_at
     by_operation = Counter(call["operation"] for call in calls)
@@ -158,7 +160,8 @@ def _measure(mode: str, job: dict[str, Any], posted_at: float, tree_leaves: int,
         minutes_fetching=(worker_calls[-1] - worker_calls[0]) / MINUTE if worker_calls else 0.0,
         ebay_calls=len(calls), taxonomy_calls=len(calls) - oauth, oauth_calls=oauth,
         aws_requests_per_category=per_category["total"], aws_requests_per_category_by_service=per_category,
-        worker_invocations=worker_runs, real_seconds=time.perf_counter() - started,
+        worker_invocations=len(worker_runs), worker_seconds=sum(log.duration_s for log in worker_runs),
+        real_seconds=time.perf_counter() - started,
         ebay_calls_by_operation=dict(sorted(by_operation.items())),
         aws_requests={f"{s}:{o}": c for (s, o), c in sorted(requests.items())}, polling_aws_requests=polling)
 
@@ -204,6 +207,7 @@ def table(result: dict[str, Any]) -> list[tuple[str, ...]]:
         rows.append((f"AWS requests per category: {service}",
                      *[fmt(result[mode]["aws_requests_per_category_by_service"][service], 2) for mode in MODES], ""))
     row("worker invocations", "worker_invocations", 0)
+    row("real seconds in the worker", "worker_seconds", 1)
     row("categories stored / failed", "stored", 0)
     rows[-1] = ("categories stored / failed",
                 *[f"{result[mode]['stored']:,} / {result[mode]['failed']:,}" for mode in MODES], "")

@@ -67,3 +67,22 @@ def test_the_views_accept_what_the_jobs_serialise_to(system):
     from sellerjobs.promotions.views import JobView
 
     assert isinstance(JobView.model_validate(job), BaseModel)
+
+
+def test_category_fetch_answers_match_the_document(system):
+    started = check(system, "POST", "/category-fetches", "/category-fetches",
+                    body={"marketplaceId": "EBAY_US", "parentCategoryId": "26395", "maxCategories": 2})
+    job_id = started.json()["jobId"]
+    check(system, "POST", "/ebay-fetch-all-categories", "/ebay-fetch-all-categories",
+          body={"marketplaceId": "EBAY_US", "parentCategoryId": "26395", "maxCategories": 1})
+    check(system, "POST", "/category-fetches", "/category-fetches", body={"parentCategoryId": "x"})
+    check(system, "GET", f"/category-fetches/{job_id}", "/category-fetches/{jobId}")
+    check(system, "GET", "/category-fetches/job-0-nope", "/category-fetches/{jobId}")
+    check(system, "GET", f"/ebay-fetch-categories-status?jobId={job_id}", "/ebay-fetch-categories-status")
+    check(system, "GET", "/category-fetches", "/category-fetches")
+    check(system, "POST", f"/category-fetches/{job_id}/retry-failed", "/category-fetches/{jobId}/retry-failed")
+    system.sim.run_for(600)
+    leaf = system.sandbox.leaf_category_ids(parent="26395")[0]
+    check(system, "GET", f"/categories/EBAY_US/{leaf}/aspects", "/categories/{marketplaceId}/{categoryId}/aspects")
+    check(system, "GET", "/categories/EBAY_US/1/aspects", "/categories/{marketplaceId}/{categoryId}/aspects")
+    check(system, "DELETE", f"/category-fetches/{job_id}", "/category-fetches/{jobId}")
