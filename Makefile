@@ -41,13 +41,15 @@ invoke: venv ## run one function like sam local invoke: make invoke FN=<logical 
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=PromotionWorkerFunction EVENT=events/promotion_worker.sqs.json"; exit 2; }
 	$(LOCAL) invoke $(FN) $(EVENT)
 
-bench: venv ## run every benchmark (about 20 minutes): tables here, JSON in bench/results/
+bench: venv ## run every benchmark (about 40 minutes): tables here, JSON in bench/results/
 	$(BENCH) coldstart
 	$(BENCH) enqueue
 	$(BENCH) promotions
 	$(BENCH) cost --from bench/results/promotions.json
 	$(BENCH) reliability
 	$(BENCH) fuzz
+	$(BENCH) categories
+	$(BENCH) market
 
 test: venv $(SAM_VENV)/.installed browser ## run every test: unit, integration (moto + sandbox), end-to-end (stack + browser)
 	$(PY) -m pytest -n auto tests/unit tests/integration $(PYTEST_ARGS)

@@ -21,6 +21,7 @@ BENCHMARKS = {
     "reliability": "bench.reliability",
     "fuzz": "bench.fuzz",
     "categories": "bench.categories",
+    "market": "bench.market",
 }
 
 

@@ -1,6 +1,6 @@
 """How long a whole eBay category tree takes, in eBay calls and AWS requests, per category and in bulk.
 
-A sandbox tree of about 1,000 leaf categories, fetched through the API (``POST /category-fetches``
+A sandbox tree of 1,000 leaf categories, fetched through the API (``POST /category-fetches``
 for the whole tree) once category by category and once in bulk, each on a fresh virtual stack:
 the real initiator, worker and status handlers, moto, the marketplace sandbox over HTTP, the
 worker's every-minute schedule and its queue in virtual time. The worker spaces its eBay calls
@@ -30,7 +30,8 @@ USER = "bench-seller"
 SEED_CATEGORIES_PER_MINUTE = 5  # the original design: 5 categories a minute
 ACTIVE = ("queued", "processing")
 # The functions that do a fetch's work; the benchmark's own status polling is counted apart.
-JOB_FUNCTIONS = ("StartCategoryFetchFunction", "CategoryFetchWorkerFunction")
+WORKER_FUNCTION = "CategoryFetchWorkerFunction"
+JOB_FUNCTIONS = ("StartCategoryFetchFunction", WORKER_FUNCTION)
 POLLING_FUNCTION = "CategoryFetchStatusFunction"
 SERVICES = ("dynamodb", "sqs", "s3", "other")
 
@@ -69,6 +70,7 @@ class ModeResult:
     aws_requests_per_category_by_service: dict[str, float]
     worker_invocations: int
     worker_seconds: float  # real time spent in the worker's invocations
+    job_real_seconds: float  # real time from the POST until the job completed
     real_seconds: float  # the whole run: a fresh stack, the job, the checks
     ebay_calls_by_operation: dict[str, int] = field(default_factory=dict)
     aws_requests: dict[str, int] = field(default_factory=dict)  # service:operation, the job's functions
@@ -84,6 +86,7 @@ def run_mode(mode: str, scenario: Scenario) -> ModeResult:
         bench.meter.reset()
         bench.sandbox.reset_calls()
         posted_at = bench.clock.now()
+        job_started = time.perf_counter()
         response = bench.call("POST", "/category-fetches", USER, {"marketplaceId": scenario.marketplace_id,
                                                                    "mode": mode})
         assert response.status == 202, response.body
@@ -91,6 +94,8 @@ def run_mode(mode: str, scenario: Scenario) -> ModeResult:
         bench.virtual.sim.run_while(lambda: _status(bench, job_id)["status"] in ACTIVE,
                                     max_seconds=scenario.max_hours * 3600)
         job = _status(bench, job_id)
+        job_seconds = time.perf_counter() - job_started
+        ended_at = bench.clock.now()
         requests: Counter[tuple[str, str]] = Counter()
         polling = 0
         for (function, service, operation), count in bench.meter.by_function.items():
@@ -101,9 +106,10 @@ def run_mode(mode: str, scenario: Scenario) -> ModeResult:
         for operation, count in s3_requests.items():
             requests[("s3", operation)] += count
         calls = bench.sandbox.calls
-        worker_runs = [log for log in bench.virtual.sim.invocations if log.function == "CategoryFetchWorkerFunction"]
+        worker_runs = [log for log in bench.virtual.sim.invocations if log.function == WORKER_FUNCTION]
         stored = _stored_aspects(bench)
-    return _measure(mode, job, posted_at, tree_leaves, stored, calls, requests, polling, worker_runs, started)
+    return _measure(mode, job, (posted_at, ended_at), tree_leaves, stored, calls, requests, polling, worker_runs,
+                    job_seconds, started)
 
 
 def _status(bench: Bench, job_id: str) -> dict[str, Any]:
@@ -137,11 +143,13 @@ def _stored_aspects(bench: Bench) -> int:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def _measure(mode: str, job: dict[str, Any], posted_at: float, tree_leaves: int, stored: int,
+def _measure(mode: str, job: dict[str, Any], times: tuple[float, float], tree_leaves: int, stored: int,
              calls: list[dict[str, Any]], requests: Counter[tuple[str, str]], polling: int,
-             worker_runs: list[InvocationLog], started: float) -> ModeResult:
+             worker_runs: list[InvocationLog], job_seconds: float, started: float) -> ModeResult:
     categories = int(job["totalCategories"])
-    finished_at = job["updatedAt"] / 1000 if job["status"] == "completed" else posted_at
+    posted_at, ended_at = times
+    # Not completed within max_hours: the time it was given.
+    finished_at = job["updatedAt"] / 1000 if job["status"] == "completed" else ended_at
     by_operation = Counter(call["operation"] for call in calls)
     oauth = by_operation.get("oauth_token", 0)
     worker_calls = sorted(call["at"] for call in calls if call["operation"] in ("get_category_tree",
@@ -161,7 +169,7 @@ def _measure(mode: str, job: dict[str, Any], posted_at: float, tree_leaves: int,
         ebay_calls=len(calls), taxonomy_calls=len(calls) - oauth, oauth_calls=oauth,
         aws_requests_per_category=per_category["total"], aws_requests_per_category_by_service=per_category,
         worker_invocations=len(worker_runs), worker_seconds=sum(log.duration_s for log in worker_runs),
-        real_seconds=time.perf_counter() - started,
+        job_real_seconds=job_seconds, real_seconds=time.perf_counter() - started,
         ebay_calls_by_operation=dict(sorted(by_operation.items())),
         aws_requests={f"{s}:{o}": c for (s, o), c in sorted(requests.items())}, polling_aws_requests=polling)
 
@@ -197,21 +205,21 @@ def table(result: dict[str, Any]) -> list[tuple[str, ...]]:
 
     row("categories (leaves)", "categories")
     row("virtual minutes to complete", "minutes", 2, fmt(result["seed_minutes"], 2))
-    rows.append(("  × faster than the seed", fmt(result["speedup"], 1), fmt(result["bulk_speedup"], 1), "1.0"))
+    rows.append(("  times faster than the seed", fmt(result["speedup"], 1), fmt(result["bulk_speedup"], 1), "1.0"))
     row("  until the first eBay call", "minutes_to_first_call", 2)
     row("  first to last eBay call", "minutes_fetching", 2)
     row("eBay calls, all", "ebay_calls", 0)
     row("  Taxonomy", "taxonomy_calls", 0)
     row("  OAuth token mints", "oauth_calls", 0)
-    for service in SERVICES + ("total",):
+    for service in (*SERVICES, "total"):
         rows.append((f"AWS requests per category: {service}",
                      *[fmt(result[mode]["aws_requests_per_category_by_service"][service], 2) for mode in MODES], ""))
-    row("worker invocations", "worker_invocations", 0)
+    row("worker invocations (ticks included)", "worker_invocations", 0)
     row("real seconds in the worker", "worker_seconds", 1)
-    row("categories stored / failed", "stored", 0)
-    rows[-1] = ("categories stored / failed",
-                *[f"{result[mode]['stored']:,} / {result[mode]['failed']:,}" for mode in MODES], "")
-    row("real seconds", "real_seconds", 0)
+    rows.append(("categories stored / failed",
+                 *[f"{result[mode]['stored']:,} / {result[mode]['failed']:,}" for mode in MODES], ""))
+    row("real seconds: POST to completed", "job_real_seconds", 1)
+    row("real seconds: the whole run", "real_seconds", 1)
     return rows
 
 

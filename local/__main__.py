@@ -25,7 +25,9 @@ def _up(args: argparse.Namespace) -> int:
     print(f"  AWS (moto)          {stack.aws_endpoint}", file=out)
     for user in DEV_USERS:
         print(f"\n  {user}: {stack.api_url}/admin#token={stack.token(user)}", file=out)
-    print(f"\n  export TOKEN={stack.token(DEV_USERS[0])}", file=out)
+    print(f"\n  operator (admin: market data pane): {stack.api_url}/admin#token={stack.token('operator', admin=True)}",
+          file=out)
+    print(f"\n  export TOKEN={stack.token(DEV_USERS[0])} ADMIN_TOKEN={stack.token('operator', admin=True)}", file=out)
     print("\nFunction logs follow. Ctrl-C stops the stack.\n", file=out, flush=True)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())

@@ -20,6 +20,12 @@ from local.template import Function, Template, resolve
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 LOCAL_EBAY_APP = {"clientId": "sellerjobs-local-app", "clientSecret": "sellerjobs-local-secret"}
+# What the marketplace sandbox accepts from StockX and Alias clients.
+LOCAL_MARKET_CREDENTIALS = {
+    "stockx": {"apiKey": "sellerjobs-local-stockx-key", "clientId": "sellerjobs-local-stockx",
+               "clientSecret": "sellerjobs-local-stockx-secret", "refreshToken": "sellerjobs-local-stockx-refresh"},
+    "alias": {"token": "sellerjobs-local-alias-token"},
+}
 
 # Parameters the template needs a value for that have no default.
 LOCAL_PARAMETERS = {
@@ -130,8 +136,9 @@ def provision(template: Template | None = None, *, prefix: str = "sellerjobs",
     secrets = session.client("secretsmanager")
     for name in template.of_type("AWS::SecretsManager::Secret"):
         secret_name = f"{prefix}-{name}"
-        # Locally the eBay app secret holds the credentials the marketplace sandbox accepts.
-        arn = secrets.create_secret(Name=secret_name, SecretString=json.dumps(ebay_app or LOCAL_EBAY_APP))["ARN"]
+        # Locally the secrets hold the credentials the marketplace sandbox accepts.
+        value = LOCAL_MARKET_CREDENTIALS if name == "MarketProvidersSecret" else (ebay_app or LOCAL_EBAY_APP)
+        arn = secrets.create_secret(Name=secret_name, SecretString=json.dumps(value))["ARN"]
         stack.names[name] = {"Ref": arn, "Arn": arn}
 
     for name, res in template.resources.items():

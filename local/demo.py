@@ -4,9 +4,12 @@ Sellers publish listings on the marketplace sandbox and queue promotions through
 (signed dev JWTs, the original payloads): the 25-listing batch from the original write-up,
 single listings, two listings that never sync, one listing already promoted, and a seller with
 no campaign yet. Listings become promotable 1-10 minutes after publishing. Meanwhile a category
-fetch reads every leaf of Health & Beauty (26395) and stores their item aspects. The stack runs
-``time_scale`` times faster than real time; the demo waits until every job has finished and
-exits 0 only if every job ended as expected.
+fetch reads every leaf of Health & Beauty (26395) and stores their item aspects, and market
+price jobs of every priority are queued for StockX, Alias and eBay: a background backlog larger
+than an hour's budgets, items just added, and a seller's manual refresh, which must overtake the
+backlog while no provider sees more calls than its budget allows. The stack runs ``time_scale``
+times faster than real time; the demo waits until every promotion and fetch has finished and the
+refreshed prices are in, and exits 0 only if everything ended as expected.
 """
 
 from __future__ import annotations
@@ -120,7 +123,52 @@ def check_category_fetch(stack: LocalStack, fetch: CategoryFetch) -> None:
             fetch.finished = time.monotonic()
 
 
-def wait_until_finished(stack: LocalStack, scenario: Scenario, out: TextIO, fetch: CategoryFetch) -> bool:
+@dataclass
+class MarketDemo:
+    refreshed: dict[str, list[str]] = field(default_factory=dict)  # provider -> job ids of the refresh
+    backlog: int = 0
+    refreshed_at: float = 0.0  # real time
+    done_at: float | None = None
+
+
+def start_market_jobs(stack: LocalStack, out: TextIO) -> MarketDemo:
+    """A backlog larger than an hour's budget, a few just-added items, then (later) a manual refresh."""
+    demo = MarketDemo()
+    sandbox = stack.sandbox
+    for provider in ("stockx", "alias", "ebay"):
+        skus = sandbox.market_skus(provider)[:12]
+        items = [{"sku": sku, "size": size} for sku in skus for size in ("8", "9", "10", "11", "12")]
+        background = stack.call("POST", "/market/jobs", "alice", {"provider": provider, "priority": 100,
+                                                                  "items": items[:50]})
+        hot = stack.call("POST", "/market/jobs", "bob", {"provider": provider, "priority": 150, "items": items[50:55]})
+        for response in (background, hot):
+            response.raise_for_status()
+        demo.backlog += len(background.json()["queued"]) + len(hot.json()["queued"])
+    print(f"  alice and bob queued {demo.backlog} market price jobs (background and just-added items)", file=out)
+    return demo
+
+
+def refresh_prices(stack: LocalStack, demo: MarketDemo, out: TextIO) -> None:
+    for provider in ("stockx", "alias", "ebay"):
+        sku = stack.sandbox.market_skus(provider)[20]
+        response = stack.call("POST", "/market/refresh", "alice",
+                              {"provider": provider, "items": [{"sku": sku, "size": s} for s in ("9", "10", "11")]})
+        response.raise_for_status()
+        demo.refreshed[provider] = response.json()["queued"] + response.json()["deduplicated"]
+    demo.refreshed_at = time.monotonic()
+    print("  alice pressed refresh on 3 items per provider (priority 200)", file=out, flush=True)
+
+
+def check_market(stack: LocalStack, demo: MarketDemo) -> None:
+    if demo.done_at is None and demo.refreshed:
+        succeeded = stack.call("GET", "/market/jobs?status=succeeded&limit=200", "alice").json()["jobs"]
+        done = {j["id"] for j in succeeded}
+        if all(set(ids) <= done for ids in demo.refreshed.values()):
+            demo.done_at = time.monotonic()
+
+
+def wait_until_finished(stack: LocalStack, scenario: Scenario, out: TextIO, fetch: CategoryFetch,
+                        market: MarketDemo) -> bool:
     users = sorted({e.user for e in scenario.expected})
     started = time.monotonic()
     last_line = ""
@@ -135,14 +183,44 @@ def wait_until_finished(stack: LocalStack, scenario: Scenario, out: TextIO, fetc
             print(line, file=out, flush=True)
             last_line = line
         check_category_fetch(stack, fetch)
-        if unfinished == 0 and fetch.finished is not None:
+        if not market.refreshed and time.monotonic() - started > 5 * MINUTE / stack.time_scale:
+            refresh_prices(stack, market, out)
+        check_market(stack, market)
+        if unfinished == 0 and fetch.finished is not None and market.done_at is not None:
             return True
         time.sleep(1.0)
     return False
 
 
+def summarize_market(stack: LocalStack, demo: MarketDemo, out: TextIO) -> bool:
+    """Budgets per provider against the calls the providers saw; the refresh's wait."""
+    view = stack.call("GET", "/market/overview", "operator", admin=True).json()
+    throttled = sum(1 for c in stack.sandbox.calls if c["status"] == 429)
+    ok = throttled == 0 and demo.done_at is not None
+    for provider, budget in view["budgets"].items():
+        jobs = view["jobs"][provider]
+        calls = sum(n for op, n in stack.sandbox.call_counts(provider).items() if "token" not in op)
+        if provider == "ebay":  # the eBay entry also counts the promotion and taxonomy calls
+            calls = stack.sandbox.call_counts("ebay").get("search_item_summaries", 0)
+        # The sandbox holds each provider to its hourly limit: overspending would have been 429s.
+        ok = ok and budget["used"] <= budget["allowedNow"]
+        failed = stack.call("GET", f"/market/jobs?status=failed&provider={provider}", "alice").json()["jobs"]
+        reasons = sorted({str(j["error"]).split(":")[0] for j in failed})
+        print(f"  market {provider:6s}: {calls:3d} provider calls, budget {budget['used']}/{budget['limit']} used "
+              f"this hour ({budget['allowedNow']} allowed so far); jobs {jobs['succeeded']} succeeded, "
+              f"{jobs['pending'] + jobs['deferred']} waiting, {jobs['failed']} failed"
+              + (f" ({', '.join(reasons)})" if reasons else ""), file=out)
+    if demo.done_at is not None:
+        wait = (demo.done_at - demo.refreshed_at) * stack.time_scale
+        print(f"  market refresh: all 9 refreshed prices in within {wait:.0f} s (virtual) while "
+              f"background jobs waited; 429s from providers: {throttled}", file=out)
+    else:
+        print("  market refresh: UNFINISHED", file=out)
+    return ok
+
+
 def summarize(stack: LocalStack, scenario: Scenario, finished: bool, real_s: float, out: TextIO,
-              fetch: CategoryFetch) -> bool:
+              fetch: CategoryFetch, market: MarketDemo) -> bool:
     sandbox = stack.sandbox
     jobs: dict[str, dict[str, Any]] = {}
     for item in scenario.expected:
@@ -169,8 +247,8 @@ def summarize(stack: LocalStack, scenario: Scenario, finished: bool, real_s: flo
     if lateness:
         print(f"  listing synced -> ad created: median {statistics.median(lateness):.0f} s, "
               f"p95 {_percentile(lateness, 0.95):.0f} s, max {max(lateness):.0f} s (virtual time)", file=out)
-    print(f"  eBay calls: {len(calls)} in all - " + ", ".join(f"{k} {v}" for k, v in sorted(by_operation.items())),
-          file=out)
+    print(f"  marketplace calls: {len(calls)} in all - "
+          + ", ".join(f"{k} {v}" for k, v in sorted(by_operation.items())), file=out)
     attempts = sum(j["attempts"] for j in jobs.values())
     print(f"  attempts: {attempts} over {len(jobs)} jobs; "
           f"{by_operation.get('bulk_create_ads_by_listing_id', 0)} bulk ad calls", file=out)
@@ -185,12 +263,13 @@ def summarize(stack: LocalStack, scenario: Scenario, finished: bool, real_s: flo
               f"{fetch.total / 5:.0f} min); {taxonomy} aspects calls", file=out)
     else:
         print("  category fetch: UNFINISHED", file=out)
+    market_ok = summarize_market(stack, market, out)
     print(f"  duration: {real_s:.0f} s real at {stack.time_scale:g}x", file=out)
     for item in wrong:
         job = jobs[item.job_id]
         print(f"  UNEXPECTED {item.user}/{item.listing_id}: {job['status']} (expected {item.status}); "
               f"last error: {job['lastError']}", file=out)
-    ok = finished and not wrong and fetched_ok
+    ok = finished and not wrong and fetched_ok and market_ok
     print("  result: " + ("every job ended as expected" if ok else "FAILED"), file=out)
     return ok
 
@@ -212,9 +291,10 @@ def run(time_scale: float = 20.0, verbose: bool = False) -> int:
         if log_file:
             print(f"  function logs: {log_path}", file=out)
         fetch = start_category_fetch(stack, out)
+        market = start_market_jobs(stack, out)
         scenario = play(stack, out)
-        finished = wait_until_finished(stack, scenario, out, fetch)
-        ok = summarize(stack, scenario, finished, time.monotonic() - started, out, fetch)
+        finished = wait_until_finished(stack, scenario, out, fetch, market)
+        ok = summarize(stack, scenario, finished, time.monotonic() - started, out, fetch, market)
     finally:
         stack.stop()
         logs.uninstall()

@@ -26,7 +26,7 @@ import httpx
 from local import logs
 from local.api_server import ApiServer
 from local.auth import STATE_DIR, DevIssuer
-from local.aws import LOCAL_EBAY_APP, REGION, Stack, provision
+from local.aws import LOCAL_EBAY_APP, LOCAL_MARKET_CREDENTIALS, REGION, Stack, provision
 from local.event_sources import QueuePoller, ScheduleRunner
 from local.events import scheduled_event
 from local.http_api import HttpApi
@@ -39,13 +39,28 @@ from sellerjobs.clock import ScaledClock
 STATE_FILE = STATE_DIR / "stack.json"
 DEV_USERS = ("alice", "bob")
 # The environment variables that point the system at a real marketplace instead of the sandbox.
-EXTERNAL_URLS = ("EBAY_API_BASE_URL", "EBAY_AUTH_BASE_URL", "STOCKX_BASE_URL", "ALIAS_BASE_URL")
+EXTERNAL_URLS = ("EBAY_API_BASE_URL", "EBAY_AUTH_BASE_URL", "STOCKX_BASE_URL", "STOCKX_AUTH_BASE_URL",
+                 "ALIAS_BASE_URL")
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+# The sandbox holds the market providers to the hourly limits our budgets assume (per clock
+# hour), so overspending would show up as 429s.
+MARKET_LIMITS = {"stockx": 100, "alias": 200, "browse": 150}
+
+
+def register_market_clients(sandbox: MarketplaceSandbox) -> None:
+    """Make the sandbox accept the StockX and Alias credentials the local secret holds."""
+    stockx, alias = LOCAL_MARKET_CREDENTIALS["stockx"], LOCAL_MARKET_CREDENTIALS["alias"]
+    sandbox.add_stockx_client(stockx["clientId"], stockx["clientSecret"], stockx["apiKey"], stockx["refreshToken"])
+    sandbox.add_alias_token(alias["token"], "sellerjobs-local")
+    for group, per_hour in MARKET_LIMITS.items():
+        sandbox.set_rate_limit(group, per_hour, 3600, fixed=True)
 
 
 def dev_refresh_token(user: str) -> str:
@@ -98,6 +113,7 @@ class LocalStack:
         self.sandbox = MarketplaceSandbox(clock=clock)
         self.sandbox.add_app(LOCAL_EBAY_APP["clientId"], LOCAL_EBAY_APP["clientSecret"])
         self.sandbox.auto_publish(60, 600, seed=1)  # any listing id you queue syncs within 1-10 min
+        register_market_clients(self.sandbox)
         sandbox_server: SandboxServer = serve(self.sandbox, port=self.sandbox_port)
         self._closers.append(sandbox_server.close)
         self.sandbox_url = sandbox_server.url
@@ -177,8 +193,8 @@ class LocalStack:
     def token(self, user: str, admin: bool = False) -> str:
         return self.issuer.token(user, admin=admin)
 
-    def call(self, method: str, path: str, user: str, body: Any = None) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self.token(user)}"}
+    def call(self, method: str, path: str, user: str, body: Any = None, *, admin: bool = False) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.token(user, admin=admin)}"}
         with httpx.Client(base_url=self.api_url, timeout=30) as client:
             return client.request(method, path, json=body, headers=headers)
 

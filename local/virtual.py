@@ -20,9 +20,10 @@ from local.aws import LOCAL_EBAY_APP, Stack, provision
 from local.http_api import ApiResponse, HttpApi
 from local.sandbox import MarketplaceSandbox, serve
 from local.simulation import Simulation
-from local.stack import EXTERNAL_URLS
+from local.stack import EXTERNAL_URLS, register_market_clients
 from sellerjobs import clock as clock_module
 from sellerjobs import wiring
+from sellerjobs.api import ADMIN_SCOPE
 from sellerjobs.aws import clients
 from sellerjobs.clock import ManualClock
 
@@ -40,8 +41,13 @@ class VirtualStack:
     sandbox: MarketplaceSandbox
     clock: ManualClock
 
-    def call(self, method: str, path: str, user: str | None, body: Any = None) -> ApiResponse:
-        claims = {"sub": user, "iss": "local", "aud": "sellerjobs-local"} if user is not None else None
+    def call(self, method: str, path: str, user: str | None, body: Any = None, *, admin: bool = False
+             ) -> ApiResponse:
+        claims: dict[str, Any] | None = None
+        if user is not None:
+            claims = {"sub": user, "iss": "local", "aud": "sellerjobs-local"}
+            if admin:
+                claims["scope"] = ADMIN_SCOPE
         return self.http.call(method, path, body=body, claims=claims)
 
     def reconfigure(self, **env: str) -> None:
@@ -56,6 +62,7 @@ def virtual_stack(clock: ManualClock, sandbox: MarketplaceSandbox | None = None,
                   env: dict[str, str] | None = None) -> Iterator[VirtualStack]:
     sandbox = sandbox or MarketplaceSandbox(clock=clock)
     sandbox.add_app(LOCAL_EBAY_APP["clientId"], LOCAL_EBAY_APP["clientSecret"])
+    register_market_clients(sandbox)
     saved_env = dict(os.environ)
     previous_clock = clock_module.install(clock)
     os.environ.update(AWS_FAKE_CREDENTIALS)

@@ -310,14 +310,15 @@ class MarketplaceSandbox:
                 raise KeyError("unknown Alias token")
             found.revoked = True
 
-    def set_rate_limit(self, operation_group: str, calls: int, per_seconds: float) -> None:
-        """At most ``calls`` per ``per_seconds`` per app in the group; beyond: 429.
+    def set_rate_limit(self, operation_group: str, calls: int, per_seconds: float, *, fixed: bool = False) -> None:
+        """At most ``calls`` per ``per_seconds`` per app in the group; beyond: 429. ``fixed``:
+        per clock-aligned window (e.g. per hour from hh:00) instead of a sliding one.
 
         Groups: oauth, marketing, taxonomy, browse (per eBay client_id), stockx, stockx_oauth (per
         StockX client), alias (per access token).
         """
         with self._state.lock:
-            self._state.rate_limits.set_limit(operation_group, calls, per_seconds)
+            self._state.rate_limits.set_limit(operation_group, calls, per_seconds, fixed)
 
     def clear_rate_limit(self, operation_group: str) -> None:
         with self._state.lock:

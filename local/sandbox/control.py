@@ -113,6 +113,7 @@ def _set_rate_limit(sb: MarketplaceSandbox, body: JSONDict) -> object:
         str(_field(body, "group", required=True)),
         int(_field(body, "calls", required=True)),
         float(_field(body, "perSeconds", "per_seconds", required=True)),
+        fixed=bool(_field(body, "fixed", default=False)),
     )
     return {"ok": True}
 

@@ -2,8 +2,9 @@
 
 eBay counts calls per application (client id) and per API; the sandbox does the same per
 "operation group" ("oauth", "marketing", "taxonomy", "browse"; "stockx" and "stockx_oauth" per
-StockX client; "alias" per access token). A sliding window is used so a test can fill the quota,
-see 429, move the clock by the window and see calls succeed again.
+StockX client; "alias" per access token). By default a sliding window is used so a test can fill
+the quota, see 429, move the clock by the window and see calls succeed again; a ``fixed`` limit
+counts per clock-aligned window instead (calls per hour from hh:00), as hourly quotas are kept.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 class RateLimit:
     calls: int
     per_seconds: float
+    fixed: bool = False
 
 
 class RateLimiter:
@@ -25,10 +27,10 @@ class RateLimiter:
         self._limits: dict[str, RateLimit] = {}
         self._hits: dict[tuple[str, str], deque[float]] = {}
 
-    def set_limit(self, group: str, calls: int, per_seconds: float) -> None:
+    def set_limit(self, group: str, calls: int, per_seconds: float, fixed: bool = False) -> None:
         if calls < 1 or per_seconds <= 0:
             raise ValueError("a rate limit needs calls >= 1 and per_seconds > 0")
-        self._limits[group] = RateLimit(calls, per_seconds)
+        self._limits[group] = RateLimit(calls, per_seconds, fixed)
         # A new limit starts from a clean slate so earlier traffic does not leak into it.
         for key in [key for key in self._hits if key[0] == group]:
             del self._hits[key]
@@ -45,7 +47,8 @@ class RateLimiter:
         if limit is None:
             return True
         hits = self._hits.setdefault((group, app), deque())
-        while hits and hits[0] <= now - limit.per_seconds:
+        start = (now // limit.per_seconds) * limit.per_seconds if limit.fixed else now - limit.per_seconds
+        while hits and (hits[0] < start if limit.fixed else hits[0] <= start):
             hits.popleft()
         if len(hits) >= limit.calls:
             return False

@@ -103,6 +103,14 @@ def caller(app: APIGatewayHttpResolver) -> Caller:
     return Caller(user_id=user_id, admin=_is_admin(claims))
 
 
+def admin(app: APIGatewayHttpResolver) -> Caller:
+    """The signed-in user, who must hold the admin scope or group (403 otherwise)."""
+    user = caller(app)
+    if not user.admin:
+        raise ApiError(HTTPStatus.FORBIDDEN, "this needs the admin scope or group")
+    return user
+
+
 def _is_admin(claims: dict[str, Any]) -> bool:
     scopes = claims.get("scope", "")
     scope_list = scopes.split() if isinstance(scopes, str) else list(scopes or [])

@@ -82,6 +82,38 @@ class CategorySettings(_EnvModel):
     taxonomy_reserve: int = Field(10, alias="EBAY_TAXONOMY_RESERVE", ge=1)
 
 
+class MarketSettings(_EnvModel):
+    table: str = Field(alias="MARKET_TABLE")
+    queue_url: str = Field("", alias="MARKET_QUEUE_URL")
+    providers_secret_name: str = Field("", alias="MARKET_PROVIDERS_SECRET_NAME")
+    # Each provider's hourly call budget (the providers' published or agreed limits).
+    stockx_calls_per_hour: int = Field(100, alias="STOCKX_CALLS_PER_HOUR", ge=1)
+    alias_calls_per_hour: int = Field(200, alias="ALIAS_CALLS_PER_HOUR", ge=1)
+    ebay_calls_per_hour: int = Field(150, alias="EBAY_BROWSE_CALLS_PER_HOUR", ge=1)
+    stockx_base_url: str = Field("https://api.stockx.com", alias="STOCKX_BASE_URL")
+    stockx_auth_base_url: str = Field("https://accounts.stockx.com", alias="STOCKX_AUTH_BASE_URL")
+    alias_base_url: str = Field("https://api.alias.org", alias="ALIAS_BASE_URL")
+    ebay_api_base_url: str = Field("https://api.ebay.com", alias="EBAY_API_BASE_URL")
+    ebay_auth_base_url: str = Field("https://api.ebay.com", alias="EBAY_AUTH_BASE_URL")
+    ebay_marketplace_id: str = Field("EBAY_US", alias="EBAY_MARKETPLACE_ID")
+    http_timeout_s: float = Field(10.0, alias="MARKET_HTTP_TIMEOUT_SECONDS", gt=0)
+    # Pause between two calls to the same provider within a batch.
+    spacing_s: float = Field(0.5, alias="MARKET_CALL_SPACING_SECONDS", ge=0)
+    batch_size: int = Field(10, alias="MARKET_BATCH_SIZE", ge=1, le=100)
+    stale_after_s: int = Field(3600, alias="MARKET_STALE_AFTER_SECONDS", ge=1)
+    stuck_after_s: int = Field(600, alias="MARKET_STUCK_AFTER_SECONDS", ge=60)
+    # Calls held back from background and hot jobs for manual refreshes, per provider.
+    manual_reserve: int = Field(5, alias="MARKET_MANUAL_RESERVE", ge=0)
+    retries: int = Field(3, alias="MARKET_RETRIES", ge=0, le=10)
+    retry_backoff_s: float = Field(1.0, alias="MARKET_RETRY_BACKOFF_SECONDS", ge=0)
+    max_items: int = Field(100, alias="MARKET_MAX_ITEMS", ge=1, le=1000)
+    rate_buckets_table: str = Field("", alias="RATE_BUCKETS_TABLE")
+
+    def calls_per_hour(self) -> dict[str, int]:
+        return {"stockx": self.stockx_calls_per_hour, "alias": self.alias_calls_per_hour,
+                "ebay": self.ebay_calls_per_hour}
+
+
 class EbaySettings(_EnvModel):
     accounts_table: str = Field(alias="EBAY_ACCOUNTS_TABLE")
     app_secret_name: str = Field("", alias="EBAY_APP_SECRET_NAME")
@@ -120,9 +152,15 @@ def category_settings() -> CategorySettings:
     return CategorySettings.from_env()
 
 
+@cache
+def market_settings() -> MarketSettings:
+    return MarketSettings.from_env()
+
+
 def reset() -> None:
     """Forget cached settings (the local stack and tests change the environment)."""
     runtime_settings.cache_clear()
     promotion_settings.cache_clear()
     ebay_settings.cache_clear()
     category_settings.cache_clear()
+    market_settings.cache_clear()

@@ -13,6 +13,8 @@ from pydantic import BaseModel
 
 from sellerjobs.categories import views as category_views
 from sellerjobs.categories.requests import CategoryFetchRequest
+from sellerjobs.market import views as market_views
+from sellerjobs.market.requests import EnqueueRequest, RefreshRequest
 from sellerjobs.promotions import views
 from sellerjobs.promotions.requests import CredentialsRequest, PromotionBatchRequest, PromotionRequest
 
@@ -94,6 +96,30 @@ OPERATIONS: tuple[Operation, ...] = (
               params=(Param("marketplaceId", "path", {"type": "string", "minLength": 1}, required=True),
                       Param("categoryId", "path", {"type": "string", "minLength": 1}, required=True)),
               tags=("categories",)),
+    Operation("POST", "/market/jobs", "Queue price refreshes for one item or a list (deduplicated)",
+              {202: market_views.Enqueued, 413: views.ErrorView, **ERRORS}, body=(EnqueueRequest,),
+              tags=("market",)),
+    Operation("POST", "/market/refresh", "A seller's refresh: queue items at the highest priority",
+              {202: market_views.Enqueued, 413: views.ErrorView, **ERRORS}, body=(RefreshRequest,),
+              tags=("market",)),
+    Operation("GET", "/market/jobs", "Market jobs by status (and provider), a page at a time",
+              {200: market_views.MarketJobPage, **ERRORS},
+              params=(Param("status", "query", {"enum": ["pending", "running", "succeeded", "failed", "deferred"]}),
+                      Param("provider", "query", {"enum": ["stockx", "alias", "ebay"]}),
+                      Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 200}),
+                      Param("cursor", "query", {"type": "string"})), tags=("market",)),
+    Operation("GET", "/market/prices/{provider}/{sku}",
+              "A cached price; reading a stale or missing one queues a refresh (202 while none is cached)",
+              {200: market_views.PriceEnvelope, 202: market_views.PricePending, 404: views.ErrorView, **ERRORS},
+              params=(Param("provider", "path", {"enum": ["stockx", "alias", "ebay"]}, required=True),
+                      Param("sku", "path", {"type": "string", "minLength": 1}, required=True),
+                      Param("size", "query", {"type": "string"})), tags=("market",)),
+    Operation("GET", "/market/overview", "Budgets this hour, jobs by status, recent runs and batches (admin)",
+              {200: market_views.Overview, 403: views.ErrorView, **ERRORS}, tags=("market",)),
+    Operation("POST", "/market/scheduler/run", "Run the market scheduler now (admin)",
+              {200: market_views.SchedulerRan, 403: views.ErrorView, **ERRORS}, tags=("market",)),
+    Operation("POST", "/market/jobs/reset-failed", "Put failed market jobs back in the queue (admin)",
+              {200: market_views.FailedReset, 403: views.ErrorView, **ERRORS}, tags=("market",)),
     Operation("GET", "/admin", "The dashboard page (static HTML; its data comes from this API)", {200: None},
               public=True, tags=("dashboard",), extra={"html": True}),
     Operation("GET", "/openapi.json", "This document", {200: None}, public=True, tags=("meta",),
@@ -126,7 +152,9 @@ def document(title: str = "sellerjobs", version: str = "1") -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version,
-                 "description": "Background jobs for marketplace sellers: eBay Promoted Listings ads."},
+                 "description": "Background jobs for marketplace sellers: eBay Promoted Listings ads, "
+                                "eBay category aspect fetches, and market prices from StockX, Alias "
+                                "and eBay."},
         "paths": paths,
         "components": {"schemas": schemas, "securitySchemes": {
             "jwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
@@ -157,5 +185,6 @@ def _operation_id(op: Operation) -> str:
 
 def _describe(status: int) -> str:
     return {200: "OK", 202: "Accepted", 400: "Bad input; `errors` names the fields", 401: "No valid token",
-            404: "No such job (or not yours)", 409: "The job's state does not allow this",
+            403: "Needs the admin scope or group", 404: "No such job (or not yours)",
+            409: "The job's state does not allow this",
             413: "Body too large"}.get(status, "")

@@ -22,7 +22,13 @@ if TYPE_CHECKING:
     from sellerjobs.categories.service import CategoryFetchService
     from sellerjobs.categories.worker import CategoryFetchWorker
     from sellerjobs.ebay.taxonomy import TaxonomyApi
+    from sellerjobs.jobs.rate_budget import RateBudget
     from sellerjobs.jobs.retry import RetryPolicy
+    from sellerjobs.market.job import Provider
+    from sellerjobs.market.ports import MarketBatch
+    from sellerjobs.market.scheduler import MarketScheduler
+    from sellerjobs.market.service import MarketService
+    from sellerjobs.market.worker import MarketWorker
     from sellerjobs.promotions.ports import JobMessage
     from sellerjobs.promotions.service import PromotionService
     from sellerjobs.promotions.sweeper import PromotionSweeper
@@ -141,7 +147,7 @@ def category_service() -> CategoryFetchService:
     settings = config.category_settings()
     return CategoryFetchService(jobs=_fetch_jobs(), aspects=DynamoAspectStore(settings.aspects_table,
                                                                               settings.aspects_bucket),
-                                taxonomy=_taxonomy(), queue=_fetch_queue(), clock=clock.current())
+                                taxonomy_factory=_taxonomy, queue=_fetch_queue(), clock=clock.current())
 
 
 @cache
@@ -159,6 +165,95 @@ def category_worker() -> CategoryFetchWorker:
                                max_attempts=settings.max_attempts, retry_backoff_s=settings.retry_backoff_s,
                                bulk_share=settings.bulk_share),
         release_budget=lambda: http.release(clock.current().now()))
+
+
+# -- market data ---------------------------------------------------------------------------------
+
+@cache
+def _market_jobs():  # type: ignore[no-untyped-def]
+    from sellerjobs.aws.market import DynamoMarketJobs
+
+    return DynamoMarketJobs(table=config.market_settings().table)
+
+
+@cache
+def _market_limiter():  # type: ignore[no-untyped-def]
+    from sellerjobs.aws.rate_buckets import DynamoRateLimiter
+
+    return DynamoRateLimiter(table=config.market_settings().rate_buckets_table, clock=clock.current())
+
+
+@cache
+def market_budgets() -> dict[Provider, RateBudget]:
+    from sellerjobs.market.job import Provider
+    from sellerjobs.market.scheduler import hourly_budget
+
+    settings = config.market_settings()
+    per_hour = settings.calls_per_hour()
+    return {provider: hourly_budget(provider, per_hour[provider.value], settings.manual_reserve)
+            for provider in Provider}
+
+
+@cache
+def market_service() -> MarketService:
+    from sellerjobs.aws.market import DynamoPriceCache
+    from sellerjobs.market.service import MarketService
+
+    settings = config.market_settings()
+    return MarketService(jobs=_market_jobs(), prices=DynamoPriceCache(settings.table), limiter=_market_limiter(),
+                         budgets=market_budgets(), clock=clock.current(), stale_after_s=settings.stale_after_s)
+
+
+@cache
+def market_scheduler() -> MarketScheduler:
+    from sellerjobs.aws.delay_queue import SqsDelayQueue
+    from sellerjobs.market.scheduler import MarketScheduler, SchedulerSettings
+
+    settings = config.market_settings()
+    queue: SqsDelayQueue[MarketBatch] = SqsDelayQueue(queue_url=settings.queue_url, clock=clock.current())
+    return MarketScheduler(
+        jobs=_market_jobs(), queue=queue, limiter=_market_limiter(),
+        budgets=market_budgets(), clock=clock.current(),
+        settings=SchedulerSettings(batch_size=settings.batch_size, stuck_after_s=settings.stuck_after_s,
+                                   manual_reserve=settings.manual_reserve))
+
+
+@cache
+def market_worker() -> MarketWorker:
+    from sellerjobs.aws.app_secrets import market_credentials
+    from sellerjobs.aws.ebay_accounts import DynamoTokenCache, KmsSealer
+    from sellerjobs.aws.market import DynamoCatalogCache, DynamoPriceCache
+    from sellerjobs.ebay.http import new_client
+    from sellerjobs.market.job import Provider
+    from sellerjobs.market.worker import MarketWorker, WorkerSettings
+    from sellerjobs.providers.alias import AliasClient
+    from sellerjobs.providers.base import QuoteSource
+    from sellerjobs.providers.ebay_browse import EbayBrowseClient
+    from sellerjobs.providers.stockx import StockXClient
+
+    settings, ebay = config.market_settings(), config.ebay_settings()
+    catalog = DynamoCatalogCache(settings.table)
+    secret = settings.providers_secret_name
+
+    def http(base_url: str):  # type: ignore[no-untyped-def]
+        return new_client(base_url, settings.http_timeout_s)
+
+    sources: dict[Provider, QuoteSource] = {
+        Provider.STOCKX: StockXClient(
+            api=http(settings.stockx_base_url), oauth=http(settings.stockx_auth_base_url),
+            credentials=lambda: market_credentials(secret).require_stockx(), catalog=catalog, clock=clock.current(),
+            tokens=DynamoTokenCache(table=ebay.accounts_table, sealer=KmsSealer(ebay.token_key_id))),
+        Provider.ALIAS: AliasClient(http=http(settings.alias_base_url),
+                                    credentials=lambda: market_credentials(secret).require_alias(), catalog=catalog),
+        # Browse's application token comes from the same cache and OAuth budget as the other eBay calls.
+        Provider.EBAY: EbayBrowseClient(http=http(settings.ebay_api_base_url), tokens=_ebay_tokens(),
+                                        marketplace_id=settings.ebay_marketplace_id),
+    }
+    return MarketWorker(jobs=_market_jobs(), prices=DynamoPriceCache(settings.table), sources=sources,
+                        limiter=_market_limiter(), budgets=market_budgets(), clock=clock.current(),
+                        settings=WorkerSettings(spacing_s={p: settings.spacing_s for p in Provider},
+                                                retries=settings.retries,
+                                                retry_backoff_s=settings.retry_backoff_s))
 
 
 # -- eBay plumbing shared by the workers ---------------------------------------------------------
@@ -207,7 +302,8 @@ def reset() -> None:
     """Forget every wired object, settings and AWS client (after the environment changed)."""
     for factory in (_jobs, _queue, retry_policy, promotion_service, promotion_worker, promotion_sweeper,
                     ebay_account_service, _ebay_tokens, _ebay_http, _fetch_jobs, _fetch_queue, _taxonomy,
-                    category_service, category_worker):
+                    category_service, category_worker, _market_jobs, _market_limiter, market_budgets,
+                    market_service, market_scheduler, market_worker):
         factory.cache_clear()
     config.reset()
     from sellerjobs.aws import app_secrets, clients

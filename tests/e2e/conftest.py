@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -17,6 +17,10 @@ import pytest
 from local.auth import DevIssuer
 from local.stack import free_port
 from local.template import ROOT
+from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, UI_TIMEOUT_MS
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, ConsoleMessage, Page
 
 TIME_SCALE = 60.0  # a virtual minute per real second
 
@@ -112,3 +116,35 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+# -- the browser tests' fixtures (Playwright is imported only when a browser test asks) ---------
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh tab (own sessionStorage) that fails the test on script errors or CSP violations."""
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.set_default_timeout(UI_TIMEOUT_MS)
+    problems: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        text = message.text
+        if "Content Security Policy" in text or "Trusted Type" in text or "TrustedHTML" in text:
+            problems.append(f"console: {text}")
+
+    tab.on("console", on_console)
+    tab.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    yield tab
+    context.close()
+    assert problems == [], "the page broke its own CSP or threw:\n" + "\n".join(problems)

@@ -12,31 +12,19 @@ import base64
 import json
 import re
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.e2e.browser import require_browser, unique_user
+
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip(f"the browser tests need Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
-pytest.importorskip("playwright.sync_api", reason="the browser tests need the playwright package")
+require_browser()
 
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright  # noqa: E402
-
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-UI_TIMEOUT_MS = 15_000  # three auto-refresh cycles of 5 s
-
+from playwright.sync_api import Page, expect  # noqa: E402
 
 # ---- helpers --------------------------------------------------------------------------------
-
-def unique_user() -> str:
-    return f"browser-{uuid.uuid4().hex[:12]}"
-
 
 def unique_listing() -> str:
     # eBay item ids are 12 digits; the sandbox keys listings by id across all sellers.
@@ -84,34 +72,6 @@ def stored_token(page: Page) -> Any:
 
 
 # ---- fixtures -------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh tab (own sessionStorage) that fails the test on script errors or CSP violations."""
-    context = browser.new_context()
-    tab = context.new_page()
-    tab.set_default_timeout(UI_TIMEOUT_MS)
-    problems: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        text = message.text
-        if "Content Security Policy" in text or "Trusted Type" in text or "TrustedHTML" in text:
-            problems.append(f"console: {text}")
-
-    tab.on("console", on_console)
-    tab.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    yield tab
-    context.close()
-    assert problems == [], "the page broke its own CSP or threw:\n" + "\n".join(problems)
-
 
 # ---- tests ----------------------------------------------------------------------------------
 

@@ -12,22 +12,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.e2e.browser import require_browser, unique_user
+
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip(f"the browser tests need Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
-pytest.importorskip("playwright.sync_api", reason="the browser tests need the playwright package")
+require_browser()
 
-from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, expect, sync_playwright  # noqa: E402
-
-from tests.e2e.test_dashboard_browser import CHROMIUM_ARGS, UI_TIMEOUT_MS, unique_user  # noqa: E402
+from playwright.sync_api import Locator, Page, expect  # noqa: E402
 
 HEALTH_AND_BEAUTY = "26395"
 # A parent apart from Health & Beauty, so the fetch under a fault calls eBay afresh for each category.
@@ -90,34 +86,6 @@ def open_dashboard(stack: Any, page: Page, user: str) -> None:
 
 
 # ---- fixtures -------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh tab that fails the test on script errors or CSP violations."""
-    context = browser.new_context()
-    tab = context.new_page()
-    tab.set_default_timeout(UI_TIMEOUT_MS)
-    problems: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        text = message.text
-        if "Content Security Policy" in text or "Trusted Type" in text or "TrustedHTML" in text:
-            problems.append(f"console: {text}")
-
-    tab.on("console", on_console)
-    tab.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    yield tab
-    context.close()
-    assert problems == [], "the page broke its own CSP or threw:\n" + "\n".join(problems)
-
 
 @pytest.fixture
 def no_faults(stack: Any) -> Iterator[None]:

@@ -46,8 +46,9 @@ class System:
     def clock(self) -> ManualClock:
         return self.virtual.clock
 
-    def call(self, method: str, path: str, user: str | None = "alice", body: Any = None) -> ApiResponse:
-        return self.virtual.call(method, path, user, body)
+    def call(self, method: str, path: str, user: str | None = "alice", body: Any = None, *,
+             admin: bool = False) -> ApiResponse:
+        return self.virtual.call(method, path, user, body, admin=admin)
 
     def connect(self, user: str, *, campaign: bool = True) -> str | None:
         """Give ``user`` an eBay seller account (and a running campaign) and store its token."""

@@ -59,6 +59,21 @@ def test_the_page_is_served_as_html_without_any_claims(page):
     assert 'id="promotions"' in page["body"]
 
 
+def test_the_page_has_the_market_data_pane(page):
+    html = page["body"]
+    assert re.search(r'<section id="market" [^>]*data-pane-title="Market data"', html)
+    assert "dashboard.register(marketPane());" in html
+    for call in ('"/market/overview"', '"/market/scheduler/run"', '"/market/jobs/reset-failed"', '"/market/refresh"',
+                 '"/market/jobs?status="'):
+        assert call in html, call
+    for control in ("market-run-scheduler", "market-reset-failed", "market-refresh-form", "market-admin-only"):
+        assert f'data-testid="{control}"' in html, control
+    # Budgets, counts, runs and jobs come from the API at run time: the tables start empty.
+    for body in ("market-counts-body", "market-runs-body", "market-batches-body", "market-jobs-body"):
+        assert re.search(rf'<tbody id="{body}"[^>]*></tbody>', html), body
+    assert re.search(r'<ul class="budgets" id="market-budgets"[^>]*></ul>', html)
+    assert not re.search(r"<meter\s", SCRIPT.sub("", html)), "the budget bars are built from the overview, not served"
+
 def test_security_headers(page):
     headers = headers_of(page)
     assert headers["x-content-type-options"] == "nosniff"
@@ -91,6 +106,17 @@ def test_the_csp_hashes_are_those_of_the_served_inline_script_and_style(page):
     assert csp["script-src"] == [sha256_source(s) for s in scripts]
     assert csp["style-src"] == [sha256_source(s) for s in styles]
 
+
+def test_every_inline_block_of_the_page_is_hashed_in_the_csp(page):
+    html = page["body"]
+    # Each opening tag is one block the hashes cover: nothing (e.g. "</script>" inside a string
+    # of the script) cuts a block short or hides one from the policy.
+    assert len(re.findall(r"<script\b", html, re.IGNORECASE)) == len(SCRIPT.findall(html))
+    assert len(re.findall(r"<style\b", html, re.IGNORECASE)) == len(STYLE.findall(html))
+    assert html.lower().count("</script") == 1 and html.lower().count("</style") == 1
+    csp = csp_of(page)
+    assert set(csp["script-src"]) == {sha256_source(block) for block in SCRIPT.findall(html)}
+    assert set(csp["style-src"]) == {sha256_source(block) for block in STYLE.findall(html)}
 
 def test_the_page_needs_nothing_the_csp_forbids(page):
     html = page["body"]

@@ -10,8 +10,9 @@ from local.http_api import ApiResponse
 from sellerjobs.openapi import OPERATIONS
 
 
-def check(system, method: str, path: str, route: str, user: str | None = "alice", body: Any = None) -> ApiResponse:
-    response = system.call(method, path, user=user, body=body)
+def check(system, method: str, path: str, route: str, user: str | None = "alice", body: Any = None,
+          admin: bool = False) -> ApiResponse:
+    response = system.call(method, path, user=user, body=body, admin=admin)
     operation = next(op for op in OPERATIONS if op.method == method and op.path == route)
     documented = operation.responses.get(response.status)
     assert response.status in operation.responses, (method, path, response.status, response.body)
@@ -86,3 +87,24 @@ def test_category_fetch_answers_match_the_document(system):
     check(system, "GET", f"/categories/EBAY_US/{leaf}/aspects", "/categories/{marketplaceId}/{categoryId}/aspects")
     check(system, "GET", "/categories/EBAY_US/1/aspects", "/categories/{marketplaceId}/{categoryId}/aspects")
     check(system, "DELETE", f"/category-fetches/{job_id}", "/category-fetches/{jobId}")
+
+
+def test_market_answers_match_the_document(system):
+    item = {"sku": "DD1391-100", "size": "10"}
+    check(system, "POST", "/market/jobs", "/market/jobs", body={"provider": "stockx", "priority": 150} | item)
+    check(system, "POST", "/market/jobs", "/market/jobs", body={"provider": "goat", "sku": "x"})
+    check(system, "POST", "/market/jobs", "/market/jobs", body="x" * 70_000)
+    check(system, "POST", "/market/refresh", "/market/refresh", body={"provider": "alias", "items": [item]})
+    check(system, "POST", "/market/refresh", "/market/refresh", body={"provider": "alias", "items": []})
+    check(system, "GET", "/market/jobs?status=pending&limit=1", "/market/jobs")
+    check(system, "GET", "/market/jobs?status=nope", "/market/jobs")
+    check(system, "GET", "/market/prices/stockx/DD1391-100?size=10", "/market/prices/{provider}/{sku}")
+    check(system, "GET", "/market/overview", "/market/overview")
+    check(system, "POST", "/market/scheduler/run", "/market/scheduler/run")
+    check(system, "POST", "/market/scheduler/run", "/market/scheduler/run", admin=True)
+    system.sim.run_for(120)
+    check(system, "GET", "/market/prices/stockx/DD1391-100?size=10", "/market/prices/{provider}/{sku}")
+    check(system, "GET", "/market/prices/alias/DD1391-100?size=10", "/market/prices/{provider}/{sku}")
+    check(system, "GET", "/market/jobs?status=succeeded", "/market/jobs")
+    check(system, "GET", "/market/overview", "/market/overview", admin=True)
+    check(system, "POST", "/market/jobs/reset-failed", "/market/jobs/reset-failed", admin=True)

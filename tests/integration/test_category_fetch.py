@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import itertools
+import re
 
+import httpx
 import pytest
 
+from local.http_api import ApiResponse
 from sellerjobs.aws import clients
 
 MINUTE = 60.0
+TREE_PATH = re.compile(r"/commerce/taxonomy/v1/category_tree/[^/]+")  # the whole tree, not a subtree
 
 
 def start(system, user="alice", **body):
@@ -204,6 +208,33 @@ def test_cancel_stops_a_running_job(system):
     assert len(taxonomy_calls(system)) == calls_at_cancel
     assert status(system, job_id)["status"] == "cancelled"
     assert system.call("DELETE", f"/category-fetches/{job_id}").status == 409
+
+
+def test_a_job_cancelled_while_its_tree_is_read_stops_its_run_cleanly(system, monkeypatch):
+    # A whole-tree job, cancelled by its seller while eBay is sending the worker the tree.
+    job_id = start(system)["jobId"]
+    answer = system.sandbox.handle
+    cancels: list[ApiResponse] = []
+
+    def cancel_while_the_tree_is_read(request: httpx.Request) -> httpx.Response:
+        response = answer(request)
+        if TREE_PATH.fullmatch(request.url.path) and not cancels:
+            cancels.append(system.call("DELETE", f"/category-fetches/{job_id}"))
+        return response
+
+    monkeypatch.setattr(system.sandbox, "handle", cancel_while_the_tree_is_read)
+    system.sim.run_for(3600)  # long enough for a failed run's message to come back (visibility: 1800 s)
+
+    [cancelled] = cancels
+    assert cancelled.status == 200 and cancelled.json()["status"]["status"] == "cancelled"
+    assert status(system, job_id)["status"] == "cancelled"
+    # The run stopped without an error: no message failed, came back or went to the dead-letter queue.
+    runs = [log for log in system.sim.invocations if "Records" in log.event]
+    assert runs and all(not log.crashed and not log.result["batchItemFailures"] for log in runs)
+    assert system.sim.waiting("CategoryFetchQueue") == 0 and not system.sim.dead_letters
+    # And eBay was asked for the tree only: no aspects at all.
+    operations = [c["operation"] for c in system.sandbox.calls if c["operation"] != "oauth_token"]
+    assert sorted(operations) == ["get_category_tree", "get_default_category_tree_id"]
 
 
 def test_duplicate_deliveries_fetch_nothing_twice_and_count_exactly(system):

@@ -66,7 +66,26 @@ def stored_aspects(system):
     system.sim.run_for(600)
 
 
+def cached_price(system):
+    response = system.call("POST", "/market/jobs", user=USER, body={"provider": "stockx", "sku": "DD1391-100",
+                                                                   "size": "10", "priority": 150})
+    assert response.status == 202
+    system.sim.run_for(120)
+
+
+def dispatched_market_job(system):
+    """The job the market worker's event names, started by the scheduler at the event's time."""
+    from sellerjobs import wiring
+
+    response = system.call("POST", "/market/jobs", user=USER, body={"provider": "stockx", "sku": "DD1391-100",
+                                                                   "size": "10", "priority": 150})
+    assert response.status == 202
+    assert wiring.market_scheduler().run().dispatched["stockx"] == 1
+
+
 SETUP = {
+    "market_jobs.price": cached_price,
+    "market_worker.sqs": dispatched_market_job,
     "start_category_fetch.cancel": category_job,
     "category_fetch_status.seed": category_job,
     "category_fetch_status.aspects": stored_aspects,
@@ -94,8 +113,13 @@ def test_event_file_runs_its_function(system, event_file):
         assert result == {"batchItemFailures": []}
         if function.logical_id == "PromotionWorkerFunction":
             assert system.job(USER, JOB)["status"] == "succeeded"
+        if function.logical_id == "MarketWorkerFunction":
+            price = system.call("GET", "/market/prices/stockx/DD1391-100?size=10", user=USER)
+            assert price.status == 200, price.body
     else:
         assert result.get("overdue", 0) == 0
+        if function.logical_id == "MarketSchedulerFunction":
+            assert result["trigger"] == "schedule"
 
 
 def test_every_function_has_at_least_one_event_file(system):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import boto3
 import pytest
 from botocore.exceptions import ClientError
@@ -61,11 +63,13 @@ def indexed():
             TableName="j", BillingMode="PAY_PER_REQUEST",
             AttributeDefinitions=[{"AttributeName": n, "AttributeType": t}  # type: ignore[typeddict-item]
                                   for n, t in
-                                  (("pk", "S"), ("sk", "S"), ("g", "S"), ("at", "N"), ("n", "N"))],
+                                  (("pk", "S"), ("sk", "S"), ("g", "S"), ("at", "N"), ("n", "N"), ("q", "S"))],
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
             GlobalSecondaryIndexes=[
                 {"IndexName": "ByG", "Projection": {"ProjectionType": "ALL"},
                  "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}, {"AttributeName": "at", "KeyType": "RANGE"}]},
+                {"IndexName": "ByQ", "Projection": {"ProjectionType": "ALL"},
+                 "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}, {"AttributeName": "q", "KeyType": "RANGE"}]},
                 {"IndexName": "ByN", "Projection": {"ProjectionType": "ALL"},
                  "KeySchema": [{"AttributeName": "n", "KeyType": "HASH"}]}])
         for i in range(30):
@@ -73,6 +77,8 @@ def indexed():
                     "n": {"N": str(i % 2)}}
             if i % 5:  # sparse: some items carry no index key
                 item["g"] = {"S": f"u{i % 3}#pending"}
+            if i % 7:
+                item["q"] = {"S": f"{(i * 37) % 30:02d}"}  # a string sort key, unrelated to the table's order
             client.put_item(TableName="j", Item=item)
         yield client
 
@@ -90,3 +96,29 @@ def test_queries_see_exactly_their_partition_in_key_order(indexed):
     assert [int(i["at"]["N"]) for i in index["Items"]] == sorted(
         100 - i for i in range(30) if i % 3 == 2 and i % 5 and 100 - i <= 90)
     assert numeric["Count"] == 15
+
+
+@pytest.mark.parametrize("forward", [True, False])
+def test_a_limited_index_query_pages_through_exactly_the_matching_items_in_order(indexed, forward):
+    def expected(i: int) -> bool:
+        return i % 3 == 1 and bool(i % 5) and bool(i % 7) and "03" <= f"{(i * 37) % 30:02d}" <= "25"
+
+    wanted = sorted((f"{(i * 37) % 30:02d}" for i in range(30) if expected(i)), reverse=not forward)
+    seen: list[str] = []
+    pages = 0
+    start: dict[str, Any] | None = None
+    while True:
+        kwargs = {"ExclusiveStartKey": start} if start else {}
+        page = indexed.query(TableName="j", IndexName="ByQ", Limit=2, ScanIndexForward=forward,
+                             KeyConditionExpression="g = :g AND q BETWEEN :lo AND :hi",
+                             ExpressionAttributeValues={":g": {"S": "u1#pending"}, ":lo": {"S": "03"},
+                                                        ":hi": {"S": "25"}}, **kwargs)
+        seen += [i["q"]["S"] for i in page["Items"]]
+        pages += 1
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            break
+
+    assert len(wanted) >= 4
+    assert seen == wanted
+    assert pages in (len(wanted) // 2 + 1, (len(wanted) + 1) // 2)  # as DynamoDB: a key after every full page

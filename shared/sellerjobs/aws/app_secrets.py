@@ -1,4 +1,5 @@
-"""eBay application credentials from Secrets Manager (cached by Powertools for 5 minutes)."""
+"""Application credentials from Secrets Manager (cached by Powertools for 5 minutes): eBay's and
+the market providers'."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from sellerjobs.aws import clients
 from sellerjobs.ebay.credentials import AppCredentials
+from sellerjobs.providers.credentials import MarketCredentials
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
@@ -26,6 +28,14 @@ def ebay_app_credentials(secret_name: str) -> AppCredentials:
         # Never echo the secret's content, only its shape.
         raise ValueError(f"secret {secret_name} must be JSON with clientId and clientSecret")
     return AppCredentials(client_id=str(raw["clientId"]), client_secret=str(raw["clientSecret"]))
+
+
+def market_credentials(secret_name: str) -> MarketCredentials:
+    """StockX and Alias credentials; errors name the missing key, never a value."""
+    if not secret_name:
+        raise ValueError("MARKET_PROVIDERS_SECRET_NAME is not set")
+    raw = _provider().get(secret_name, max_age=300)
+    return MarketCredentials.from_json(raw if isinstance(raw, (str, bytes)) else "")
 
 
 def reset() -> None:

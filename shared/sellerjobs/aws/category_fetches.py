@@ -36,6 +36,7 @@ from sellerjobs.categories.job import (
     FetchStatus,
     WorkItem,
 )
+from sellerjobs.categories.ports import JobNotActive
 
 META = "META"
 BY_USER = "ByUser"
@@ -125,16 +126,23 @@ class DynamoFetchJobs:
         self._write_work(job.id, [WorkItem(category=c) for c in categories])
 
     def add_work(self, job: FetchJob, categories: Sequence[Category]) -> FetchJob:
+        # The work first, then the flag: a crash in between leaves the job unanalysed, and the next
+        # run reads the tree again and rewrites the same items.
         self._write_work(job.id, [WorkItem(category=c) for c in categories])
-        clients.dynamodb().update_item(
-            TableName=self.table, Key=to_item({"pk": _pk(job.id), "sk": META}),
-            UpdateExpression="SET analysed = :t, #total = :total, #mode = :mode, #status = :processing, "
-                             "updatedAt = :now",
-            ConditionExpression="#status IN (:a0, :a1)",
-            ExpressionAttributeNames={"#total": "total", "#mode": "mode", "#status": "status"},
-            ExpressionAttributeValues=to_values({":t": True, ":total": job.total, ":mode": job.mode.value,
-                                                 ":processing": FetchStatus.PROCESSING.value,
-                                                 ":now": job.updated_at, ":a0": ACTIVE[0], ":a1": ACTIVE[1]}))
+        try:
+            clients.dynamodb().update_item(
+                TableName=self.table, Key=to_item({"pk": _pk(job.id), "sk": META}),
+                UpdateExpression="SET analysed = :t, #total = :total, #mode = :mode, #status = :processing, "
+                                 "updatedAt = :now",
+                ConditionExpression="#status IN (:a0, :a1)",
+                ExpressionAttributeNames={"#total": "total", "#mode": "mode", "#status": "status"},
+                ExpressionAttributeValues=to_values({":t": True, ":total": job.total, ":mode": job.mode.value,
+                                                     ":processing": FetchStatus.PROCESSING.value,
+                                                     ":now": job.updated_at, ":a0": ACTIVE[0], ":a1": ACTIVE[1]}))
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise JobNotActive(job.id) from exc  # cancelled while its tree was read
+            raise
         return job
 
     def _write_work(self, job_id: str, items: Sequence[WorkItem]) -> None:

@@ -10,6 +10,11 @@ from typing import Any, Protocol
 from sellerjobs.categories.job import AspectRecord, Category, FailedCategory, FetchJob, FetchStatus, WorkItem
 
 
+class JobNotActive(Exception):
+    """The job was no longer active (cancelled, or finished by another run) when a change to it
+    was to be stored, so the change was not made: whoever made it should stop working on the job."""
+
+
 @dataclass(frozen=True)
 class TreeRef:
     tree_id: str
@@ -36,7 +41,11 @@ class FetchJobs(Protocol):
         ...
 
     def add_work(self, job: FetchJob, categories: Sequence[Category]) -> FetchJob:
-        """The worker has read the tree: store the work items and the job's new totals."""
+        """The worker has read the tree: store the work items and the job's new totals.
+
+        Raises ``JobNotActive`` if the job stopped meanwhile (the seller cancelled it while its tree
+        was read): its totals stay as they were. Work items may have been written already; a
+        stopped job's work is never read, as with the work a cancelled job leaves behind anyway."""
         ...
 
     def get(self, job_id: str) -> FetchJob | None: ...

@@ -40,7 +40,8 @@ class Started:
 class CategoryFetchService:
     jobs: FetchJobs
     aspects: AspectStore
-    taxonomy: Taxonomy
+    # Built on first use: the functions that only read jobs and aspects never configure eBay.
+    taxonomy_factory: Callable[[], Taxonomy]
     queue: FetchQueue
     clock: Clock
 
@@ -52,7 +53,7 @@ class CategoryFetchService:
         limit, so that job starts ``queued`` and the worker reads the tree first.
         """
         now = now_ms(self.clock)
-        tree_ref = self._call(lambda: self.taxonomy.default_tree(marketplace_id), field="marketplaceId")
+        tree_ref = self._call(lambda: self.taxonomy_factory().default_tree(marketplace_id), field="marketplaceId")
         job = FetchJob(id=new_job_id(now), user_id=user_id, marketplace_id=marketplace_id,
                        status=FetchStatus.QUEUED, mode=mode, created_at=now, updated_at=now,
                        parent_category_id=parent_id, max_categories=limit, tree_id=tree_ref.tree_id,
@@ -60,7 +61,8 @@ class CategoryFetchService:
                        parent_label=f"All categories ({marketplace_id})")
         categories = []
         if parent_id is not None:
-            node = self._call(lambda: self.taxonomy.subtree(tree_ref.tree_id, parent_id), field="parentCategoryId")
+            node = self._call(lambda: self.taxonomy_factory().subtree(tree_ref.tree_id, parent_id),
+                              field="parentCategoryId")
             categories = tree.leaves(node, limit)
             job = job.touched(now, parent_label=tree.label(node), analysed=True, total=len(categories),
                               mode=FetchMode.PER_CATEGORY if mode is FetchMode.AUTO else mode)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,12 +11,8 @@ from sellerjobs.categories.job import Category
 
 def leaves(node: dict[str, Any], limit: int | None = None) -> list[Category]:
     """The leaf categories under ``node`` (itself included if it is a leaf), in tree order."""
-    found: list[Category] = []
-    for leaf in _walk(node):
-        found.append(leaf)
-        if limit is not None and len(found) >= limit:
-            break
-    return found
+    # islice stops before taking a leaf beyond the cap, so a cap of 0 takes none (None: no cap).
+    return list(itertools.islice(_walk(node), limit))
 
 
 def _walk(node: dict[str, Any]) -> Iterator[Category]:

@@ -2,11 +2,12 @@
 
 Every minute the scheduler sends one message per active job that has something to do; a message
 starts a *run*: the worker takes the job's lease (so a duplicate message or an overlapping run
-does nothing), reads the tree if nobody has yet, then fetches due categories one by one, spaced
-``spacing_s`` apart and each taken from the shared Taxonomy budget, until ``run_s`` is up. Work
-left over is passed on to the next run at once through the queue, so a busy job never waits for
-the next minute. A job that has to wait (a category's backoff, a spent budget, eBay's 429) is
-released with a ``resume_at`` and picked up by the first tick after it; waiting costs nothing.
+does nothing), reads the tree if nobody has yet, then fetches due categories one by one (or the
+whole tree's aspects in one download), its calls spaced ``spacing_s`` apart and each taken from
+the shared Taxonomy budget, until ``run_s`` is up: no call starts after it. Work left over is
+passed on to the next run at once through the queue, so a busy job never waits for the next minute.
+A job that has to wait (a category's backoff, a spent budget, eBay's 429) is released with a
+``resume_at`` and picked up by the first tick after it; waiting costs nothing.
 
 Each fetched category is stored, removed from the job's work and counted in one transaction:
 a crash loses at most the category in flight, and a run that resumes a job never fetches what an
@@ -24,7 +25,7 @@ from aws_lambda_powertools import Logger
 
 from sellerjobs.categories import tree
 from sellerjobs.categories.job import AspectRecord, Category, FetchJob, FetchMode, FetchStatus, WorkItem
-from sellerjobs.categories.ports import FetchJobs, FetchMessage, FetchQueue, Taxonomy
+from sellerjobs.categories.ports import FetchJobs, FetchMessage, FetchQueue, JobNotActive, Taxonomy
 from sellerjobs.clock import Clock, now_ms
 from sellerjobs.ebay.errors import (
     EbayCallError,
@@ -94,7 +95,7 @@ class CategoryFetchWorker:
     def run(self, job_id: str) -> RunReport:
         report = RunReport(job_id=job_id)
         owner = uuid.uuid4().hex
-        started = self.clock.now()
+        deadline = self.clock.now() + self.settings.run_s  # no eBay call of this run starts after it
         now = now_ms(self.clock)
         job = self.jobs.take_lease(job_id, owner, now, now + int(self.settings.lease_s * 1000))
         if job is None:
@@ -106,9 +107,9 @@ class CategoryFetchWorker:
                 job = self._analyse(job, report)
             if job is not None and job.status.active:
                 if job.mode is FetchMode.BULK:
-                    self._bulk(job, report)
+                    self._bulk(job, report, deadline)
                 else:
-                    self._per_category(job, report, deadline=started + self.settings.run_s)
+                    self._per_category(job, report, deadline)
         finally:
             if self.release_budget is not None:
                 self.release_budget()
@@ -125,7 +126,11 @@ class CategoryFetchWorker:
         try:
             report.ebay_calls += 1
             root = self.taxonomy.tree(job.tree_id)
-        except (EbayCallError, RateLimited) as exc:
+        except RateLimited as exc:
+            report.ebay_calls -= 1  # our budget refused: nothing was sent
+            self._call_failed(job, exc, report)
+            return None
+        except EbayCallError as exc:
             self._call_failed(job, exc, report)
             return None
         categories = tree.leaves(root, job.max_categories)
@@ -137,25 +142,34 @@ class CategoryFetchWorker:
         analysed = job.touched(now_ms(self.clock), analysed=True, total=len(categories), mode=mode,
                                status=FetchStatus.PROCESSING)
         logger.info("Category tree read", extra={"job_id": job.id, "categories": len(categories), "mode": mode.value})
-        return self.jobs.add_work(analysed, categories)
+        try:
+            return self.jobs.add_work(analysed, categories)
+        except JobNotActive:
+            # The job stopped (the seller cancelled it) while its tree was read: nothing is left to do.
+            logger.info("Run stopped: the job was no longer active once its tree was read", extra={"job_id": job.id})
+            return None
 
     # -- one call per category ---------------------------------------------------------------
 
     def _per_category(self, job: FetchJob, report: RunReport, deadline: float) -> None:
         assert job.tree_id is not None
-        while self.clock.now() < deadline:
+        while True:
             work = self.jobs.due_work(job.id, now_ms(self.clock), WORK_PAGE)
             if not work:
+                # Looked at before the deadline: a run whose time ends with its last category completes the
+                # job, rather than queueing a run with nothing to do.
                 self._wrap_up(job, report)
+                return
+            if not self._time_for_a_call(report, deadline):
+                self._continue(job, now_ms(self.clock))
                 return
             current = self.jobs.get(job.id)
             if current is None or not current.status.active:
                 return  # cancelled meanwhile
             for item in work:
-                if self.clock.now() >= deadline:
-                    break
-                if report.ebay_calls:
-                    self.clock.sleep(self.settings.spacing_s)
+                if not self._time_for_a_call(report, deadline):
+                    break  # the loop above passes the rest on
+                self._space(report)
                 try:
                     report.ebay_calls += 1
                     aspects = self.taxonomy.aspects(job.tree_id, item.category.category_id)
@@ -174,7 +188,6 @@ class CategoryFetchWorker:
                     continue
                 record = self._record(job, item.category, aspects)
                 report.fetched += self.jobs.complete(job, [(item, record)], now_ms(self.clock))
-        self._continue(job, now_ms(self.clock))
 
     def _category_failed(self, job: FetchJob, item: WorkItem, exc: EbayCallError, report: RunReport) -> None:
         now = now_ms(self.clock)
@@ -194,10 +207,14 @@ class CategoryFetchWorker:
 
     # -- one download for the whole tree -----------------------------------------------------
 
-    def _bulk(self, job: FetchJob, report: RunReport) -> None:
+    def _bulk(self, job: FetchJob, report: RunReport, deadline: float) -> None:
         assert job.tree_id is not None
         pending = {item.category.category_id: item for item in self.jobs.all_work(job.id)}
         if pending:
+            if not self._time_for_a_call(report, deadline):
+                self._continue(job, now_ms(self.clock))  # reading the tree took the run's time
+                return
+            self._space(report)  # after reading the tree, as between any two calls of a run
             batch: list[tuple[WorkItem, AspectRecord]] = []
             try:
                 report.ebay_calls += 1
@@ -211,6 +228,8 @@ class CategoryFetchWorker:
                         report.fetched += self.jobs.complete(job, batch, now_ms(self.clock))
                         batch = []
             except (EbayCallError, RateLimited) as exc:
+                if isinstance(exc, RateLimited):
+                    report.ebay_calls -= 1  # our budget refused the download: nothing was sent
                 # What was stored stays stored; the next run downloads again and skips it.
                 report.fetched += self.jobs.complete(job, batch, now_ms(self.clock)) if batch else 0
                 self._call_failed(job, exc, report)
@@ -220,6 +239,22 @@ class CategoryFetchWorker:
             for start in range(0, len(batch), BULK_BATCH):
                 report.fetched += self.jobs.complete(job, batch[start:start + BULK_BATCH], now_ms(self.clock))
         self._wrap_up(job, report)
+
+    # -- pacing ------------------------------------------------------------------------------
+
+    def _pause(self, report: RunReport) -> float:
+        """spacing_s goes between the eBay calls of a run: none before its first."""
+        return self.settings.spacing_s if report.ebay_calls else 0.0
+
+    def _time_for_a_call(self, report: RunReport, deadline: float) -> bool:
+        # Asked with the pause included: a call that has to wait for its spacing must still start
+        # by the deadline, not merely be waited for before it.
+        return self.clock.now() + self._pause(report) <= deadline
+
+    def _space(self, report: RunReport) -> None:
+        pause = self._pause(report)
+        if pause:
+            self.clock.sleep(pause)
 
     # -- finishing and handing over ----------------------------------------------------------
 

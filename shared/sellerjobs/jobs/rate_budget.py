@@ -60,6 +60,10 @@ class RateLimiter(Protocol):
 
     def refund(self, budget: RateBudget, n: int, when: float) -> None: ...
 
+    def used(self, budget: RateBudget, when: float) -> int:
+        """Calls taken so far in the window ``when`` falls in."""
+        ...
+
 
 class RateLimited(Exception):
     """Our own budget says no: wait ``retry_after_s`` and try again; not the provider's fault."""

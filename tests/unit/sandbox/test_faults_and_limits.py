@@ -40,6 +40,15 @@ def test_rate_limit_429_then_recovery_after_window(client, sandbox, alice, clock
     assert client.get(CAMPAIGNS, headers=alice).status_code == 200
 
 
+def test_a_fixed_rate_limit_counts_per_clock_aligned_window(client, sandbox, alice, clock: ManualClock):
+    clock.set((clock.now() // 3600 + 1) * 3600 - 10)  # ten seconds before the hour
+    sandbox.set_rate_limit("marketing", 2, 3600, fixed=True)
+
+    assert [client.get(CAMPAIGNS, headers=alice).status_code for _ in range(3)] == [200, 200, 429]
+    clock.advance(10)  # a new hour: the count starts again, however recent the last calls were
+    assert [client.get(CAMPAIGNS, headers=alice).status_code for _ in range(3)] == [200, 200, 429]
+
+
 def test_rate_limit_is_per_app(client, sandbox, alice):
     sandbox.add_app("other-app", "other-secret")
     form = {"grant_type": "refresh_token", "refresh_token": "rt-alice"}

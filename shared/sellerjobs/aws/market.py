@@ -1,0 +1,385 @@
+"""Market jobs, their counters, run records, cached prices and provider catalog ids in DynamoDB.
+
+    pk = MJOB#<provider|sku|size>   sk = JOB      the key's current job (one at a time)
+    pk = COUNTS                     sk = JOBS     jobs by "<provider>#<status>", kept in step
+    pk = RUNS                       sk = <ms>#id  scheduler runs (expire after a week)
+    pk = BATCHES                    sk = <ms>#id  worker batch metrics (expire after a week)
+    pk = PRICE#<provider|sku|size>  sk = PRICE    the cached price
+    pk = CATALOG#<provider>|<sku>   sk = CATALOG  the provider's ids for a sku
+
+Indexes (all sparse, all projecting the job):
+
+    Queue     queueKey = provider (only while pending/deferred), queueSort = "<999 - priority>#<enqueued
+              at>#<key>": the next jobs to dispatch are the first items, so the scheduler reads only
+              as many as it dispatches.
+    Running   runningShard (only while running), startedAt: jobs a dead worker left behind.
+    ByStatus  statusKey = status, statusSort = "<updated at>#<key>": the listing API.
+
+Every status change is a transaction with the counters item and a version guard on the job.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import gzip
+import json
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from sellerjobs.aws import clients
+from sellerjobs.aws.dynamo import cancellation_reasons, error_code, from_item, to_item, to_values
+from sellerjobs.market.job import CachedPrice, MarketJob, MarketStatus, Provider, Quote, dedupe_key
+from sellerjobs.market.ports import BatchMetrics, Enqueued, JobPage, SchedulerRun
+from sellerjobs.providers.base import CatalogCache
+
+QUEUE, RUNNING, BY_STATUS = "Queue", "Running", "ByStatus"
+COUNTS_KEY = {"pk": "COUNTS", "sk": "JOBS"}
+JOBS_PER_TRANSACTION = 99  # + the counters item
+RECORD_TTL_S = 7 * 86400
+QUEUED = (MarketStatus.PENDING.value, MarketStatus.DEFERRED.value)
+
+
+def _job_pk(key: str) -> str:
+    return f"MJOB#{key}"
+
+
+def _queue_sort(priority: int, enqueued_at: int, key: str) -> str:
+    return f"{999 - priority:03d}#{enqueued_at:013d}#{key}"
+
+
+@dataclass
+class DynamoMarketJobs:
+    table: str
+
+    # -- mapping -----------------------------------------------------------------------------
+
+    def _values(self, job: MarketJob) -> dict[str, Any]:
+        status = job.status
+        return {
+            "pk": _job_pk(job.key), "sk": "JOB", "jobId": job.id, "provider": job.provider.value, "sku": job.sku,
+            "size": job.size, "priority": job.priority, "status": status.value, "enqueuedAt": job.enqueued_at,
+            "updatedAt": job.updated_at, "retryCount": job.retry_count, "error": job.error,
+            "startedAt": job.started_at, "completedAt": job.completed_at, "version": job.version,
+            "queueKey": job.provider.value if status.queued else None,
+            "queueSort": _queue_sort(job.priority, job.enqueued_at, job.key) if status.queued else None,
+            "runningShard": "running" if status is MarketStatus.RUNNING else None,
+            "statusKey": status.value, "statusSort": f"{job.updated_at:013d}#{job.key}",
+        }
+
+    @staticmethod
+    def _job(raw: dict[str, Any]) -> MarketJob:
+        item = from_item(raw)
+        return MarketJob(
+            id=item["jobId"], provider=Provider(item["provider"]), sku=item["sku"], size=item.get("size"),
+            priority=int(item["priority"]), status=MarketStatus(item["status"]),
+            enqueued_at=int(item["enqueuedAt"]), updated_at=int(item["updatedAt"]),
+            retry_count=int(item.get("retryCount", 0)), error=item.get("error"),
+            started_at=int(item["startedAt"]) if item.get("startedAt") is not None else None,
+            completed_at=int(item["completedAt"]) if item.get("completedAt") is not None else None,
+            version=int(item.get("version", 0)))
+
+    def _put(self, job: MarketJob, condition: str, values: dict[str, Any] | None = None) -> dict[str, Any]:
+        put: dict[str, Any] = {"TableName": self.table, "Item": to_item(self._values(job)),
+                               "ConditionExpression": condition}
+        if values:
+            put["ExpressionAttributeValues"] = to_values(values)
+            put["ExpressionAttributeNames"] = {"#status": "status", "#v": "version"}
+        return {"Put": put}
+
+    def _counts(self, deltas: dict[str, int]) -> dict[str, Any]:
+        deltas = {k: v for k, v in deltas.items() if v}
+        names = {f"#c{i}": name for i, name in enumerate(deltas)}
+        values = {f":c{i}": delta for i, delta in enumerate(deltas.values())}
+        return {"Update": {"TableName": self.table, "Key": to_item(COUNTS_KEY),
+                           "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(deltas))),
+                           "ExpressionAttributeNames": names, "ExpressionAttributeValues": to_values(values)}}
+
+    # -- enqueueing --------------------------------------------------------------------------
+
+    def enqueue(self, provider: Provider, items: Sequence[tuple[str, str | None]], priority: int,
+                now_ms: int) -> list[Enqueued]:
+        results: dict[str, Enqueued] = {}
+        keys = [dedupe_key(provider, sku, size) for sku, size in items]
+        pending = dict(zip(keys, items, strict=True))
+        for attempt in range(5):
+            if not pending:
+                break
+            current = self.get_many(pending)
+            writes: list[tuple[str, dict[str, Any], Enqueued, dict[str, int]]] = []
+            for key, (sku, size) in pending.items():
+                existing = current.get(key)
+                if existing is not None and existing.status.active:
+                    if existing.priority >= priority:
+                        results[key] = Enqueued(existing, created=False)
+                        continue
+                    raised = self._reprioritised(existing, priority, now_ms)
+                    writes.append((key, self._put(raised, "#v = :v AND #status = :s",
+                                                  {":v": existing.version, ":s": existing.status.value}),
+                                   Enqueued(raised, created=False, raised=True), {}))
+                    continue
+                job = MarketJob(id=uuid.uuid4().hex, provider=provider, sku=sku, size=size, priority=priority,
+                                status=MarketStatus.PENDING, enqueued_at=now_ms, updated_at=now_ms,
+                                version=(existing.version + 1) if existing else 0)
+                deltas = {f"{provider.value}#{MarketStatus.PENDING.value}": 1}
+                if existing is None:
+                    put = self._put(job, "attribute_not_exists(pk)")
+                else:  # a finished job is replaced; its counter goes down
+                    deltas[f"{provider.value}#{existing.status.value}"] = -1
+                    put = self._put(job, "#v = :v AND #status = :s",
+                                    {":v": existing.version, ":s": existing.status.value})
+                writes.append((key, put, Enqueued(job, created=True), deltas))
+            pending = {}
+            for start in range(0, len(writes), JOBS_PER_TRANSACTION):
+                chunk = writes[start:start + JOBS_PER_TRANSACTION]
+                for key, outcome in self._write_chunk(chunk):
+                    if outcome is None:  # someone else changed this key meanwhile: look again
+                        pending[key] = items[keys.index(key)]
+                    else:
+                        results[key] = outcome
+            if attempt:
+                time.sleep(0.02 * attempt)
+        return [results[key] for key in dict.fromkeys(keys) if key in results]
+
+    @staticmethod
+    def _reprioritised(job: MarketJob, priority: int, now_ms: int) -> MarketJob:
+        return MarketJob(id=job.id, provider=job.provider, sku=job.sku, size=job.size, priority=priority,
+                         status=job.status, enqueued_at=job.enqueued_at, updated_at=now_ms,
+                         retry_count=job.retry_count, error=job.error, started_at=job.started_at,
+                         completed_at=job.completed_at, version=job.version + 1)
+
+    def _write_chunk(self, chunk: list[tuple[str, dict[str, Any], Enqueued, dict[str, int]]]
+                     ) -> list[tuple[str, Enqueued | None]]:
+        """Write what can be written; report the keys whose condition failed (they are retried)."""
+        remaining = list(chunk)
+        done: list[tuple[str, Enqueued | None]] = []
+        while remaining:
+            totals: dict[str, int] = {}
+            for _, _, _, deltas in remaining:
+                for name, delta in deltas.items():
+                    totals[name] = totals.get(name, 0) + delta
+            items = [put for _, put, _, _ in remaining]
+            if any(totals.values()):
+                items.append(self._counts(totals))
+            try:
+                clients.dynamodb().transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+                return done + [(key, outcome) for key, _, outcome, _ in remaining]
+            except ClientError as exc:
+                if error_code(exc) != "TransactionCanceledException":
+                    raise
+                reasons = cancellation_reasons(exc)
+                failed = {i for i, r in enumerate(reasons[:len(remaining)])
+                          if r.get("Code") == "ConditionalCheckFailed"}
+                if not failed:
+                    time.sleep(0.05)  # a conflict with a concurrent transaction: try the same again
+                    continue
+                done += [(remaining[i][0], None) for i in sorted(failed)]
+                remaining = [w for i, w in enumerate(remaining) if i not in failed]
+        return done
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, MarketJob]:
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, MarketJob] = {}
+        for start in range(0, len(wanted), 100):
+            request: dict[str, Any] = {self.table: {"ConsistentRead": True, "Keys": [
+                to_item({"pk": _job_pk(k), "sk": "JOB"}) for k in wanted[start:start + 100]]}}
+            for pause in (0.0, 0.05, 0.1, 0.2, 0.4):
+                time.sleep(pause)
+                response = clients.dynamodb().batch_get_item(RequestItems=request)
+                for raw in response.get("Responses", {}).get(self.table, []):
+                    job = self._job(raw)
+                    found[job.key] = job
+                request = dict(response.get("UnprocessedKeys") or {})
+                if not request:
+                    break
+        return found
+
+    def queued(self, provider: Provider, limit: int, *, min_priority: int = 0,
+               max_priority: int = 999) -> list[MarketJob]:
+        if limit <= 0:
+            return []
+        low, high = f"{999 - max_priority:03d}#", f"{999 - min_priority:03d}#~"
+        response = clients.dynamodb().query(
+            TableName=self.table, IndexName=QUEUE, Limit=limit,
+            KeyConditionExpression="queueKey = :p AND queueSort BETWEEN :lo AND :hi",
+            ExpressionAttributeValues=to_values({":p": provider.value, ":lo": low, ":hi": high}))
+        return [self._job(raw) for raw in response.get("Items", [])]
+
+    def stuck(self, started_before_ms: int, limit: int) -> list[MarketJob]:
+        response = clients.dynamodb().query(
+            TableName=self.table, IndexName=RUNNING, Limit=limit,
+            KeyConditionExpression="runningShard = :r AND startedAt < :before",
+            ExpressionAttributeValues=to_values({":r": "running", ":before": started_before_ms}))
+        return [self._job(raw) for raw in response.get("Items", [])]
+
+    def page(self, status: MarketStatus, provider: Provider | None, limit: int, cursor: str | None) -> JobPage:
+        kwargs: dict[str, Any] = {
+            "TableName": self.table, "IndexName": BY_STATUS, "Limit": limit, "ScanIndexForward": False,
+            "KeyConditionExpression": "statusKey = :s", "ExpressionAttributeValues": to_values({":s": status.value})}
+        if provider is not None:
+            kwargs["FilterExpression"] = "provider = :p"
+            kwargs["ExpressionAttributeValues"] = to_values({":s": status.value, ":p": provider.value})
+        if cursor:
+            kwargs["ExclusiveStartKey"] = _decode_cursor(cursor, status.value)
+        response = clients.dynamodb().query(**kwargs)
+        last = response.get("LastEvaluatedKey")
+        return JobPage(jobs=[self._job(raw) for raw in response.get("Items", [])],
+                       cursor=base64.urlsafe_b64encode(json.dumps(last).encode()).decode() if last else None)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        item = from_item(clients.dynamodb().get_item(TableName=self.table, Key=to_item(COUNTS_KEY)).get("Item") or {})
+        out: dict[str, dict[str, int]] = {p.value: {s.value: 0 for s in MarketStatus} for p in Provider}
+        for name, value in item.items():
+            if "#" in name:
+                provider, status = name.split("#", 1)
+                if provider in out and status in out[provider]:
+                    out[provider][status] = int(value)
+        return out
+
+    # -- moving jobs -------------------------------------------------------------------------
+
+    def start(self, jobs: Sequence[MarketJob], now_ms: int) -> list[MarketJob]:
+        moves = [(job, job.moved(MarketStatus.RUNNING, now_ms, started_at=now_ms)) for job in jobs]
+        return self._move(moves)
+
+    def settle(self, job: MarketJob, status: MarketStatus, now_ms: int, *, error: str | None = None,
+               retries: int = 0) -> bool:
+        finished = status in (MarketStatus.SUCCEEDED, MarketStatus.FAILED)
+        new = job.moved(status, now_ms, error=error, retry_count=job.retry_count + retries,
+                        completed_at=now_ms if finished else None,
+                        started_at=job.started_at if status is MarketStatus.RUNNING else None)
+        return bool(self._move([(job, new)]))
+
+    def reset_failed(self, now_ms: int, limit: int) -> int:
+        failed = self.page(MarketStatus.FAILED, None, limit, None).jobs
+        moves = [(job, job.moved(MarketStatus.PENDING, now_ms, error=None, enqueued_at=now_ms)) for job in failed]
+        return len(self._move(moves))
+
+    def _move(self, moves: Sequence[tuple[MarketJob, MarketJob]]) -> list[MarketJob]:
+        moved: list[MarketJob] = []
+        for start in range(0, len(moves), JOBS_PER_TRANSACTION):
+            remaining = list(moves[start:start + JOBS_PER_TRANSACTION])
+            for _ in range(3):
+                if not remaining:
+                    break
+                deltas: dict[str, int] = {}
+                items = []
+                for old, new in remaining:
+                    deltas[f"{old.provider.value}#{old.status.value}"] = \
+                        deltas.get(f"{old.provider.value}#{old.status.value}", 0) - 1
+                    deltas[f"{new.provider.value}#{new.status.value}"] = \
+                        deltas.get(f"{new.provider.value}#{new.status.value}", 0) + 1
+                    items.append(self._put(new, "#v = :v AND #status = :s",
+                                           {":v": old.version, ":s": old.status.value}))
+                if any(deltas.values()):
+                    items.append(self._counts(deltas))
+                try:
+                    clients.dynamodb().transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+                    moved += [new for _, new in remaining]
+                    break
+                except ClientError as exc:
+                    if error_code(exc) != "TransactionCanceledException":
+                        raise
+                    reasons = cancellation_reasons(exc)
+                    failed = {i for i, r in enumerate(reasons[:len(remaining)])
+                              if r.get("Code") == "ConditionalCheckFailed"}
+                    # Those moved on meanwhile (another scheduler, a duplicate delivery): drop them.
+                    remaining = [m for i, m in enumerate(remaining) if i not in failed]
+        return moved
+
+    # -- run records -------------------------------------------------------------------------
+
+    def record_run(self, run: SchedulerRun) -> None:
+        clients.dynamodb().put_item(TableName=self.table, Item=to_item({
+            # Two schedulers may start in the same millisecond: neither record may replace the other.
+            "pk": "RUNS", "sk": f"{run.started_at:013d}#{uuid.uuid4().hex[:8]}", "run": json.dumps(run.to_api()),
+            "expiresAt": run.started_at // 1000 + RECORD_TTL_S}))
+
+    def recent_runs(self, limit: int) -> list[SchedulerRun]:
+        return [SchedulerRun.from_api(data) for data in self._recent("RUNS", "run", limit)]
+
+    def record_batch(self, metrics: BatchMetrics) -> None:
+        clients.dynamodb().put_item(TableName=self.table, Item=to_item({
+            "pk": "BATCHES", "sk": f"{metrics.started_at:013d}#{uuid.uuid4().hex[:8]}",
+            "metrics": json.dumps(metrics.to_api()), "expiresAt": metrics.started_at // 1000 + RECORD_TTL_S}))
+
+    def recent_batches(self, limit: int) -> list[BatchMetrics]:
+        return [BatchMetrics.from_api(data) for data in self._recent("BATCHES", "metrics", limit)]
+
+    def _recent(self, pk: str, attribute: str, limit: int) -> list[dict[str, Any]]:
+        """The newest records of a kind, as the JSON they were stored as."""
+        response = clients.dynamodb().query(
+            TableName=self.table, KeyConditionExpression="pk = :pk", ScanIndexForward=False, Limit=limit,
+            ExpressionAttributeValues=to_values({":pk": pk}))
+        return [json.loads(from_item(raw)[attribute]) for raw in response.get("Items", [])]
+
+
+def _decode_cursor(cursor: str, status: str) -> dict[str, Any]:
+    from sellerjobs.errors import Invalid
+
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if isinstance(key, dict) and key.get("statusKey") == {"S": status}:
+            return key
+    except (ValueError, binascii.Error):
+        pass
+    raise Invalid("cursor is not one this API returned for this listing", field="cursor")
+
+
+@dataclass
+class DynamoPriceCache:
+    table: str
+
+    def get(self, provider: Provider, sku: str, size: str | None) -> CachedPrice | None:
+        key = dedupe_key(provider, sku, size)
+        item = from_item(clients.dynamodb().get_item(
+            TableName=self.table, Key=to_item({"pk": f"PRICE#{key}", "sk": "PRICE"})).get("Item") or {})
+        if not item:
+            return None
+
+        def amount(name: str) -> Decimal | None:
+            value = item.get(name)
+            return None if value is None else Decimal(str(value))
+
+        extra = {k: (None if v is None else Decimal(v)) for k, v in json.loads(item.get("extra", "{}")).items()}
+        return CachedPrice(provider=provider, sku=sku, size=size, updated_at=int(item["updatedAt"]), quote=Quote(
+            currency=item.get("currency", "USD"), lowest_ask=amount("lowestAsk"), highest_bid=amount("highestBid"),
+            last_sale=amount("lastSale"), extra=extra, reference=item.get("reference")))
+
+    def put(self, price: CachedPrice) -> None:
+        quote = price.quote
+        clients.dynamodb().put_item(TableName=self.table, Item=to_item({
+            "pk": f"PRICE#{dedupe_key(price.provider, price.sku, price.size)}", "sk": "PRICE",
+            "provider": price.provider.value, "sku": price.sku, "size": price.size, "currency": quote.currency,
+            "lowestAsk": quote.lowest_ask, "highestBid": quote.highest_bid, "lastSale": quote.last_sale,
+            "extra": json.dumps({k: (None if v is None else str(v)) for k, v in (quote.extra or {}).items()}),
+            "reference": quote.reference, "updatedAt": price.updated_at}))
+
+
+@dataclass
+class DynamoCatalogCache(CatalogCache):
+    table: str
+    ttl_s: int = 7 * 86400
+
+    def get(self, provider: Provider, sku: str) -> dict[str, Any] | None:
+        item = from_item(clients.dynamodb().get_item(
+            TableName=self.table, Key=to_item({"pk": f"CATALOG#{provider.value}|{sku}", "sk": "CATALOG"})
+        ).get("Item") or {})
+        if not item or int(item.get("expiresAt", 0)) < time.time():
+            return None
+        value: dict[str, Any] = json.loads(gzip.decompress(bytes(item["value"])))
+        return value
+
+    def put(self, provider: Provider, sku: str, value: dict[str, Any]) -> None:
+        clients.dynamodb().put_item(TableName=self.table, Item=to_item({
+            "pk": f"CATALOG#{provider.value}|{sku}", "sk": "CATALOG",
+            "value": gzip.compress(json.dumps(value, separators=(",", ":")).encode(), mtime=0),
+            "expiresAt": int(time.time()) + self.ttl_s}))

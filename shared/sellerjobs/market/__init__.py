@@ -1,0 +1,1 @@
+"""Market data: provider prices by priority, inside each provider's hourly call budget."""

@@ -1,0 +1,152 @@
+"""What market scheduling needs from the outside world, as protocols (adapters in aws/, providers/)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sellerjobs.market.job import CachedPrice, MarketJob, MarketStatus, Provider
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    job: MarketJob
+    created: bool  # False: the key was already queued or running; this is that job
+    raised: bool = False  # its priority was raised to the new one
+
+
+@dataclass(frozen=True)
+class JobPage:
+    jobs: list[MarketJob]
+    cursor: str | None
+
+
+@dataclass(frozen=True)
+class SchedulerRun:
+    started_at: int
+    finished_at: int
+    dispatched: dict[str, int]
+    read: dict[str, int]
+    available: dict[str, int]
+    reset_stuck: int
+    trigger: str  # "schedule" or "manual"
+
+    def to_api(self) -> dict[str, Any]:
+        return {"startedAt": self.started_at, "finishedAt": self.finished_at, "dispatched": self.dispatched,
+                "read": self.read, "available": self.available, "resetStuck": self.reset_stuck,
+                "trigger": self.trigger}
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> SchedulerRun:
+        return cls(started_at=data["startedAt"], finished_at=data["finishedAt"], dispatched=data["dispatched"],
+                   read=data["read"], available=data["available"], reset_stuck=data["resetStuck"],
+                   trigger=data["trigger"])
+
+
+@dataclass(frozen=True)
+class BatchMetrics:
+    provider: str
+    started_at: int
+    size: int
+    succeeded: int
+    failed: int
+    deferred: int
+    duration_ms: int
+    calls: int
+
+    def to_api(self) -> dict[str, Any]:
+        return {"provider": self.provider, "startedAt": self.started_at, "batchSize": self.size,
+                "succeeded": self.succeeded, "failed": self.failed, "deferred": self.deferred,
+                "durationMs": self.duration_ms, "calls": self.calls}
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> BatchMetrics:
+        return cls(provider=data["provider"], started_at=data["startedAt"], size=data["batchSize"],
+                   succeeded=data["succeeded"], failed=data["failed"], deferred=data["deferred"],
+                   duration_ms=data["durationMs"], calls=data["calls"])
+
+
+class MarketJobs(Protocol):
+    def enqueue(self, provider: Provider, items: Sequence[tuple[str, str | None]], priority: int,
+                now_ms: int) -> list[Enqueued]:
+        """One job per (provider, sku, size): a queued or running one is returned (its priority
+        raised if lower), a finished one replaced by a new job."""
+        ...
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, MarketJob]: ...
+
+    def queued(self, provider: Provider, limit: int, *, min_priority: int = 0,
+               max_priority: int = 999) -> list[MarketJob]:
+        """Waiting jobs with a priority in the range: highest priority first, then oldest."""
+        ...
+
+    def start(self, jobs: Sequence[MarketJob], now_ms: int) -> list[MarketJob]:
+        """Mark jobs running if still queued as read; returns the ones that were."""
+        ...
+
+    def settle(self, job: MarketJob, status: MarketStatus, now_ms: int, *, error: str | None = None,
+               retries: int = 0) -> bool:
+        """Move a running job on (succeeded, failed, deferred, or back to pending)."""
+        ...
+
+    def stuck(self, started_before_ms: int, limit: int) -> list[MarketJob]: ...
+
+    def reset_failed(self, now_ms: int, limit: int) -> int: ...
+
+    def page(self, status: MarketStatus, provider: Provider | None, limit: int, cursor: str | None) -> JobPage: ...
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Jobs by provider and status."""
+        ...
+
+    def record_run(self, run: SchedulerRun) -> None: ...
+
+    def recent_runs(self, limit: int) -> list[SchedulerRun]: ...
+
+    def record_batch(self, metrics: BatchMetrics) -> None: ...
+
+    def recent_batches(self, limit: int) -> list[BatchMetrics]: ...
+
+
+class PriceCache(Protocol):
+    def get(self, provider: Provider, sku: str, size: str | None) -> CachedPrice | None: ...
+
+    def put(self, price: CachedPrice) -> None: ...
+
+
+@dataclass(frozen=True)
+class MarketBatch:
+    """A batch of running jobs of one provider, with the calls reserved for them."""
+
+    provider: Provider
+    keys: tuple[str, ...]
+    reserved_at: int  # epoch ms: when the budget was taken (a refund goes back to that hour)
+    # When the scheduler started these jobs. A job reset and dispatched again since carries a
+    # later time, so a late redelivery of this batch leaves it to its new batch.
+    started_at: int
+
+    @property
+    def not_before(self) -> int:
+        return 0  # due at once (a queue message like any other job family's)
+
+    def to_json(self) -> str:
+        return json.dumps({"provider": self.provider.value, "keys": list(self.keys), "reservedAt": self.reserved_at,
+                           "startedAt": self.started_at}, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, body: str) -> MarketBatch:
+        try:
+            raw = json.loads(body)
+            keys = raw["keys"]
+            if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+                raise TypeError("keys must be a list of strings")
+            return cls(provider=Provider(raw["provider"]), keys=tuple(keys), reserved_at=int(raw["reservedAt"]),
+                       started_at=int(raw["startedAt"]))
+        except (KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
+            raise ValueError(f"not a market batch message: {exc}") from exc
+
+
+class BatchQueue(Protocol):
+    def send(self, messages: Sequence[MarketBatch]) -> list[MarketBatch]: ...

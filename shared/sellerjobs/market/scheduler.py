@@ -1,0 +1,113 @@
+"""Every minute: spend each provider's budget on its most important waiting jobs, never more.
+
+For each provider the scheduler asks how many calls the budget allows right now (the allowance
+grows through the hour, so the first minute cannot burn the hour), reads that many waiting jobs
+from an index ordered by priority then age — what it reads is what it dispatches, never the whole
+backlog — reserves the calls with one conditional write, marks the jobs running and queues them
+in batches. A few calls are held back from background and hot jobs until late in the hour, so a
+seller's manual refresh goes out within a minute even when the backlog has used everything else.
+
+Two schedulers running at once cannot overspend: the reservation is conditional, and a job two
+schedulers both picked is started by one of them; the other gives its call back.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from aws_lambda_powertools import Logger
+
+from sellerjobs.clock import Clock, now_ms
+from sellerjobs.jobs.rate_budget import RateBudget, RateLimiter
+from sellerjobs.market.job import MarketJob, MarketStatus, Priority, Provider
+from sellerjobs.market.ports import BatchQueue, MarketBatch, MarketJobs, SchedulerRun
+
+logger = Logger(child=True)
+
+
+def hourly_budget(provider: Provider, calls_per_hour: int, manual_reserve: int = 0) -> RateBudget:
+    # A minute's worth up front, plus the calls held for manual refreshes: every run can spend
+    # what the hour allows so far, the last run of an hour can use up the whole hour, and the
+    # calls kept for refreshes do not hold background work back at the start of an hour.
+    burst = max(1, math.ceil(calls_per_hour / 60)) + manual_reserve
+    return RateBudget(name=f"market-{provider.value}", limit=calls_per_hour, window_s=3600.0,
+                      burst=min(burst, calls_per_hour))
+
+
+@dataclass
+class SchedulerSettings:
+    batch_size: int = 10
+    stuck_after_s: float = 600.0
+    manual_reserve: int = 5  # calls kept for manual refreshes until the hour's budget is nearly all out
+    max_reads: int = 500
+
+
+@dataclass
+class MarketScheduler:
+    jobs: MarketJobs
+    queue: BatchQueue
+    limiter: RateLimiter
+    budgets: dict[Provider, RateBudget]
+    clock: Clock
+    settings: SchedulerSettings = field(default_factory=SchedulerSettings)
+
+    def run(self, trigger: str = "schedule") -> SchedulerRun:
+        started = now_ms(self.clock)
+        reset = self._reset_stuck(started)
+        dispatched: dict[str, int] = {}
+        read: dict[str, int] = {}
+        available: dict[str, int] = {}
+        for provider, budget in self.budgets.items():
+            sent, seen, free = self._dispatch(provider, budget)
+            dispatched[provider.value], read[provider.value], available[provider.value] = sent, seen, free
+        run = SchedulerRun(started_at=started, finished_at=now_ms(self.clock), dispatched=dispatched, read=read,
+                           available=available, reset_stuck=reset, trigger=trigger)
+        self.jobs.record_run(run)
+        logger.info(f"Scheduler run: dispatched {sum(dispatched.values())}", extra={
+            "dispatched": dispatched, "read": read, "available": available, "reset_stuck": reset,
+            "trigger": trigger})
+        return run
+
+    def _reset_stuck(self, now: int) -> int:
+        """A worker that died leaves its jobs running; after a while they go back to the queue."""
+        stuck = self.jobs.stuck(now - int(self.settings.stuck_after_s * 1000), self.settings.max_reads)
+        reset = sum(1 for job in stuck if self.jobs.settle(job, MarketStatus.PENDING, now,
+                                                          error="reset: running too long"))
+        if reset:
+            logger.warning("Stuck market jobs put back in the queue", extra={"jobs": reset})
+        return reset
+
+    def _dispatch(self, provider: Provider, budget: RateBudget) -> tuple[int, int, int]:
+        when = self.clock.now()
+        free = min(budget.allowance(when) - self.limiter.used(budget, when), self.settings.max_reads)
+        if free <= 0:
+            return 0, 0, max(free, 0)
+        # Held back for manual refreshes, shrinking to nothing as the hour's budget runs out.
+        held = min(self.settings.manual_reserve, budget.limit - budget.allowance(when))
+        chosen = self.jobs.queued(provider, free, min_priority=Priority.MANUAL)
+        room = free - held - len(chosen)
+        if room > 0:
+            chosen += self.jobs.queued(provider, room, max_priority=Priority.MANUAL - 1)
+        read = len(chosen)
+        if not chosen:
+            return 0, 0, free
+        grant = self.limiter.acquire(budget, len(chosen))
+        if not grant.granted:  # another scheduler spent it between our read and our write
+            return 0, read, free
+        started_at = now_ms(self.clock)
+        started = self.jobs.start(chosen, started_at)
+        if len(started) < len(chosen):
+            self.limiter.refund(budget, len(chosen) - len(started), when)
+        self._send(provider, started, when, started_at)
+        return len(started), read, free
+
+    def _send(self, provider: Provider, started: list[MarketJob], when: float, started_at: int) -> None:
+        size = self.settings.batch_size
+        batches = [MarketBatch(provider=provider, keys=tuple(j.key for j in started[i:i + size]),
+                               reserved_at=int(when * 1000), started_at=started_at)
+                   for i in range(0, len(started), size)]
+        unsent = self.queue.send(batches)
+        if unsent:
+            # The jobs stay running; the stuck-job reset returns them to the queue.
+            logger.error("Could not queue market batches", extra={"batches": len(unsent), "provider": provider.value})

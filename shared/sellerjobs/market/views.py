@@ -1,0 +1,119 @@
+"""What the market API answers, as models for the OpenAPI document and the contract tests."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Status = Literal["pending", "running", "succeeded", "failed", "deferred"]
+ProviderName = Literal["stockx", "alias", "ebay"]
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MarketJobView(_View):
+    id: str
+    provider: ProviderName
+    sku: str
+    size: str | None
+    priority: int
+    status: Status
+    retryCount: int
+    error: str | None
+    enqueuedAt: int
+    updatedAt: int
+    startedAt: int | None
+    completedAt: int | None
+
+
+class Enqueued(_View):
+    ok: Literal[True]
+    queued: list[str]  # new jobs
+    deduplicated: list[str]  # already queued or running: those jobs' ids
+    raised: list[str]  # deduplicated jobs whose priority went up
+    jobs: list[MarketJobView]
+
+
+class MarketJobPage(_View):
+    ok: Literal[True]
+    jobs: list[MarketJobView]
+    cursor: str | None
+
+
+class PriceView(_View):
+    provider: ProviderName
+    sku: str
+    size: str | None
+    currency: str
+    lowestAsk: str | None
+    highestBid: str | None
+    lastSale: str | None
+    extra: dict[str, str | None]
+    reference: str | None
+    updatedAt: int
+    stale: bool
+
+
+class PriceEnvelope(_View):
+    ok: Literal[True]
+    price: PriceView
+    refreshQueued: bool
+
+
+class PricePending(_View):
+    """No price cached yet: the job fetching it."""
+
+    ok: Literal[True]
+    price: None
+    refreshQueued: Literal[True]
+    job: MarketJobView
+
+
+class Budget(_View):
+    limit: int
+    used: int
+    remaining: int
+    allowedNow: int
+    hourStart: int
+
+
+class SchedulerRunView(_View):
+    startedAt: int
+    finishedAt: int
+    dispatched: dict[str, int]
+    read: dict[str, int]
+    available: dict[str, int]
+    resetStuck: int
+    trigger: Literal["schedule", "manual"]
+
+
+class BatchMetricsView(_View):
+    provider: ProviderName
+    startedAt: int
+    batchSize: int
+    succeeded: int
+    failed: int
+    deferred: int
+    durationMs: int
+    calls: int
+
+
+class Overview(_View):
+    ok: Literal[True]
+    budgets: dict[str, Budget]
+    jobs: dict[str, dict[str, int]]
+    recentRuns: list[SchedulerRunView]
+    recentBatches: list[BatchMetricsView]
+
+
+class SchedulerRan(_View):
+    ok: Literal[True]
+    run: SchedulerRunView
+
+
+class FailedReset(_View):
+    ok: Literal[True]
+    reset: int

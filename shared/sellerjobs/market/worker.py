@@ -1,0 +1,164 @@
+"""Working off one batch: ask the provider for each job's price, cache it, settle the job.
+
+The scheduler reserved one call per job. A job whose sku the provider has not been asked about
+before costs more (a catalog lookup first); those extra calls are taken from the budget as they
+happen, and a job that finds none left waits for the next hour (``deferred``). Calls are spaced
+per provider. A 429 stops the batch: the jobs not yet asked go back to the queue and their
+reserved calls back to the budget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from aws_lambda_powertools import Logger
+
+from sellerjobs.clock import Clock, now_ms
+from sellerjobs.jobs.rate_budget import RateBudget, RateLimiter
+from sellerjobs.market.job import CachedPrice, MarketJob, MarketStatus, Provider
+from sellerjobs.market.ports import BatchMetrics, MarketBatch, MarketJobs, PriceCache
+from sellerjobs.providers.base import (
+    OutOfBudget,
+    ProviderAuthError,
+    ProviderError,
+    ProviderNotFound,
+    ProviderThrottled,
+    ProviderTransient,
+    QuoteSource,
+)
+
+logger = Logger(child=True)
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    spacing_s: Mapping[Provider, float] = field(default_factory=dict)  # between calls to a provider
+    retries: int = 3  # for 5xx and timeouts, within the batch
+    retry_backoff_s: float = 1.0  # doubled per retry
+
+
+@dataclass
+class _BatchGate:
+    """Hands out the batch's reserved calls, then takes more from the budget; spaces them."""
+
+    limiter: RateLimiter
+    budget: RateBudget
+    clock: Clock
+    spacing_s: float
+    reserved: int
+    reserved_at: float  # epoch seconds: the budget window the reservation came from
+    calls: int = 0
+
+    def __call__(self) -> None:
+        if self.calls:
+            self.clock.sleep(self.spacing_s)
+        now = self.clock.now()
+        if self.reserved and self.budget.window_key(now) != self.budget.window_key(self.reserved_at):
+            # The hour turned while the batch waited or ran: a call now counts against the new
+            # hour (as the provider counts it), so the old hour gets its reservation back.
+            self.limiter.refund(self.budget, self.reserved, self.reserved_at)
+            self.reserved = 0
+        if self.reserved > 0:
+            self.reserved -= 1
+        else:
+            grant = self.limiter.acquire(self.budget, 1)
+            if not grant.granted:
+                raise OutOfBudget(f"{self.budget.name}: no call left in the budget for now")
+        self.calls += 1
+
+
+@dataclass
+class MarketWorker:
+    jobs: MarketJobs
+    prices: PriceCache
+    sources: Mapping[Provider, QuoteSource]
+    limiter: RateLimiter
+    budgets: Mapping[Provider, RateBudget]
+    clock: Clock
+    settings: WorkerSettings = field(default_factory=WorkerSettings)
+
+    def process(self, batch: MarketBatch, *, first_delivery: bool = True) -> BatchMetrics:
+        """Quote the batch's jobs. A redelivered batch (``first_delivery`` False) takes every call
+        from the budget afresh: the first delivery may have spent its reservation before dying."""
+        started = now_ms(self.clock)
+        provider = batch.provider
+        budget = self.budgets[provider]
+        gate = _BatchGate(self.limiter, budget, self.clock, self.settings.spacing_s.get(provider, 0.0),
+                          reserved=len(batch.keys) if first_delivery else 0, reserved_at=batch.reserved_at / 1000)
+        jobs = self.jobs.get_many(batch.keys)
+        outcome = {"succeeded": 0, "failed": 0, "deferred": 0}
+        stopped: str | None = None  # why the rest of the batch waits for a later run
+        for key in batch.keys:
+            job = jobs.get(key)
+            if job is None or job.status is not MarketStatus.RUNNING or job.started_at != batch.started_at:
+                # Settled by an earlier delivery of this batch, or reset and now another batch's.
+                continue
+            if stopped:
+                self._settle(job, MarketStatus.DEFERRED, stopped, outcome)
+                continue
+            stopped = self._work(job, gate, outcome)
+        if gate.reserved:
+            # Reserved for jobs that were not asked: the calls go back to the hour they came from.
+            self.limiter.refund(budget, gate.reserved, batch.reserved_at / 1000)
+        metrics = BatchMetrics(provider=provider.value, started_at=started, size=len(batch.keys),
+                               succeeded=outcome["succeeded"], failed=outcome["failed"],
+                               deferred=outcome["deferred"], duration_ms=now_ms(self.clock) - started,
+                               calls=gate.calls)
+        self.jobs.record_batch(metrics)
+        logger.info(f"Market batch done: {metrics.succeeded} succeeded, {metrics.failed} failed, "
+                    f"{metrics.deferred} deferred", extra={"provider": provider.value, "calls": gate.calls,
+                                                           "batch_size": metrics.size})
+        return metrics
+
+    def _work(self, job: MarketJob, gate: _BatchGate, outcome: dict[str, int]) -> str | None:
+        """Quote one job; when the batch must stop (429, or no budget left), the reason."""
+        source = self.sources[job.provider]
+        retries = 0
+        while True:
+            try:
+                quote = source.quote(job.sku, job.size, gate)
+            except ProviderTransient as exc:
+                if retries < self.settings.retries:
+                    retries += 1
+                    self.clock.sleep(self.settings.retry_backoff_s * 2 ** (retries - 1))
+                    continue
+                self._settle(job, MarketStatus.FAILED, f"gave up after {retries} retries: {exc}", outcome, retries)
+                return None
+            except ProviderThrottled:
+                self._settle(job, MarketStatus.DEFERRED, "the provider answered 429", outcome, retries)
+                return "the provider answered 429 earlier in this batch"
+            except OutOfBudget as exc:
+                self._settle(job, MarketStatus.DEFERRED, str(exc), outcome, retries)
+                return str(exc)
+            except ProviderNotFound as exc:
+                self._settle(job, MarketStatus.FAILED, f"not found: {exc}", outcome, retries)
+                return None
+            except ProviderAuthError as exc:
+                self._settle(job, MarketStatus.FAILED, f"credentials: {exc}", outcome, retries)
+                return None
+            except ProviderError as exc:  # e.g. a 400: asking again would get the same answer
+                self._settle(job, MarketStatus.FAILED, str(exc), outcome, retries)
+                return None
+            break
+        now = now_ms(self.clock)
+        self.prices.put(CachedPrice(provider=job.provider, sku=job.sku, size=job.size, quote=quote, updated_at=now))
+        self._settle(job, MarketStatus.SUCCEEDED, None, outcome, retries)
+        return None
+
+    def _settle(self, job: MarketJob, status: MarketStatus, error: str | None, outcome: dict[str, int],
+                retries: int = 0) -> None:
+        settled = self.jobs.settle(job, status, now_ms(self.clock), error=error, retries=retries)
+        if not settled:
+            # The version guard refused: something wrote the job since it was read. A seller's
+            # refresh raising its priority mid-run is such a write but leaves it this batch's job
+            # (same run start), so settle the current version; anything else (a reset, a new
+            # run) is no longer ours to settle.
+            current = self.jobs.get_many([job.key]).get(job.key)
+            if (current is not None and current.id == job.id and current.status is MarketStatus.RUNNING
+                    and current.started_at == job.started_at):
+                settled = self.jobs.settle(current, status, now_ms(self.clock), error=error, retries=retries)
+        if settled:
+            outcome[status.value] += 1
+            logger.info(f"Market job {status.value}", extra={"job_id": job.id, "key": job.key, "outcome": status.value,
+                                                             "reason": error})

@@ -1,0 +1,1 @@
+"""Market-data clients (httpx) for StockX, Alias and eBay Browse, behind one interface."""
