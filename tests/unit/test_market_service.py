@@ -158,7 +158,8 @@ def test_a_sku_the_provider_just_could_not_price_is_not_found_and_not_asked_agai
         service.price(STOCKX, "NO-SUCH-SKU", None)
 
     assert isinstance(caught.value, NotFound)  # the API answers 404
-    assert str(caught.value).startswith("no stockx price for NO-SUCH-SKU: not found: StockX answered HTTP 404")
+    assert str(caught.value) == ("no stockx price for NO-SUCH-SKU: not found: StockX answered HTTP 404; "
+                                 "a read in 60 min or a manual refresh asks again")
     assert len(world.jobs.enqueue_calls) == calls  # nothing queued, nothing written
 
     world.clock.advance(HOUR + 1)  # a staleness period later it is worth asking again

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,10 +17,11 @@ from sellerjobs.market.ports import Enqueued, JobPage, MarketJobs, PriceCache
 class PriceNotFound(NotFound):
     """No price cached, and the provider was asked recently and could not give one."""
 
-    def __init__(self, job: MarketJob) -> None:
+    def __init__(self, job: MarketJob, ask_again_in_s: float) -> None:
         where = f"{job.sku} size {job.size}" if job.size else job.sku
+        minutes = max(1, math.ceil(ask_again_in_s / 60))
         super().__init__(f"no {job.provider.value} price for {where}: {job.error or job.status.value}; "
-                         "it is asked again after a manual refresh or once failed jobs are reset")
+                         f"a read in {minutes} min or a manual refresh asks again")
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ class MarketService:
             (queued,) = self.jobs.enqueue(provider, [(sku, size)], Priority.BACKGROUND, now)
             job = queued.job
         if cached is None and not job.status.active:
-            raise PriceNotFound(job)
+            raise PriceNotFound(job, (job.updated_at + self.stale_after_ms - now) / 1000)
         return PriceRead(cached, refresh_queued=job.status.active, job=job)
 
     @property
