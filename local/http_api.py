@@ -8,7 +8,8 @@ authorizer has already verified; ``None`` means no valid token, which API Gatewa
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,6 +33,8 @@ class HttpApi:
     routes: list[Route]
     functions: dict[str, Function]
     clock_now: Any = None  # optional () -> float, for the event's timestamps
+    # How a function is run: in this process by default; a simulation charges it virtual time.
+    invoker: Callable[[Function, dict[str, Any]], Any] = field(default=invoke)
 
     @classmethod
     def from_template(cls, template: Template) -> HttpApi:
@@ -59,7 +62,7 @@ class HttpApi:
         event = http_event(method.upper(), path, route=route, body=body, query=query, headers=headers,
                            claims=claims, path_parameters=params or None,
                            now=self.clock_now() if self.clock_now else None)
-        result = invoke(self.functions[route.function], event)
+        result = self.invoker(self.functions[route.function], event)
         return _response(result)
 
 

@@ -23,7 +23,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 def run_job(record: SQSRecord) -> None:
     message = FetchMessage.from_json(record.body)  # a malformed message fails and ends in the DLQ
-    report = wiring.category_worker().run(message.job_id)
+    report = wiring.category_worker().run(message.job_id, message.user_id)
     metrics.add_metric(name="CategoriesFetched", unit=MetricUnit.Count, value=report.fetched)
     metrics.add_metric(name="CategoriesFailed", unit=MetricUnit.Count, value=report.failed)
     metrics.add_metric(name="CategoryRunsDeferred", unit=MetricUnit.Count, value=int(report.deferred))

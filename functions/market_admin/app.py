@@ -12,11 +12,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sellerjobs import api, wiring
+from sellerjobs.market.requests import SettingsRequest
 from sellerjobs.tracing import LazyTracer
 
 logger = Logger()
 tracer = LazyTracer()
 app = api.http_app()
+
+MAX_BODY_BYTES = 65_536
 
 
 @app.get("/market/overview")
@@ -33,6 +36,16 @@ def run_scheduler() -> Response[Any]:
     run = wiring.market_scheduler().run(trigger="manual")
     logger.info("Scheduler run by hand", extra={"user_id": user.user_id, "dispatched": run.dispatched})
     return api.json_response(HTTPStatus.OK, {"ok": True, "run": run.to_api()})
+
+
+@app.put("/market/settings")
+@tracer.capture_method
+def settings() -> Response[Any]:
+    user = api.admin(app)
+    body = api.validate(SettingsRequest, api.json_body(app, MAX_BODY_BYTES))
+    share = wiring.market_service().set_seller_share(body.sellerShare)
+    logger.info("Market settings changed", extra={"user_id": user.user_id, "seller_share": share})
+    return api.json_response(HTTPStatus.OK, {"ok": True, "settings": {"sellerShare": share}})
 
 
 @app.post("/market/jobs/reset-failed")

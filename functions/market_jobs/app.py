@@ -35,7 +35,7 @@ def enqueue() -> Response[Any]:
     user = api.caller(app)
     body = api.validate(EnqueueRequest, api.json_body(app, MAX_BODY_BYTES), _limits())
     return _queued(user.user_id, body.provider.value, body.priority,
-                   wiring.market_service().enqueue(body.provider, body.pairs(), body.priority))
+                   wiring.market_service().enqueue(body.provider, body.pairs(), body.priority, user.user_id))
 
 
 @app.post("/market/refresh")
@@ -44,7 +44,7 @@ def refresh() -> Response[Any]:
     user = api.caller(app)
     body = api.validate(RefreshRequest, api.json_body(app, MAX_BODY_BYTES), _limits())
     return _queued(user.user_id, body.provider.value, Priority.MANUAL,
-                   wiring.market_service().enqueue(body.provider, body.pairs(), Priority.MANUAL))
+                   wiring.market_service().enqueue(body.provider, body.pairs(), Priority.MANUAL, user.user_id))
 
 
 @app.get("/market/jobs")
@@ -60,11 +60,11 @@ def list_jobs() -> Response[Any]:
 @app.get("/market/prices/<provider>/<sku>")
 @tracer.capture_method
 def price(provider: str, sku: str) -> Response[Any]:
-    api.caller(app)
+    user = api.caller(app)
     # HTTP APIs hand over the raw path: "555088%20134" is the sku "555088 134".
     query = api.validate(PriceQuery, {"provider": provider, "sku": unquote(sku)} | _query("size"))
     service = wiring.market_service()
-    read = service.price(query.provider, query.sku, query.size)
+    read = service.price(query.provider, query.sku, query.size, user.user_id)
     if read.price is None:  # never fetched: 202 and the job fetching it
         job = read.job.to_api() if read.job else None
         return api.json_response(HTTPStatus.ACCEPTED, {"ok": True, "price": None, "refreshQueued": True, "job": job})

@@ -33,7 +33,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             messages[record["messageId"]] = JobMessage.from_json(record["body"])
         except ValueError:
             logger.error("Malformed promotion message", extra={"message_id": record.get("messageId")})
-    report = wiring.promotion_worker().process(list(messages.values())) if messages else WorkReport()
+    time_left_s = context.get_remaining_time_in_millis() / 1000
+    report = (wiring.promotion_worker().process(list(messages.values()), time_left_s=time_left_s) if messages
+              else WorkReport())
     _publish(report)
 
     def record_handler(record: SQSRecord) -> None:

@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sellerjobs import api, config, wiring
 from sellerjobs.promotions.requests import PromotionBatchRequest, PromotionRequest
+from sellerjobs.promotions.views import first_attempt_note
 from sellerjobs.tracing import LazyTracer
 
 logger = Logger()
@@ -28,19 +29,24 @@ def queue_promotion() -> Response[Any]:
     body = api.json_body(app, settings.max_body_bytes)
     context = {"bid_bounds": (settings.bid_min, settings.bid_max), "max_batch": settings.max_batch}
     is_batch = "batch" in body
-    requests = (api.validate(PromotionBatchRequest, body, context).batch if is_batch
-                else [api.validate(PromotionRequest, body, context)])
-    queued = wiring.promotion_service().enqueue(user.user_id, [r.to_new() for r in requests])
+    new = (api.validate(PromotionBatchRequest, body, context).to_new() if is_batch
+           else [api.validate(PromotionRequest, body, context).to_new()])
+    service = wiring.promotion_service()
+    queued = service.enqueue(user.user_id, new)
     logger.info("Promotions queued", extra={"user_id": user.user_id, "job_ids": [q.job_id for q in queued],
                                             "jobs_created": sum(q.created for q in queued)})
+    firsts = [q.first_attempt_at for q in queued if q.first_attempt_at is not None]
+    first = min(firsts) if firsts else None
+    note = first_attempt_note(first, service.now_ms()) if first is not None else ""
     if not is_batch:
         return api.json_response(HTTPStatus.ACCEPTED, {
-            "success": True, "jobId": queued[0].job_id,
-            "message": "Promotion queued. It will be processed within 1-2 minutes."
-            if queued[0].created else "This listing already has a promotion job in progress."})
+            "success": True, "jobId": queued[0].job_id, "firstAttemptAt": first,
+            "message": f"Promotion queued: {note}." if queued[0].created
+            else "This listing already has a promotion job in progress."})
     return api.json_response(HTTPStatus.ACCEPTED, {
-        "success": True, "jobIds": [q.job_id for q in queued], "count": len(queued),
-        "message": f"Queued {len(queued)} promotion jobs. They will be processed over the next few minutes."})
+        "success": True, "jobIds": [q.job_id for q in queued], "count": len(queued), "firstAttemptAt": first,
+        "message": f"Queued {len(queued)} promotion jobs: {note}." if first is not None
+        else f"Queued {len(queued)} promotion jobs; every listing already had a job in progress."})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -18,7 +19,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from pydantic import BaseModel, ValidationError
 
-from sellerjobs.errors import Conflict, Invalid, NotFound
+from sellerjobs.errors import Conflict, Invalid, NotFound, TooManyRequests
 
 logger = Logger(child=True)
 
@@ -59,7 +60,7 @@ def http_app() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver()
     handlers: list[tuple[type[Exception], Callable[[Any], Response[Any]]]] = [
         (ApiError, _api_error), (Invalid, _invalid), (NotFound, _not_found), (Conflict, _conflict),
-        (NotFoundError, _no_route), (Exception, _unexpected),
+        (TooManyRequests, _too_many), (NotFoundError, _no_route), (Exception, _unexpected),
     ]
     for kind, handler in handlers:
         app.exception_handler(kind)(handler)
@@ -81,6 +82,12 @@ def _not_found(exc: NotFound) -> Response[Any]:
 
 def _conflict(exc: Conflict) -> Response[Any]:
     return error_response(HTTPStatus.CONFLICT, str(exc))
+
+
+def _too_many(exc: TooManyRequests) -> Response[Any]:
+    response = error_response(HTTPStatus.TOO_MANY_REQUESTS, str(exc), [{"field": exc.field, "message": str(exc)}])
+    response.headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after_s)))
+    return response
 
 
 def _no_route(exc: NotFoundError) -> Response[Any]:

@@ -15,6 +15,16 @@ class Conflict(Exception):
     """409: the request is valid but the resource's state does not allow it."""
 
 
+class TooManyRequests(Exception):
+    """429: the caller used up its share of something shared; ``retry_after_s`` says when it may
+    ask again. ``field`` names what the share is of (e.g. ``provider``)."""
+
+    def __init__(self, message: str, retry_after_s: float, field: str) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+        self.field = field
+
+
 class Invalid(ValueError):
     """400: the request itself is wrong; ``field`` names the culprit."""
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from sellerjobs.categories import views as category_views
 from sellerjobs.categories.requests import CategoryFetchRequest
 from sellerjobs.market import views as market_views
-from sellerjobs.market.requests import EnqueueRequest, RefreshRequest
+from sellerjobs.market.requests import EnqueueRequest, RefreshRequest, SettingsRequest
 from sellerjobs.promotions import views
 from sellerjobs.promotions.requests import CredentialsRequest, PromotionBatchRequest, PromotionRequest
 
@@ -118,6 +118,9 @@ OPERATIONS: tuple[Operation, ...] = (
               {200: market_views.Overview, 403: views.ErrorView, **ERRORS}, tags=("market",)),
     Operation("POST", "/market/scheduler/run", "Run the market scheduler now (admin)",
               {200: market_views.SchedulerRan, 403: views.ErrorView, **ERRORS}, tags=("market",)),
+    Operation("PUT", "/market/settings", "Change the seller share of each provider's hourly calls (admin)",
+              {200: market_views.SettingsChanged, 403: views.ErrorView, **ERRORS}, body=(SettingsRequest,),
+              tags=("market",)),
     Operation("POST", "/market/jobs/reset-failed", "Put failed market jobs back in the queue (admin)",
               {200: market_views.FailedReset, 403: views.ErrorView, **ERRORS}, tags=("market",)),
     Operation("GET", "/admin", "The dashboard page (static HTML; its data comes from this API)", {200: None},

@@ -16,20 +16,24 @@ def results_elsewhere(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def promotions():
-    return run(Scenario(listings=40, sellers=4, sessions_within_s=300))
+    return run(Scenario(listings=40, sellers=4, sessions_within_s=300, big_batches=1, big_batch_size=30))
 
 
 def test_promotions_compares_both_policies_on_the_same_listings(promotions):
     assert set(promotions["policies"]) == set(POLICIES)
     for result in promotions["policies"].values():
-        assert result["jobs"] == 40
+        assert result["jobs"] == 70
+        assert set(result["by_kind"]) <= {"batch", "big", "single"} and "big" in result["by_kind"]
         assert result["lost_jobs"] == 0 and result["duplicate_ads"] == 0 and result["wrong_terminal_state"] == 0
-        assert 0 < result["promoted"] <= 40
+        assert 0 < result["promoted"] <= 70
         for key in ("mean_lateness_s", "p50_lateness_s", "p95_lateness_s", "ebay_calls_per_listing",
                     "aws_requests_per_job"):
             assert key in result
         assert set(result["aws_requests_per_job"]) == {"dynamodb", "sqs", "other", "total"}
     assert promotions["ratios"]["mean_lateness_s"] > 0
+    assert "big_vs_batch_p95" in promotions["ratios"]
+    capacity = promotions["policies"]["sync-window"]["capacity"]
+    assert capacity["functions"]["PromotionWorkerFunction"]["billed_s"] > 0
 
 
 def test_cost_prices_the_run(promotions):

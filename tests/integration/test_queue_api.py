@@ -19,28 +19,32 @@ def test_single_listing_is_queued_with_the_original_response(system, path):
     body = response.json()
     assert body["success"] is True
     assert body["jobId"] == f"{LISTING}_{int(START * 1000)}"
-    assert body["message"].startswith("Promotion queued.")
+    assert body["message"].startswith("Promotion queued: first attempt at 2026-01-01T00:01:00Z (in 60 s)")
+    assert body["firstAttemptAt"] == int(START * 1000) + 60_000
     job = system.job("alice", body["jobId"])
     assert job | {"updatedAt": None} == {
         "id": body["jobId"], "userId": "alice", "listingId": LISTING, "adRate": 5, "campaignId": "151310691012",
         "status": "pending", "attempts": 0, "maxAttempts": 15, "nextRetryAt": int(START * 1000) + 60_000,
-        "createdAt": int(START * 1000), "updatedAt": None, "lastError": None, "adId": None}
+        "createdAt": int(START * 1000), "updatedAt": None, "lastError": None, "adId": None, "priority": "normal"}
     assert system.queued_messages() == 1
 
 
-def test_batch_is_queued_and_staggered_five_seconds_apart(system):
+def test_a_batch_is_first_tried_together_and_the_answer_says_when(system):
     batch = [{"listingId": f"17768109866{i}", "adRate": 5 + i} for i in range(3)]
 
-    response = system.call("POST", "/queue-promotion", body={"batch": batch})
+    response = system.call("POST", "/queue-promotion", body={"batch": batch, "priority": "high"})
 
     assert response.status == 202
     body = response.json()
     assert body["success"] is True and body["count"] == 3
-    assert body["message"] == "Queued 3 promotion jobs. They will be processed over the next few minutes."
+    assert body["message"] == ("Queued 3 promotion jobs: first attempt at 2026-01-01T00:01:00Z (in 60 s); jobs "
+                               "retry while eBay syncs new listings (usually 1-10 minutes).")
     now_ms = int(START * 1000)
     assert body["jobIds"] == [f"17768109866{i}_{now_ms + i}" for i in range(3)]
-    due = [system.job("alice", job_id)["nextRetryAt"] for job_id in body["jobIds"]]
-    assert due == [now_ms + i + 60_000 + 5_000 * i for i in range(3)]
+    jobs = [system.job("alice", job_id) for job_id in body["jobIds"]]
+    # One bulk eBay call carries them all: they are due together.
+    assert [job["nextRetryAt"] for job in jobs] == [now_ms + 60_000] * 3
+    assert {job["priority"] for job in jobs} == {"high"}
     assert system.queued_messages() == 3
 
 
@@ -94,7 +98,8 @@ BAD_BODIES = [
     ({"listingId": LISTING, "adRate": "five"}, "adRate"),
     ({"listingId": LISTING, "adRate": None}, "adRate"),
     ({"listingId": LISTING, "adRate": 5, "campaignId": "abc"}, "campaignId"),
-    ({"listingId": LISTING, "adRate": 5, "priority": "high"}, "priority"),
+    ({"listingId": LISTING, "adRate": 5, "priority": "urgent"}, "priority"),
+    ({"batch": [{"listingId": LISTING, "adRate": 5}], "priority": 1}, "priority"),
     ({"batch": []}, "batch"),
     ({"batch": "nope"}, "batch"),
     ({"batch": [{"listingId": LISTING, "adRate": 5}, {"listingId": LISTING, "adRate": 500}]}, "batch[1].adRate"),

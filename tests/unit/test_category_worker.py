@@ -923,3 +923,61 @@ def test_a_worker_without_a_budget_to_release_runs(world):
                                  settings=SETTINGS)
 
     assert worker.run(job.id).completed
+
+
+# ---------------------------------------------------------------- taking turns between users
+
+
+def test_one_user_cannot_hold_every_run_slot_another_users_job_still_runs(world):
+    worker = world.worker(replace(SETTINGS, user_slots=2))
+    # Given alice's two runs hold her two slots (e.g. two long fetches under way)
+    assert world.jobs.take_slot("alice", "run-a", world.now(), world.now() + 60_000, 2) == 0
+    assert world.jobs.take_slot("alice", "run-b", world.now(), world.now() + 60_000, 2) == 1
+    third = world.add_job(world.categories(2), job_id="job-1-alice3", user_id="alice")
+    bobs = world.add_job(world.categories(2), job_id="job-2-bob001", user_id="bob")
+
+    # When alice's third job and bob's job get their runs
+    waiting = worker.run(third.id, "alice")
+    running = worker.run(bobs.id, "bob")
+
+    # Then alice's waits for the next tick, untouched; bob's runs
+    assert waiting.skipped and waiting.waiting_for_slot and waiting.fetched == 0
+    assert world.jobs.stored(third.id).lease_owner is None
+    assert running.completed and running.fetched == 2
+
+
+def test_a_run_gives_its_slot_back_and_a_dead_runs_slot_frees_itself_when_its_lease_ends(world):
+    worker = world.worker(replace(SETTINGS, user_slots=1))
+    first = world.add_job(world.categories(1), job_id="job-1-first1")
+    second = world.add_job(world.categories(1), job_id="job-2-secnd2")
+
+    assert worker.run(first.id, "alice").completed
+    assert world.jobs.slots == {}  # given back
+
+    # A run that died holds its slot until its lease time has passed.
+    assert world.jobs.take_slot("alice", "dead-run", world.now(), world.now() + 120_000, 1) == 0
+    assert worker.run(second.id, "alice").waiting_for_slot
+    world.clock.advance(121)
+    assert worker.run(second.id, "alice").completed
+
+
+def test_a_message_without_its_owner_still_finds_the_users_slots(world):
+    worker = world.worker(replace(SETTINGS, user_slots=1))
+    job = world.add_job(world.categories(1), user_id="carol")
+    assert world.jobs.take_slot("carol", "other", world.now(), world.now() + 60_000, 1) == 0
+
+    assert worker.run(job.id).waiting_for_slot  # the owner was read from the job
+
+
+def test_the_tick_lets_users_take_turns(world, worker):
+    for n in range(3):
+        world.add_job([Category("1", "a")], job_id=f"job-{n}-alice{n}", user_id="alice", created_at=T0 - 10 + n)
+    world.add_job([Category("1", "a")], job_id="job-9-bob000", user_id="bob", created_at=T0 - 1)
+    world.add_job([Category("1", "a")], job_id="job-8-carol0", user_id="carol", created_at=T0)
+
+    worker.tick()
+
+    assert [(m.user_id, m.job_id) for m in world.queue.sent] == [
+        ("alice", "job-0-alice0"), ("bob", "job-9-bob000"), ("carol", "job-8-carol0"),
+        ("alice", "job-1-alice1"), ("alice", "job-2-alice2")]
+    assert {m.group for m in world.queue.sent} == {"alice", "bob", "carol"}

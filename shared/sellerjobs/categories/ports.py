@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sellerjobs.categories.job import AspectRecord, Category, FailedCategory, FetchJob, FetchStatus, WorkItem
@@ -66,6 +66,13 @@ class FetchJobs(Protocol):
         """Let go of the job; the tick leaves it alone until ``resume_at`` (epoch ms)."""
         ...
 
+    def take_slot(self, user_id: str, owner: str, now_ms: int, until_ms: int, slots: int) -> int | None:
+        """One of the user's ``slots`` run slots until ``until_ms`` (a free or expired one); its number,
+        or None when the user's runs hold all of them."""
+        ...
+
+    def release_slot(self, user_id: str, slot: int, owner: str) -> None: ...
+
     def due_work(self, job_id: str, now_ms: int, limit: int) -> list[WorkItem]: ...
 
     def all_work(self, job_id: str) -> list[WorkItem]: ...
@@ -100,19 +107,28 @@ class FetchMessage:
 
     job_id: str
     not_before: int
+    user_id: str = field(default="", compare=False)  # the job's owner, when the sender knew it
+
+    @property
+    def group(self) -> str:
+        """The tenant SQS fair queues keep from crowding out the others: the job's owner."""
+        return self.user_id or self.job_id
 
     def to_json(self) -> str:
-        return json.dumps({"jobId": self.job_id, "notBefore": self.not_before}, separators=(",", ":"))
+        body: dict[str, Any] = {"jobId": self.job_id, "notBefore": self.not_before}
+        if self.user_id:
+            body["userId"] = self.user_id
+        return json.dumps(body, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, body: str) -> FetchMessage:
         try:
             raw = json.loads(body)
-            job_id, not_before = raw["jobId"], raw.get("notBefore", 0)
+            job_id, not_before, user_id = raw["jobId"], raw.get("notBefore", 0), raw.get("userId", "")
             if not isinstance(job_id, str) or not job_id or isinstance(not_before, bool) \
-                    or not isinstance(not_before, int):
-                raise TypeError("jobId must be a string, notBefore an integer")
-            return cls(job_id=job_id, not_before=not_before)
+                    or not isinstance(not_before, int) or not isinstance(user_id, str):
+                raise TypeError("jobId and userId must be strings, notBefore an integer")
+            return cls(job_id=job_id, not_before=not_before, user_id=user_id)
         except (KeyError, TypeError, json.JSONDecodeError) as exc:
             raise ValueError(f"not a category fetch message: {exc}") from exc
 

@@ -87,6 +87,15 @@ class JobListQuery(BaseModel):
     cursor: str | None = Field(None, max_length=2048)
 
 
+class SettingsRequest(BaseModel):
+    """What an operator may change at run time."""
+
+    model_config = _STRICT
+
+    sellerShare: float = Field(gt=0, le=1, description="the share of each provider's hourly calls one seller's "
+                               "manual refreshes and first reads may use (0 < share <= 1)")
+
+
 class PriceQuery(BaseModel):
     model_config = _STRICT
 

@@ -16,6 +16,7 @@ from sellerjobs.errors import Conflict, Invalid
 from sellerjobs.promotions.job import PromotionJob, Status
 
 JobKey = tuple[str, str]  # (user id, job id)
+MAX_ADS_PER_CALL = 500  # eBay's limit for bulk_create_ads_by_listing_id
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,11 @@ class JobMessage:
     @property
     def key(self) -> JobKey:
         return (self.user_id, self.job_id)
+
+    @property
+    def group(self) -> str:
+        """The seller: the tenant SQS fair queues keep from crowding out the others."""
+        return self.user_id
 
     def to_json(self) -> str:
         return json.dumps({"userId": self.user_id, "jobId": self.job_id, "version": self.version,
@@ -141,7 +147,10 @@ class AdsGateway(Protocol):
     """eBay Promoted Listings for one seller. Raises ``sellerjobs.ebay.errors`` exceptions or
     ``RateLimited`` when a whole call fails."""
 
-    def create_ads(self, user_id: str, campaign_id: str, ads: Sequence[AdRequest]) -> list[ListingResult]: ...
+    def create_ads(self, user_id: str, campaign_id: str, ads: Sequence[AdRequest], *,
+                   urgent: bool = False) -> list[ListingResult]:
+        """``urgent``: high-priority jobs, which may use the budget ordinary ones leave alone."""
+        ...
 
     def find_ad_id(self, user_id: str, campaign_id: str, listing_id: str) -> str | None: ...
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, WithJsonSchema, field_validator
 
+from sellerjobs.promotions.job import Priority
 from sellerjobs.promotions.service import NewPromotion
 
 _LISTING_ID = re.compile(r"[0-9]{6,19}")  # eBay item ids are numeric (12 digits today)
@@ -33,6 +34,8 @@ class PromotionRequest(BaseModel):
         description="bid percentage, 2.0-100.0 with at most one decimal")
     campaignId: str | None = Field(None, description="eBay campaign id (digits); default: your running campaign",
                                    json_schema_extra={"pattern": "^[0-9]{1,19}$"})
+    priority: Literal["normal", "high"] = Field(
+        "normal", description="high: goes first when eBay's call budget is short")
 
     @field_validator("listingId")
     @classmethod
@@ -73,14 +76,19 @@ class PromotionRequest(BaseModel):
             raise ValueError("must have at most one decimal place")
         return value.quantize(Decimal("0.1"))
 
-    def to_new(self) -> NewPromotion:
-        return NewPromotion(listing_id=self.listingId, ad_rate=self.adRate, campaign_id=self.campaignId)
+    def to_new(self, priority: str | None = None) -> NewPromotion:
+        """``priority``: the batch's, for a listing that does not name its own."""
+        chosen = self.priority if "priority" in self.model_fields_set or priority is None else priority
+        return NewPromotion(listing_id=self.listingId, ad_rate=self.adRate, campaign_id=self.campaignId,
+                            priority=Priority(chosen))
 
 
 class PromotionBatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     batch: list[PromotionRequest] = Field(min_length=1)
+    priority: Literal["normal", "high"] | None = Field(
+        None, description="for every listing of the batch that does not name its own")
 
     @field_validator("batch")
     @classmethod
@@ -89,6 +97,9 @@ class PromotionBatchRequest(BaseModel):
         if len(value) > limit:
             raise ValueError(f"at most {limit} listings per batch")
         return value
+
+    def to_new(self) -> list[NewPromotion]:
+        return [item.to_new(self.priority) for item in self.batch]
 
 
 class CredentialsRequest(BaseModel):

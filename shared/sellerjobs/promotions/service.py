@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sellerjobs.clock import Clock, now_ms
 from sellerjobs.errors import Conflict, NotFound
 from sellerjobs.jobs.retry import RetryPolicy, first_due_offset
-from sellerjobs.promotions.job import PromotionJob, Status, new_job_id
-from sellerjobs.promotions.ports import DelayQueue, JobMessage, JobRepository, Page
+from sellerjobs.promotions.job import Priority, PromotionJob, Status, new_job_id
+from sellerjobs.promotions.ports import MAX_ADS_PER_CALL, DelayQueue, JobMessage, JobRepository, Page
 
 
 class JobNotFound(NotFound):
@@ -24,12 +24,15 @@ class NewPromotion:
     listing_id: str
     ad_rate: Decimal
     campaign_id: str | None = None
+    priority: Priority = Priority.NORMAL
 
 
 @dataclass(frozen=True)
 class Queued:
     job_id: str
     created: bool  # False: the listing already had an unfinished job, this is its id
+    # Epoch ms of the job's first attempt (a job created now); None for an existing job.
+    first_attempt_at: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -68,9 +71,11 @@ class PromotionService:
                 continue  # the same listing twice in one batch is one job
             # Consecutive milliseconds keep ids unique and ordered within a batch.
             created_at = now + len(fresh)
-            due = created_at + int(first_due_offset(len(fresh), self.first_delay_s, self.stagger_s) * 1000)
-            # A job's retry windows open when its stagger slot does: the 400th listing of a batch
-            # gets the same sync window and attempts as the first, only later.
+            # One bulk eBay call carries up to 500 listings, so a batch is spread per call, not per
+            # listing: the first 500 are due together, the next 500 one stagger later.
+            call = len(fresh) // MAX_ADS_PER_CALL
+            due = now + int(first_due_offset(call, self.first_delay_s, self.stagger_s) * 1000)
+            # A job's retry windows open when its slot does.
             run_start = due - int(self.first_delay_s * 1000)
             fresh[request.listing_id] = PromotionJob(
                 id=new_job_id(request.listing_id, created_at), user_id=user_id,
@@ -78,6 +83,7 @@ class PromotionService:
                 status=Status.PENDING, attempts=0, max_attempts=self.policy.max_attempts,
                 next_retry_at=due, created_at=created_at, updated_at=created_at,
                 policy=self.policy.name, run_started_at=run_start, listed_at=created_at,
+                priority=request.priority,
             )
         existing = self.jobs.create_many(list(fresh.values()))
         created = [job for job in fresh.values() if job.listing_id not in existing]
@@ -86,9 +92,12 @@ class PromotionService:
         self.queue.send([message_for(job) for job in created])
         return [
             Queued(existing[r.listing_id], created=False) if r.listing_id in existing
-            else Queued(fresh[r.listing_id].id, created=True)
+            else Queued(fresh[r.listing_id].id, created=True, first_attempt_at=fresh[r.listing_id].next_retry_at)
             for r in requests
         ]
+
+    def now_ms(self) -> int:
+        return now_ms(self.clock)
 
     def get(self, user_id: str, job_id: str) -> PromotionJob:
         job = self.jobs.get(user_id, job_id)

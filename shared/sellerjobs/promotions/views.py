@@ -3,6 +3,7 @@ these, and the tests check the handlers' answers against them."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,6 +27,7 @@ class JobView(_View):
     updatedAt: int
     lastError: str | None
     adId: str | None
+    priority: Literal["normal", "high"]
 
 
 class JobEnvelope(_View):
@@ -55,6 +57,7 @@ class Queued(_View):
     success: Literal[True]
     jobId: str
     message: str
+    firstAttemptAt: int | None = Field(None, description="epoch ms of the job's first attempt (a new job)")
 
 
 class QueuedBatch(_View):
@@ -62,6 +65,7 @@ class QueuedBatch(_View):
     jobIds: list[str]
     count: int
     message: str
+    firstAttemptAt: int | None = Field(None, description="epoch ms when the batch's first attempt is due")
 
 
 class JobAction(_View):
@@ -90,3 +94,10 @@ class GatewayError(_View):
     """What API Gateway itself answers (no valid token, no such route)."""
 
     message: str
+
+
+def first_attempt_note(first_attempt_at: int, now_ms: int) -> str:
+    """When a new job is first tried, in words: what a front end can show its seller."""
+    at = datetime.fromtimestamp(first_attempt_at / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (f"first attempt at {at} (in {max(0, round((first_attempt_at - now_ms) / 1000))} s); "
+            "jobs retry while eBay syncs new listings (usually 1-10 minutes)")
