@@ -125,6 +125,10 @@ OPERATIONS: tuple[Operation, ...] = (
               {200: market_views.FailedReset, 403: views.ErrorView, **ERRORS}, tags=("market",)),
     Operation("GET", "/admin", "The dashboard page (static HTML; its data comes from this API)", {200: None},
               public=True, tags=("dashboard",), extra={"html": True}),
+    Operation("GET", "/admin/assets/{file}", "A script or stylesheet of the dashboard page",
+              {200: None, 404: views.ErrorView}, public=True, tags=("dashboard",),
+              extra={"media": ["text/javascript", "text/css"]},
+              params=(Param("file", "path", {"type": "string", "minLength": 1}, required=True),)),
     Operation("GET", "/openapi.json", "This document", {200: None}, public=True, tags=("meta",),
               extra={"json": True}),
 )
@@ -168,9 +172,9 @@ def document(title: str = "sellerjobs", version: str = "1") -> dict[str, Any]:
 def _response(status: int, answer: type[BaseModel] | tuple[type[BaseModel], ...] | None, op: Operation,
               models: set[type[BaseModel]]) -> dict[str, Any]:
     if answer is None:
-        kind = "text/html" if op.extra.get("html") else "application/json"
-        return {"description": "OK", "content": {kind: {"schema": {"type": "string" if op.extra.get("html")
-                                                                   else "object"}}}}
+        kinds = op.extra.get("media", ["text/html"] if op.extra.get("html") else ["application/json"])
+        return {"description": "OK", "content": {kind: {"schema": {"type": "object" if kind == "application/json"
+                                                                   else "string"}} for kind in kinds}}
     variants = answer if isinstance(answer, tuple) else (answer,)
     models.update(variants)
     return {"description": _describe(status), "content": {"application/json": {"schema": _one_of(variants)}}}

@@ -60,6 +60,9 @@ def test_answers_match_the_document(system):
     check(system, "PUT", "/ebay/credentials", "/ebay/credentials", body={"refreshToken": "r"})
     document = check(system, "GET", "/openapi.json", "/openapi.json", user=None)
     assert document.json()["openapi"] == "3.1.0"
+    check(system, "GET", "/admin", "/admin", user=None)
+    check(system, "GET", "/admin/assets/main.js", "/admin/assets/{file}", user=None)
+    check(system, "GET", "/admin/assets/nope.js", "/admin/assets/{file}", user=None)
 
 
 def test_the_views_accept_what_the_jobs_serialise_to(system):

@@ -111,7 +111,7 @@ def test_event_file_runs_its_function(system, event_file):
 
     if "requestContext" in event:
         assert 200 <= result["statusCode"] < 300, result
-        assert result["headers"]["Content-Type"].startswith(("application/json", "text/html"))
+        assert result["headers"]["Content-Type"].startswith(("application/json", "text/html", "text/javascript"))
     elif "Records" in event:
         assert result == {"batchItemFailures": []}
         if function.logical_id == "PromotionWorkerFunction":
