@@ -85,7 +85,7 @@ def page() -> Page:
 
 
 @app.get("/admin")
-@tracer.capture_method
+@tracer.capture_method(capture_response=False)  # the ~90 KB page would not fit an X-Ray segment
 def admin_page() -> Response[str]:
     served = page()
     return Response(status_code=200, content_type=HTML_CONTENT_TYPE, body=served.html,
@@ -93,6 +93,6 @@ def admin_page() -> Response[str]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
