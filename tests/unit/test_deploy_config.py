@@ -20,9 +20,9 @@ def overrides(profile: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("profile", ["default", "prod"])
 def test_a_profile_gives_every_parameter_without_a_default(profile):
-    assert REQUIRED == {"JwtIssuer", "JwtAudience"}
+    assert {"JwtIssuer", "JwtAudience"} == REQUIRED
     given = overrides(profile)
-    assert REQUIRED <= set(given)
+    assert set(given) >= REQUIRED
     assert given["JwtIssuer"].startswith("https://")
     deploy = SAMCONFIG[profile]["deploy"]["parameters"]
     assert deploy["capabilities"] and deploy["region"]

@@ -6,7 +6,6 @@ import ast
 import fnmatch
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -90,7 +89,8 @@ def _queue_of(alarm: dict[str, Any]) -> str | None:
 
 
 def test_every_work_queue_has_an_oldest_message_age_alarm_and_every_dlq_a_depth_alarm():
-    age = {_queue_of(a) for a in ALARMS.values() if a["Properties"].get("MetricName") == "ApproximateAgeOfOldestMessage"}
+    age = {_queue_of(a) for a in ALARMS.values()
+           if a["Properties"].get("MetricName") == "ApproximateAgeOfOldestMessage"}
     depth = {_queue_of(a) for a in ALARMS.values()
              if a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"}
     queues = TEMPLATE.of_type("AWS::SQS::Queue")
@@ -107,10 +107,11 @@ def _loop_bindings(tree: ast.AST) -> dict[str, set[str]]:
     """Names bound to string constants by ``for name, ... in (("A", ...), ("B", ...))``."""
     bound: dict[str, set[str]] = {}
     for node in ast.walk(tree):
-        if isinstance(node, ast.For) and isinstance(node.target, ast.Tuple) and isinstance(node.iter, ast.Tuple | ast.List):
+        if (isinstance(node, ast.For) and isinstance(node.target, ast.Tuple)
+                and isinstance(node.iter, ast.Tuple | ast.List)):
             for position, target in enumerate(node.target.elts):
-                values = [row.elts[position].value for row in node.iter.elts
-                          if isinstance(row, ast.Tuple) and isinstance(row.elts[position], ast.Constant)]
+                cells = [row.elts[position] for row in node.iter.elts if isinstance(row, ast.Tuple)]
+                values = [cell.value for cell in cells if isinstance(cell, ast.Constant)]
                 if isinstance(target, ast.Name) and values and all(isinstance(v, str) for v in values):
                     bound.setdefault(target.id, set()).update(values)
     return bound
