@@ -111,7 +111,7 @@ def _loop_bindings(tree: ast.AST) -> dict[str, set[str]]:
                 and isinstance(node.iter, ast.Tuple | ast.List)):
             for position, target in enumerate(node.target.elts):
                 cells = [row.elts[position] for row in node.iter.elts if isinstance(row, ast.Tuple)]
-                values = [cell.value for cell in cells if isinstance(cell, ast.Constant) and isinstance(cell.value, str)]
+                values = [c.value for c in cells if isinstance(c, ast.Constant) and isinstance(c.value, str)]
                 if isinstance(target, ast.Name) and values and len(values) == len(cells):
                     bound.setdefault(target.id, set()).update(values)
     return bound
