@@ -91,6 +91,21 @@ def _record_aws_calls() -> None:
     botocore.session.Session.create_client = recording_create_client  # type: ignore[method-assign]
 
 
+_slept = [0.0]
+
+
+def _measure_sleeps() -> None:
+    from sellerjobs import clock
+
+    class MeasuredClock(clock.SystemClock):
+        def sleep(self, seconds: float) -> None:
+            began = time.perf_counter()
+            super().sleep(seconds)
+            _slept[0] += time.perf_counter() - began
+
+    clock.install(MeasuredClock())
+
+
 # -- the loop ----------------------------------------------------------------------------------------
 
 def _answer(channel: Any, message: dict[str, Any]) -> None:
@@ -117,6 +132,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--record-aws", action="store_true")
     parser.add_argument("--clock-scale", type=float, help="run the system's clock this much faster (local stack)")
     parser.add_argument("--clock-start", type=float, help="the real time the scaled clock started at")
+    parser.add_argument("--measure-sleeps", action="store_true",
+                        help="report how long the system's clock slept (deliberate waits between provider calls)")
     args = parser.parse_args(argv)
 
     # Answers keep the real stdout; whatever the handler prints goes to stderr, as log lines.
@@ -138,6 +155,8 @@ def main(argv: list[str]) -> int:
             from sellerjobs import clock
 
             clock.install(clock.ScaledClock(args.clock_scale, real_start=args.clock_start))
+        if args.measure_sleeps:
+            _measure_sleeps()
         module_name, function_name = args.handler.rsplit(".", 1)
         handler = getattr(importlib.import_module(module_name), function_name)
     except BaseException as exc:  # an import that fails is an init error, as Lambda reports it
@@ -159,8 +178,10 @@ def main(argv: list[str]) -> int:
             message = {"ok": False, "error": _error(exc)}
         sys.stdout.flush()
         sys.stderr.flush()
-        message |= {"duration_ms": (time.perf_counter() - began) * 1000, "calls": list(_calls)}
+        message |= {"duration_ms": (time.perf_counter() - began) * 1000, "calls": list(_calls),
+                    "slept_ms": _slept[0] * 1000}
         _calls.clear()
+        _slept[0] = 0.0
         _answer(channel, message)
     return 0
 

@@ -83,6 +83,7 @@ class WorkerSpec:
     python: str = sys.executable
     record_aws: bool = False
     clock: tuple[float, float] | None = None  # (scale, real start) of the local stack's clock
+    measure_sleeps: bool = False
 
     def command(self) -> list[str]:
         command = [self.python, str(WORKER_SCRIPT), "--code-dir", str(self.code_dir), "--handler",
@@ -94,6 +95,8 @@ class WorkerSpec:
             command.append("--record-aws")
         if self.clock is not None:
             command += ["--clock-scale", repr(self.clock[0]), "--clock-start", repr(self.clock[1])]
+        if self.measure_sleeps:
+            command.append("--measure-sleeps")
         return command
 
 
@@ -105,6 +108,7 @@ class Invocation:
     error: dict[str, Any] | None = None
     duration_ms: float = 0.0
     calls: list[dict[str, Any]] = field(default_factory=list)
+    slept_ms: float = 0.0  # deliberate waits inside the invocation (clock sleeps)
 
 
 _stream_numbers = itertools.count(1)
@@ -179,7 +183,7 @@ class WorkerProcess:
                                   + (f"task timed out after {timeout_s:g} s" if timed_out else "its process died"))
         return Invocation(request_id=request_id, ok=bool(answer.get("ok")), result=answer.get("result"),
                           error=answer.get("error"), duration_ms=float(answer.get("duration_ms", 0.0)),
-                          calls=answer.get("calls", []))
+                          calls=answer.get("calls", []), slept_ms=float(answer.get("slept_ms", 0.0)))
 
     @property
     def alive(self) -> bool:
