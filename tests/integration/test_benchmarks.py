@@ -6,6 +6,7 @@ import pytest
 
 from bench import coldstart, cost, reliability
 from bench.promotions import POLICIES, Scenario, run
+from local.template import ROOT
 
 
 @pytest.fixture(autouse=True)
@@ -43,7 +44,7 @@ def test_reliability_counts_crashes_and_finds_nothing_lost():
     assert result["lost_jobs"] == result["duplicate_ads"] == result["wrong_terminal_state"] == 0
 
 
-@pytest.mark.skipif(not (coldstart.ROOT / ".aws-sam" / "build" / "template.yaml").exists(),
+@pytest.mark.skipif(not (ROOT / ".aws-sam" / "build" / "template.yaml").exists(),
                     reason="bench coldstart measures the build; CI builds it (make lambda-check) before the tests")
 def test_coldstart_measures_handlers_next_to_the_baseline_with_and_without_bytecode():
     result = coldstart.run(runs=1, only=["AdminPageFunction"])
