@@ -33,6 +33,9 @@ from local.template import ROOT, Function, Template
 WORKER_SCRIPT = Path(__file__).resolve().parent / "lambda_worker.py"
 DEFAULT_CONCURRENCY = 4  # functions without a limit of their own: enough for a dashboard and a demo
 INIT_TIMEOUT_S = 30.0  # a cold start on a busy 2-core machine; Lambda allows 10 s of INIT
+# moto and a shared 2-core machine are several times slower than AWS: an invocation is killed
+# after this many times its function's timeout (the handler still sees the real deadline).
+LOCAL_TIMEOUT_FACTOR = 3.0
 # What the Lambda service sets in every execution environment (beside the function's variables).
 RUNTIME = "python3.13"
 LogSink = Callable[[str, str], None]  # (function logical id, one line it printed)
@@ -84,6 +87,7 @@ class WorkerSpec:
     record_aws: bool = False
     clock: tuple[float, float] | None = None  # (scale, real start) of the local stack's clock
     measure_sleeps: bool = False
+    timeout_factor: float = LOCAL_TIMEOUT_FACTOR
 
     def command(self) -> list[str]:
         command = [self.python, str(WORKER_SCRIPT), "--code-dir", str(self.code_dir), "--handler",
@@ -175,7 +179,7 @@ class WorkerProcess:
         except (BrokenPipeError, OSError) as exc:
             self.close()
             raise InvocationError(f"{self.spec.function.logical_id}: its process has ended") from exc
-        answer = self._next_answer(timeout_s + 1.0)
+        answer = self._next_answer(timeout_s * self.spec.timeout_factor + 1.0)
         if answer is None:
             timed_out = self.alive
             self.close()
@@ -296,7 +300,8 @@ class ProcessInvoker:
         code_dir = ROOT / function.code_uri
         region = self.local_env.get("AWS_REGION", "us-east-1")
         env = self.environment(function.logical_id) | lambda_variables(function, code_dir, region) | self.local_env
-        return WorkerSpec(function=function, env=env, code_dir=code_dir, layers=self.layers, clock=self.clock)
+        return WorkerSpec(function=function, env=env, code_dir=code_dir, layers=self.layers, clock=self.clock,
+                          record_aws=True)
 
     def pool(self, function: Function) -> FunctionPool:
         with self._guard:
@@ -307,6 +312,9 @@ class ProcessInvoker:
 
     def __call__(self, function: Function, event: dict[str, Any]) -> Any:
         invocation = self.pool(function).invoke(event)
+        from local import aws_meter
+
+        aws_meter.observe(function.logical_id, invocation.calls)
         if not invocation.ok:
             error = invocation.error or {}
             raise InvocationError(f"{function.logical_id} failed: {error.get('type')}: {error.get('message')}")

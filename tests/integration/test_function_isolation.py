@@ -138,7 +138,7 @@ def sleeper(tmp_path: Path) -> WorkerSpec:
     function = Function(logical_id="SleepFunction", code_uri=str(tmp_path), handler="app.lambda_handler",
                         timeout_s=2, memory_mb=128)
     return WorkerSpec(function=function, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, code_dir=tmp_path,
-                      layers=[])
+                      layers=[], timeout_factor=1.0)
 
 
 def test_a_warm_process_is_reused(sleeper):
