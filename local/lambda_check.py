@@ -49,11 +49,13 @@ from local.stack import EXTERNAL_URLS, free_port, register_market_clients
 from local.template import ROOT, Function, Template
 from local.workers import Invocation, InvocationError, WorkerProcess, WorkerSpec, lambda_variables
 
-# The AWS SDK the Lambda python3.13 runtime ships, the version the runtime itself reports
-# (boto3.__version__ inside a python3.13 function) and AWS lists for python3.13 on its
-# "Lambda runtimes" page (docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html). AWS
-# updates it with the runtime; bump it here when the page moves on. The layer ships its own
-# boto3/botocore pair (shared/requirements.txt), which the runtime's search path puts first.
+# The AWS SDK the Lambda python3.13 runtime ships. AWS documents the runtime's SDK version on its
+# "Lambda runtimes" page (docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html); a function
+# can print boto3.__version__ to confirm it. 1.38.46 is the runtime boto3 our deploy checks ran
+# against. AWS updates the runtime's SDK on its own schedule: bump this when the page moves on.
+# It matters less than it seems: the layer ships its own boto3/botocore pair
+# (shared/requirements.txt), which the runtime's search path puts first, and this check reports
+# which botocore the handlers actually imported.
 RUNTIME_BOTO3 = "1.38.46"
 
 STATE = ROOT / ".local" / "lambda-check"
@@ -294,12 +296,22 @@ class Checker:
             report.answered += 1
         check_calls(report, invocation.calls, self.statements[name])
 
-    def deliver_queued(self, sqs: Any) -> None:
-        """Each queue consumer once more, with the messages the other functions sent it."""
+    def deliver_queued(self, sqs: Any, wait_s: float = 90.0) -> None:
+        """Each queue consumer once more, with the messages the other functions sent it.
+
+        Messages still delayed (a promotion's first attempt waits a minute) are waited for, up to
+        ``wait_s``: that invocation is the one that reaches eBay, KMS and Secrets Manager.
+        """
+        deadline = time.monotonic() + wait_s
         for source in self.stack.template.queue_sources():
             url = self.stack.queue_url(source.queue)
-            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=min(10, source.batch_size),
-                                           AttributeNames=["All"]).get("Messages", [])
+            messages: list[dict[str, Any]] = []
+            while not messages and time.monotonic() < deadline:
+                messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=min(10, source.batch_size),
+                                               AttributeNames=["All"], WaitTimeSeconds=1).get("Messages", [])
+                waiting = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesDelayed"])
+                if not messages and waiting["Attributes"].get("ApproximateNumberOfMessagesDelayed", "0") == "0":
+                    break
             if not messages:
                 continue
             records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
