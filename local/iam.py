@@ -60,7 +60,7 @@ def resolve(value: Any, names: dict[str, dict[str, str]], parameters: dict[str, 
     return {k: resolve(v, names, parameters) for k, v in value.items()}
 
 
-def _list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
@@ -72,13 +72,13 @@ def _matches(patterns: list[str], value: str, *, case_sensitive: bool) -> bool:
 
 def _applies(statement: dict[str, Any], request: Request) -> bool:
     if "Action" in statement:
-        action_ok = _matches(_list(statement["Action"]), request.action, case_sensitive=False)
+        action_ok = _matches(as_list(statement["Action"]), request.action, case_sensitive=False)
     else:
-        action_ok = not _matches(_list(statement.get("NotAction", [])), request.action, case_sensitive=False)
+        action_ok = not _matches(as_list(statement.get("NotAction", [])), request.action, case_sensitive=False)
     if "Resource" in statement:
-        resource_ok = _matches([str(r) for r in _list(statement["Resource"])], request.resource, case_sensitive=True)
+        resource_ok = _matches([str(r) for r in as_list(statement["Resource"])], request.resource, case_sensitive=True)
     else:
-        resource_ok = not _matches([str(r) for r in _list(statement.get("NotResource", []))], request.resource,
+        resource_ok = not _matches([str(r) for r in as_list(statement.get("NotResource", []))], request.resource,
                                    case_sensitive=True)
     return action_ok and resource_ok
 

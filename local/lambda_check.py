@@ -160,7 +160,7 @@ def roles(stack: Stack) -> dict[str, list[dict[str, Any]]]:
             continue
         role = resource["Properties"]["Role"]["Fn::GetAtt"][0]
         policies = resources[role]["Properties"].get("Policies", [])
-        statements = [s for p in policies for s in iam._list(p["PolicyDocument"]["Statement"])]
+        statements = [s for p in policies for s in iam.as_list(p["PolicyDocument"]["Statement"])]
         out[name] = iam.resolve(statements, stack.names, stack.parameters)
     return out
 

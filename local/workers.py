@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from local.aws import Stack
 from local.template import ROOT, Function, Template
 
 WORKER_SCRIPT = Path(__file__).resolve().parent / "lambda_worker.py"
@@ -347,14 +348,12 @@ def external_urls(function_env: dict[str, str], urls: dict[str, str]) -> dict[st
     return {name: url for name, url in urls.items() if name in function_env}
 
 
-def environment_of(stack: Any, urls: dict[str, str]) -> Callable[[str], dict[str, str]]:
+def environment_of(stack: Stack, urls: dict[str, str]) -> Callable[[str], dict[str, str]]:
+    """A function's template environment, resolved, with its marketplace URLs pointed at ``urls``."""
+
     def environment(logical_id: str) -> dict[str, str]:
-        env: dict[str, str] = stack.function_env(logical_id)
+        env = stack.function_env(logical_id)
         return env | external_urls(env, urls)
 
     return environment
-
-
-__all__ = ["FunctionPool", "Invocation", "InvocationError", "ProcessInvoker", "WorkerProcess", "WorkerSpec",
-           "concurrency_limits", "environment_of", "lambda_variables", "local_variables"]
 
