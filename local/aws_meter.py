@@ -29,6 +29,17 @@ from sellerjobs.aws import clients
 from sellerjobs.clock import Clock
 
 SERVICES = ("dynamodb", "sqs", "kms", "secretsmanager")
+# Meters attached in this process also count what functions running in worker processes of
+# their own report (``local/workers.py``).
+_active: list[AwsMeter] = []
+
+
+def observe(function: str, calls: list[dict[str, Any]]) -> None:
+    """Requests a function made in its own process, as its worker reported them."""
+    for meter in list(_active):
+        for call in calls:
+            meter.requests[(call["service"], call["operation"])] += 1
+            meter.by_function[(function, call["service"], call["operation"])] += 1
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,8 @@ class AwsMeter:
         for name in SERVICES:
             client = getattr(clients, name)()
             client.meta.events.register("provide-client-params", self._count, unique_id=f"aws-meter-{id(self)}")
+        if self not in _active:
+            _active.append(self)
         return self
 
     def _count(self, model: Any, params: dict[str, Any], **_: Any) -> None:

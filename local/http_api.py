@@ -33,12 +33,14 @@ class HttpApi:
     routes: list[Route]
     functions: dict[str, Function]
     clock_now: Any = None  # optional () -> float, for the event's timestamps
-    # How a function is run: in this process by default; a simulation charges it virtual time.
+    # How a function is run: in this process (tests; the virtual-time simulation, which charges it
+    # virtual time) or in a worker process of its own (the live local stack, ``local/workers.py``).
     invoker: Callable[[Function, dict[str, Any]], Any] = field(default=invoke)
 
     @classmethod
-    def from_template(cls, template: Template) -> HttpApi:
-        return cls(routes=template.routes(), functions=template.functions())
+    def from_template(cls, template: Template,
+                      invoker: Callable[[Function, dict[str, Any]], Any] = invoke) -> HttpApi:
+        return cls(routes=template.routes(), functions=template.functions(), invoker=invoker)
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         for route in self.routes:

@@ -95,7 +95,7 @@ def assets() -> dict[str, StaticFile]:
 
 
 @app.get("/admin")
-@tracer.capture_method
+@tracer.capture_method(capture_response=False)  # the ~90 KB page would not fit an X-Ray segment
 def admin_page() -> Response[str]:
     return page().response()
 
@@ -111,6 +111,6 @@ def admin_asset(file: Annotated[str, Path(description="A script or stylesheet of
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
