@@ -17,6 +17,8 @@ from sellerjobs.market import views as market_views
 from sellerjobs.market.requests import EnqueueRequest, RefreshRequest, SettingsRequest
 from sellerjobs.promotions import views
 from sellerjobs.promotions.requests import CredentialsRequest, PromotionBatchRequest, PromotionRequest
+from sellerjobs.webhooks import views as webhook_views
+from sellerjobs.webhooks.requests import WebhookCreate, WebhookUpdate
 
 REF = "#/components/schemas/{model}"
 
@@ -44,6 +46,7 @@ class Operation:
 
 
 JOB_ID = Param("jobId", "path", {"type": "string", "minLength": 1}, required=True)
+WEBHOOK_ID = Param("webhookId", "path", {"type": "string", "minLength": 1}, required=True)
 ERRORS: dict[int, type[BaseModel] | tuple[type[BaseModel], ...] | None] = {
     400: views.ErrorView, 401: views.GatewayError}
 
@@ -123,6 +126,33 @@ OPERATIONS: tuple[Operation, ...] = (
               tags=("market",)),
     Operation("POST", "/market/jobs/reset-failed", "Put failed market jobs back in the queue (admin)",
               {200: market_views.FailedReset, 403: views.ErrorView, **ERRORS}, tags=("market",)),
+    Operation("POST", "/webhooks", "Register a webhook endpoint (the answer holds its secret, shown only here)",
+              {201: webhook_views.WebhookWithSecret, 409: views.ErrorView, 413: views.ErrorView, **ERRORS},
+              body=(WebhookCreate,), tags=("webhooks",)),
+    Operation("GET", "/webhooks", "The caller's webhook endpoints", {200: webhook_views.WebhookList, **ERRORS},
+              tags=("webhooks",)),
+    Operation("GET", "/webhooks/{webhookId}", "One of the caller's webhook endpoints",
+              {200: webhook_views.WebhookView, 404: views.ErrorView, **ERRORS}, params=(WEBHOOK_ID,),
+              tags=("webhooks",)),
+    Operation("PATCH", "/webhooks/{webhookId}", "Enable or disable an endpoint, or change its events or description",
+              {200: webhook_views.WebhookView, 404: views.ErrorView, 413: views.ErrorView, **ERRORS},
+              body=(WebhookUpdate,), params=(WEBHOOK_ID,), tags=("webhooks",)),
+    Operation("DELETE", "/webhooks/{webhookId}", "Delete an endpoint (no more deliveries to it)",
+              {204: None, 404: views.ErrorView, **ERRORS}, params=(WEBHOOK_ID,), tags=("webhooks",)),
+    Operation("POST", "/webhooks/{webhookId}/rotate-secret",
+              "A new signing secret; the old one keeps signing for 24 hours (both signatures sent)",
+              {200: webhook_views.WebhookWithSecret, 404: views.ErrorView, **ERRORS}, params=(WEBHOOK_ID,),
+              tags=("webhooks",)),
+    Operation("GET", "/webhooks/{webhookId}/deliveries", "An endpoint's recent deliveries, newest event first",
+              {200: webhook_views.DeliveryList, 404: views.ErrorView, **ERRORS},
+              params=(WEBHOOK_ID, Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 100})),
+              tags=("webhooks",)),
+    Operation("POST", "/webhooks/{webhookId}/test", "Send the endpoint a webhook.test event",
+              {202: webhook_views.TestSent, 404: views.ErrorView, 409: views.ErrorView, **ERRORS},
+              params=(WEBHOOK_ID,), tags=("webhooks",)),
+    Operation("GET", "/admin/events", "The latest job events, and when the bus accepted each (admin)",
+              {200: webhook_views.EventList, 403: views.ErrorView, **ERRORS},
+              params=(Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 200}),), tags=("events",)),
     Operation("GET", "/admin", "The dashboard page (static HTML; its data comes from this API)", {200: None},
               public=True, tags=("dashboard",), extra={"html": True}),
     Operation("GET", "/admin/assets/{file}", "A script or stylesheet of the dashboard page",
@@ -171,6 +201,8 @@ def document(title: str = "sellerjobs", version: str = "1") -> dict[str, Any]:
 
 def _response(status: int, answer: type[BaseModel] | tuple[type[BaseModel], ...] | None, op: Operation,
               models: set[type[BaseModel]]) -> dict[str, Any]:
+    if answer is None and status == 204:
+        return {"description": "No content"}
     if answer is None:
         kinds = op.extra.get("media", ["text/html"] if op.extra.get("html") else ["application/json"])
         return {"description": "OK", "content": {kind: {"schema": {"type": "object" if kind == "application/json"
@@ -191,7 +223,8 @@ def _operation_id(op: Operation) -> str:
 
 
 def _describe(status: int) -> str:
-    return {200: "OK", 202: "Accepted", 400: "Bad input; `errors` names the fields", 401: "No valid token",
+    return {200: "OK", 201: "Created", 202: "Accepted", 400: "Bad input; `errors` names the fields",
+            401: "No valid token",
             403: "Needs the admin scope or group", 404: "No such job (or not yours)",
-            409: "The job's state does not allow this",
+            409: "The state does not allow this (or a limit is reached)",
             413: "Body too large"}.get(status, "")

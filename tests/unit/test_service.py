@@ -15,6 +15,7 @@ from decimal import Decimal
 import pytest
 
 from sellerjobs.clock import ManualClock, now_ms
+from sellerjobs.events.model import JobEvent
 from sellerjobs.jobs.retry import ExponentialPolicy, Jitter, SyncWindowPolicy
 from sellerjobs.promotions.job import TERMINAL, InvalidTransition, PromotionJob, Status
 from sellerjobs.promotions.ports import JobKey, JobMessage, ListingBusy, Page, UnfinishedCounts
@@ -45,6 +46,7 @@ class InMemoryJobRepository:
     before_save: Callable[[PromotionJob, PromotionJob], None] | None = None
     broken: bool = False
     saves: int = 0
+    outbox: dict[str, JobEvent] = field(default_factory=dict)  # events stored with saves
 
     def put(self, job: PromotionJob) -> PromotionJob:
         """Store a job directly (test setup), taking its listing lock if it is unfinished."""
@@ -71,7 +73,7 @@ class InMemoryJobRepository:
     def get_many(self, keys: Iterable[JobKey]) -> dict[JobKey, PromotionJob]:
         return {key: self.jobs[key] for key in keys if key in self.jobs}
 
-    def save(self, previous: PromotionJob, new: PromotionJob) -> bool:
+    def save(self, previous: PromotionJob, new: PromotionJob, events: Sequence[JobEvent] = ()) -> bool:
         self.saves += 1
         if self.before_save is not None:
             self.before_save(previous, new)
@@ -93,6 +95,7 @@ class InMemoryJobRepository:
             self.locks[lock] = new.id
             self.finished.setdefault(new.user_id, Counter())[previous.status] -= 1
         self.jobs[key] = new
+        self.outbox.update({event.id: event for event in events})
         return True
 
     def count_unfinished(self, user_id: str, now_ms: int) -> UnfinishedCounts:

@@ -16,7 +16,8 @@ Indexes (all sparse, all projecting the job):
     Running   runningShard (only while running), startedAt: jobs a dead worker left behind.
     ByStatus  statusKey = status, statusSort = "<updated at>#<key>": the listing API.
 
-Every status change is a transaction with the counters item and a version guard on the job.
+Every status change is a transaction with the counters item and a version guard on the job;
+settling a job also stores its events in the outbox (``EventsTable``) in that transaction.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +37,8 @@ from botocore.exceptions import ClientError
 
 from sellerjobs.aws import clients
 from sellerjobs.aws.dynamo import cancellation_reasons, error_code, from_item, to_item, to_values
+from sellerjobs.aws.events import OutboxItems
+from sellerjobs.events.model import JobEvent
 from sellerjobs.market.job import CachedPrice, MarketJob, MarketStatus, Provider, Quote, dedupe_key
 from sellerjobs.market.ports import BatchMetrics, Enqueued, JobPage, SchedulerRun
 from sellerjobs.providers.base import CatalogCache
@@ -58,6 +61,7 @@ def _queue_sort(priority: int, enqueued_at: int, key: str) -> str:
 @dataclass
 class DynamoMarketJobs:
     table: str
+    outbox: OutboxItems | None = None  # where settling a job stores its events
 
     # -- mapping -----------------------------------------------------------------------------
 
@@ -72,6 +76,7 @@ class DynamoMarketJobs:
             "queueSort": _queue_sort(job.priority, job.enqueued_at, job.key) if status.queued else None,
             "runningShard": "running" if status is MarketStatus.RUNNING else None,
             "statusKey": status.value, "statusSort": f"{job.updated_at:013d}#{job.key}",
+            "askedBy": sorted(job.asked_by) or None,
         }
 
     @staticmethod
@@ -84,7 +89,7 @@ class DynamoMarketJobs:
             retry_count=int(item.get("retryCount", 0)), error=item.get("error"),
             started_at=int(item["startedAt"]) if item.get("startedAt") is not None else None,
             completed_at=int(item["completedAt"]) if item.get("completedAt") is not None else None,
-            version=int(item.get("version", 0)))
+            version=int(item.get("version", 0)), asked_by=frozenset(item.get("askedBy") or ()))
 
     def _put(self, job: MarketJob, condition: str, values: dict[str, Any] | None = None) -> dict[str, Any]:
         put: dict[str, Any] = {"TableName": self.table, "Item": to_item(self._values(job)),
@@ -105,7 +110,7 @@ class DynamoMarketJobs:
     # -- enqueueing --------------------------------------------------------------------------
 
     def enqueue(self, provider: Provider, items: Sequence[tuple[str, str | None]], priority: int,
-                now_ms: int) -> list[Enqueued]:
+                now_ms: int, seller: str | None = None) -> list[Enqueued]:
         results: dict[str, Enqueued] = {}
         keys = [dedupe_key(provider, sku, size) for sku, size in items]
         pending = dict(zip(keys, items, strict=True))
@@ -117,17 +122,28 @@ class DynamoMarketJobs:
             for key, (sku, size) in pending.items():
                 existing = current.get(key)
                 if existing is not None and existing.status.active:
-                    if existing.priority >= priority:
+                    asks = seller is not None and seller not in existing.asked_by
+                    if existing.priority >= priority and not asks:
                         results[key] = Enqueued(existing, created=False)
                         continue
+                    if existing.priority >= priority and seller is not None:
+                        # Not raised, but its events now go to this seller too.
+                        asked = existing.asked(seller)
+                        writes.append((key, self._put(asked, "#v = :v AND #status = :s",
+                                                      {":v": existing.version, ":s": existing.status.value}),
+                                       Enqueued(asked, created=False), {}))
+                        continue
                     raised = self._reprioritised(existing, priority, now_ms)
+                    if seller is not None:
+                        raised = replace(raised, asked_by=raised.asked_by | {seller})
                     writes.append((key, self._put(raised, "#v = :v AND #status = :s",
                                                   {":v": existing.version, ":s": existing.status.value}),
                                    Enqueued(raised, created=False, raised=True), {}))
                     continue
                 job = MarketJob(id=uuid.uuid4().hex, provider=provider, sku=sku, size=size, priority=priority,
                                 status=MarketStatus.PENDING, enqueued_at=now_ms, updated_at=now_ms,
-                                version=(existing.version + 1) if existing else 0)
+                                version=(existing.version + 1) if existing else 0,
+                                asked_by=frozenset({seller}) if seller is not None else frozenset())
                 deltas = {f"{provider.value}#{MarketStatus.PENDING.value}": 1}
                 if existing is None:
                     put = self._put(job, "attribute_not_exists(pk)")
@@ -153,7 +169,7 @@ class DynamoMarketJobs:
         return MarketJob(id=job.id, provider=job.provider, sku=job.sku, size=job.size, priority=priority,
                          status=job.status, enqueued_at=job.enqueued_at, updated_at=now_ms,
                          retry_count=job.retry_count, error=job.error, started_at=job.started_at,
-                         completed_at=job.completed_at, version=job.version + 1)
+                         completed_at=job.completed_at, version=job.version + 1, asked_by=job.asked_by)
 
     def _write_chunk(self, chunk: list[tuple[str, dict[str, Any], Enqueued, dict[str, int]]]
                      ) -> list[tuple[str, Enqueued | None]]:
@@ -252,19 +268,19 @@ class DynamoMarketJobs:
         return self._move(moves)
 
     def settle(self, job: MarketJob, status: MarketStatus, now_ms: int, *, error: str | None = None,
-               retries: int = 0) -> bool:
-        finished = status in (MarketStatus.SUCCEEDED, MarketStatus.FAILED)
-        new = job.moved(status, now_ms, error=error, retry_count=job.retry_count + retries,
-                        completed_at=now_ms if finished else None,
-                        started_at=job.started_at if status is MarketStatus.RUNNING else None)
-        return bool(self._move([(job, new)]))
+               retries: int = 0, events: Sequence[JobEvent] = ()) -> bool:
+        new = job.settled(status, now_ms, error=error, retries=retries)
+        return bool(self._move([(job, new)], events))
 
     def reset_failed(self, now_ms: int, limit: int) -> int:
         failed = self.page(MarketStatus.FAILED, None, limit, None).jobs
         moves = [(job, job.moved(MarketStatus.PENDING, now_ms, error=None, enqueued_at=now_ms)) for job in failed]
         return len(self._move(moves))
 
-    def _move(self, moves: Sequence[tuple[MarketJob, MarketJob]]) -> list[MarketJob]:
+    def _move(self, moves: Sequence[tuple[MarketJob, MarketJob]], events: Sequence[JobEvent] = ()) -> list[MarketJob]:
+        """``events`` only with a single move: they are stored if it is."""
+        if events and len(moves) != 1:
+            raise ValueError("events belong to a single job's move")
         moved: list[MarketJob] = []
         for start in range(0, len(moves), JOBS_PER_TRANSACTION):
             remaining = list(moves[start:start + JOBS_PER_TRANSACTION])
@@ -282,6 +298,7 @@ class DynamoMarketJobs:
                                            {":v": old.version, ":s": old.status.value}))
                 if any(deltas.values()):
                     items.append(self._counts(deltas))
+                items += [self._outbox().put(event) for event in events]
                 try:
                     clients.dynamodb().transact_write_items(TransactItems=items)  # type: ignore[arg-type]
                     moved += [new for _, new in remaining]
@@ -295,6 +312,11 @@ class DynamoMarketJobs:
                     # Those moved on meanwhile (another scheduler, a duplicate delivery): drop them.
                     remaining = [m for i, m in enumerate(remaining) if i not in failed]
         return moved
+
+    def _outbox(self) -> OutboxItems:
+        if self.outbox is None:
+            raise RuntimeError("this repository was given events but no outbox table (EVENTS_TABLE)")
+        return self.outbox
 
     # -- run records -------------------------------------------------------------------------
 

@@ -16,7 +16,8 @@ Two global secondary indexes:
                   every write.
 
 Status changes that touch the lock or the counters are transactions, so the counters can never
-drift from the jobs and a listing is never locked by a finished job.
+drift from the jobs and a listing is never locked by a finished job. The events a change
+announces are written into the outbox (``EventsTable``) by the same transaction.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ from sellerjobs.aws.dynamo import (
     to_item,
     to_values,
 )
+from sellerjobs.aws.events import OutboxItems
+from sellerjobs.events.model import JobEvent
 from sellerjobs.promotions.job import TERMINAL, Priority, PromotionJob, Status
 from sellerjobs.promotions.ports import InvalidCursor, JobKey, ListingBusy, Page, UnfinishedCounts
 
@@ -71,6 +74,7 @@ STATS_SK = "STATS"
 class DynamoJobRepository:
     table: str
     due_shards: int = 4
+    outbox: OutboxItems | None = None  # where the events of a status change go (same transaction)
 
     # -- mapping -----------------------------------------------------------------------------
 
@@ -177,10 +181,10 @@ class DynamoJobRepository:
                 busy[job.listing_id] = job.id
         return busy
 
-    def save(self, previous: PromotionJob, new: PromotionJob) -> bool:
+    def save(self, previous: PromotionJob, new: PromotionJob, events: Sequence[JobEvent] = ()) -> bool:
         finishing = not previous.status.terminal and new.status.terminal
         reopening = previous.status.terminal and not new.status.terminal
-        if not finishing and not reopening:
+        if not finishing and not reopening and not events:
             try:
                 clients.dynamodb().put_item(**self._job_put(new, expected_version=previous.version))
                 return True
@@ -197,9 +201,11 @@ class DynamoJobRepository:
                 "ExpressionAttributeValues": to_values({":id": new.id}),
             }})
             items.append(self._count(new.user_id, new.status, +1))
-        else:
+        elif reopening:
             items.append(self._lock_put(new))
             items.append(self._count(new.user_id, previous.status, -1))
+        # Last, so the reasons of a cancelled transaction keep their places.
+        items += [_outbox(self.outbox).put(event) for event in events]
         try:
             clients.dynamodb().transact_write_items(TransactItems=items)  # type: ignore[arg-type]
             return True
@@ -323,6 +329,12 @@ class DynamoJobRepository:
 
 def _int_or_none(value: Any) -> int | None:
     return None if value is None else int(value)
+
+
+def _outbox(outbox: OutboxItems | None) -> OutboxItems:
+    if outbox is None:
+        raise RuntimeError("this repository was given events but no outbox table (EVENTS_TABLE)")
+    return outbox
 
 
 def _only_conflicts(reasons: list[dict[str, Any]]) -> bool:

@@ -56,6 +56,9 @@ class MarketJob:
     started_at: int | None = None
     completed_at: int | None = None
     version: int = 0
+    # The sellers who queued the item or read its price while this job was waiting: its events go
+    # to them. Never shown by the API (market jobs carry no seller data).
+    asked_by: frozenset[str] = frozenset()
 
     @property
     def key(self) -> str:
@@ -63,6 +66,19 @@ class MarketJob:
 
     def moved(self, status: MarketStatus, now_ms: int, **changes: Any) -> MarketJob:
         return replace(self, status=status, updated_at=now_ms, version=self.version + 1, **changes)
+
+    def settled(self, status: MarketStatus, now_ms: int, *, error: str | None = None, retries: int = 0) -> MarketJob:
+        """A running job moved on: succeeded, failed, deferred, or back to pending."""
+        finished = status in (MarketStatus.SUCCEEDED, MarketStatus.FAILED)
+        return self.moved(status, now_ms, error=error, retry_count=self.retry_count + retries,
+                          completed_at=now_ms if finished else None,
+                          started_at=self.started_at if status is MarketStatus.RUNNING else None)
+
+    def asked(self, seller: str) -> MarketJob:
+        """The job, with ``seller`` among those its events go to. Not a status change (its times stay),
+        but a write all the same: the version moves on, so a worker settling the job meanwhile reads
+        it again and announces the outcome to this seller too."""
+        return replace(self, asked_by=self.asked_by | {seller}, version=self.version + 1)
 
     def to_api(self) -> dict[str, Any]:
         return {"id": self.id, "provider": self.provider.value, "sku": self.sku, "size": self.size,

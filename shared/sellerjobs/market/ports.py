@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from sellerjobs.events.model import JobEvent
 from sellerjobs.market.job import CachedPrice, MarketJob, MarketStatus, Provider
 
 
@@ -70,9 +71,10 @@ class BatchMetrics:
 
 class MarketJobs(Protocol):
     def enqueue(self, provider: Provider, items: Sequence[tuple[str, str | None]], priority: int,
-                now_ms: int) -> list[Enqueued]:
+                now_ms: int, seller: str | None = None) -> list[Enqueued]:
         """One job per (provider, sku, size): a queued or running one is returned (its priority
-        raised if lower), a finished one replaced by a new job."""
+        raised if lower), a finished one replaced by a new job. ``seller`` is added to the job's
+        ``asked_by`` (the sellers its events go to)."""
         ...
 
     def get_many(self, keys: Iterable[str]) -> dict[str, MarketJob]: ...
@@ -87,8 +89,9 @@ class MarketJobs(Protocol):
         ...
 
     def settle(self, job: MarketJob, status: MarketStatus, now_ms: int, *, error: str | None = None,
-               retries: int = 0) -> bool:
-        """Move a running job on (succeeded, failed, deferred, or back to pending)."""
+               retries: int = 0, events: Sequence[JobEvent] = ()) -> bool:
+        """Move a running job on (succeeded, failed, deferred, or back to pending) as
+        ``job.settled`` says, storing ``events`` in the same write."""
         ...
 
     def stuck(self, started_before_ms: int, limit: int) -> list[MarketJob]: ...

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from sellerjobs.ebay.errors import ListingResult
 from sellerjobs.errors import Conflict, Invalid
+from sellerjobs.events.model import JobEvent
 from sellerjobs.promotions.job import PromotionJob, Status
 
 JobKey = tuple[str, str]  # (user id, job id)
@@ -107,12 +108,13 @@ class JobRepository(Protocol):
 
     def get_many(self, keys: Iterable[JobKey]) -> dict[JobKey, PromotionJob]: ...
 
-    def save(self, previous: PromotionJob, new: PromotionJob) -> bool:
+    def save(self, previous: PromotionJob, new: PromotionJob, events: Sequence[JobEvent] = ()) -> bool:
         """Write ``new`` if the stored job is still ``previous`` (same version).
 
         Keeps the per-listing lock and the finished counters in step with the status change,
-        atomically. Returns False when the job had already moved on. Raises ``ListingBusy``
-        when a failed job is re-queued while another job holds its listing.
+        and stores ``events`` in the outbox, all in the same write. Returns False when the job
+        had already moved on (then none of it is written). Raises ``ListingBusy`` when a failed
+        job is re-queued while another job holds its listing.
         """
         ...
 

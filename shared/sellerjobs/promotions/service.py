@@ -8,7 +8,9 @@ from decimal import Decimal
 
 from sellerjobs.clock import Clock, now_ms
 from sellerjobs.errors import Conflict, NotFound
+from sellerjobs.events.ports import EventAnnouncer, NoAnnouncer
 from sellerjobs.jobs.retry import RetryPolicy, first_due_offset
+from sellerjobs.promotions import events as promotion_events
 from sellerjobs.promotions.job import Priority, PromotionJob, Status, new_job_id
 from sellerjobs.promotions.ports import MAX_ADS_PER_CALL, DelayQueue, JobMessage, JobRepository, Page
 
@@ -62,6 +64,7 @@ class PromotionService:
     first_delay_s: float = 60.0
     stagger_s: float = 5.0
     history_s: int = 30 * 86400
+    events: EventAnnouncer = field(default_factory=NoAnnouncer)
 
     def enqueue(self, user_id: str, requests: Sequence[NewPromotion]) -> list[Queued]:
         now = now_ms(self.clock)
@@ -135,7 +138,9 @@ class PromotionService:
         for _ in range(_TRANSITION_TRIES):
             job = self.get(user_id, job_id)
             new = step(job, now_ms(self.clock))
-            if self.jobs.save(job, new):
+            events = promotion_events.events_for(job, new)
+            if self.jobs.save(job, new, events):
+                self.events.announce(events)
                 return new
         raise ConcurrentUpdate(job_id)
 

@@ -23,8 +23,11 @@ from sellerjobs.ebay.errors import (
     EbayTransientError,
     ListingResult,
 )
+from sellerjobs.events.model import JobEvent
+from sellerjobs.events.ports import EventAnnouncer, NoAnnouncer
 from sellerjobs.jobs.rate_budget import RateLimited
 from sellerjobs.jobs.retry import RetryPolicy
+from sellerjobs.promotions import events as promotion_events
 from sellerjobs.promotions.campaigns import CampaignResolver, NoCampaign
 from sellerjobs.promotions.job import Priority, PromotionJob
 from sellerjobs.promotions.outcomes import (
@@ -95,6 +98,7 @@ class PromotionWorker:
     # Stop starting sellers' calls this long before the invocation's timeout: one more call and
     # its writes must fit.
     margin_s: float = 10.0
+    events: EventAnnouncer = field(default_factory=NoAnnouncer)
 
     def process(self, messages: Sequence[JobMessage], *, time_left_s: float | None = None) -> WorkReport:
         """Work off one delivery. ``time_left_s``: what the invocation has left before its timeout;
@@ -131,8 +135,12 @@ class PromotionWorker:
             # Each seller's outcomes are stored right after its call: a crash later in this
             # invocation costs the sellers after it, not the ones already done.
             recorded_at = now_ms(self.clock)
-            follow_ups += [m for m in (self._record(due[key], step, recorded_at, report)
+            announced: list[JobEvent] = []
+            follow_ups += [m for m in (self._record(due[key], step, recorded_at, report, announced)
                                        for key, step in steps.items()) if m]
+            # Told to the relay per seller, as soon as the seller's outcomes are stored.
+            if announced:
+                self.events.announce(announced)
         unsent = self.queue.send(resend + follow_ups)
         if unsent:
             # The jobs are stored with their next attempt; the sweeper re-sends what is lost here.
@@ -232,10 +240,12 @@ class PromotionWorker:
 
     # -- recording outcomes ------------------------------------------------------------------
 
-    def _record(self, job: PromotionJob, step: Step, now: int, report: WorkReport) -> JobMessage | None:
+    def _record(self, job: PromotionJob, step: Step, now: int, report: WorkReport,
+                announced: list[JobEvent]) -> JobMessage | None:
         new, outcome = self._next_state(job, step, now)
+        events = promotion_events.events_for(job, new)
         try:
-            saved = self.jobs.save(job, new)
+            saved = self.jobs.save(job, new, events)
         except Exception:
             logger.exception("Could not store the job's outcome; its message will be redelivered",
                              extra=_job_log(job, outcome))
@@ -247,6 +257,7 @@ class PromotionWorker:
                         extra=_job_log(job, "raced") | {"ad_id": new.ad_id})
             return None
         setattr(report, outcome, getattr(report, outcome) + 1)
+        announced.extend(events)
         logger.info(f"Job {new.id} {outcome}", extra=_job_log(new, outcome) | {"reason": new.last_error})
         return message_for(new) if not new.status.terminal else None
 

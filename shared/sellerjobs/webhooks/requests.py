@@ -1,0 +1,51 @@
+"""The webhook API's request bodies and query strings."""
+
+from __future__ import annotations
+
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from sellerjobs.events.model import EventType
+from sellerjobs.webhooks.addresses import MAX_URL_LENGTH
+from sellerjobs.webhooks.model import WebhookStatus
+
+_STRICT = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+
+
+class WebhookCreate(BaseModel):
+    model_config = _STRICT
+
+    url: str = Field(min_length=1, max_length=MAX_URL_LENGTH,
+                     description="https:// URL of a public endpoint (checked again, after DNS, at every delivery)")
+    events: list[EventType] = Field(min_length=1, max_length=len(EventType), description="the event types to receive")
+    description: Description | None = None
+
+
+class WebhookUpdate(BaseModel):
+    """What a seller may change; ``{"status": "active"}`` enables a disabled endpoint again."""
+
+    model_config = _STRICT
+
+    status: WebhookStatus | None = None
+    events: list[EventType] | None = Field(None, min_length=1, max_length=len(EventType))
+    description: Description | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> Self:
+        if self.status is None and self.events is None and self.description is None:
+            raise ValueError("give at least one of status, events and description")
+        return self
+
+
+class DeliveriesQuery(BaseModel):
+    model_config = _STRICT
+
+    limit: int = Field(50, ge=1, le=100)
+
+
+class EventsQuery(BaseModel):
+    model_config = _STRICT
+
+    limit: int = Field(50, ge=1, le=200)
