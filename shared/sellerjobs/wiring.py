@@ -388,7 +388,7 @@ def webhook_deliverer() -> WebhookDeliverer:
                             dead_letters=_delivery_queue(settings.webhook_dead_letter_queue_url),
                             sender=HttpxWebhookSender(), resolver=SocketResolver(), policy=_endpoint_policy(),
                             clock=clock.current(), schedule=RetrySchedule(rng=rng), timeout_s=settings.timeout_s,
-                            disable_after_s=settings.disable_after_s, time_scale=config.runtime_settings().time_scale)
+                            disable_after_s=settings.disable_after_s)
 
 
 # -- eBay plumbing shared by the workers ---------------------------------------------------------

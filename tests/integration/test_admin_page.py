@@ -123,7 +123,8 @@ def test_no_inline_script_or_style_remains(page):
 
 def test_each_pane_has_its_section_and_its_module(page, assets):
     sections = dict(re.findall(r'<section id="([a-z-]+)"[^>]*\sdata-pane-title="([^"]+)"', page["body"]))
-    assert sections == {"promotions": "Promotions", "category-fetches": "Category fetches", "market": "Market data"}
+    assert sections == {"promotions": "Promotions", "category-fetches": "Category fetches", "market": "Market data",
+                        "webhooks": "Webhooks"}
     main = assets["/admin/assets/main.js"]["body"]
     for pane in sections:
         module = assets[f"/admin/assets/{pane}.js"]["body"]
@@ -135,6 +136,13 @@ def test_the_market_pane_calls_the_market_api(assets):
     module = assets["/admin/assets/market.js"]["body"]
     for call in ('"/market/overview"', '"/market/scheduler/run"', '"/market/jobs/reset-failed"', '"/market/refresh"',
                  '"/market/jobs"'):
+        assert call in module, call
+
+
+def test_the_webhooks_pane_calls_the_webhook_api(assets):
+    module = assets["/admin/assets/webhooks.js"]["body"]
+    for call in ('"/webhooks"', "path`/webhooks/${row.key}/test`", "path`/webhooks/${row.key}/rotate-secret`",
+                 "path`/webhooks/${selected}/deliveries`", "api.patch(", "api.delete(", '"/admin/events"'):
         assert call in module, call
 
 

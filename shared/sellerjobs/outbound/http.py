@@ -48,8 +48,8 @@ class HttpxWebhookSender:
                 read += len(chunk)
                 if read >= MAX_ANSWER_BYTES:
                     break
-        except httpx.HTTPError:
-            pass  # the status is what counts; a broken body after it changes nothing
+        except (httpx.HTTPError, httpx.StreamError):
+            pass  # the status is what counts; a broken (or already read) body changes nothing
         finally:
             response.close()
         return Answer(status=response.status_code)

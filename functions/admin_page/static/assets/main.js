@@ -10,8 +10,9 @@ import { begin, end, session, storedToken, takeTokenFromFragment } from "./sessi
 import { categoryFetchesPane } from "./category-fetches.js";
 import { marketPane } from "./market.js";
 import { promotionsPane } from "./promotions.js";
+import { webhooksPane } from "./webhooks.js";
 
-const PANES = [promotionsPane, categoryFetchesPane, marketPane];
+const PANES = [promotionsPane, categoryFetchesPane, marketPane, webhooksPane];
 
 function showSignIn(message) {
   byId("session").hidden = true;
