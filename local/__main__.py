@@ -22,6 +22,8 @@ def _up(args: argparse.Namespace) -> int:
     print(f"\nsellerjobs local stack is up (time runs {scale:g}x)", file=out)
     print(f"  API + dashboard     {stack.api_url}   (dashboard: {stack.api_url}/admin)", file=out)
     print(f"  marketplace sandbox {stack.sandbox_url}", file=out)
+    print(f"  webhook receiver    {stack.sandbox_url}/hooks/<name>   (give it a secret: POST "
+          f"{stack.sandbox_url}/_sandbox/webhook-receivers)", file=out)
     print(f"  AWS (moto)          {stack.aws_endpoint}", file=out)
     for user in DEV_USERS:
         print(f"\n  {user}: {stack.api_url}/admin#token={stack.token(user)}", file=out)

@@ -286,3 +286,20 @@ def test_a_disabled_endpoint_gets_nothing_until_it_is_enabled_again(system):
 def test_events_are_for_admins_only(system):
     assert system.call("GET", "/admin/events").status == 403
     assert system.call("GET", "/admin/events?limit=0", admin=True).status == 400
+
+
+def test_a_long_category_fetch_announces_its_progress_once_a_minute(system, monkeypatch):
+    system.reconfigure(monkeypatch, CATEGORY_FETCH_SPACING_SECONDS="5")  # 67 categories: over five minutes
+    register(system, "alice", ["category_fetch.progress", "category_fetch.completed"])
+    started = system.call("POST", "/category-fetches", body={"marketplaceId": "EBAY_US", "parentCategoryId": "26395"})
+    assert started.status == 202
+    system.sim.run_for(600)
+    on_bus = [e for e in bus(system).take() if e["detail"]["data"]["jobId"] == started.json()["jobId"]]
+    progress = [e for e in on_bus if e["detail-type"] == "category_fetch.progress"]
+    assert len(progress) >= 2 and on_bus[-1]["detail-type"] == "category_fetch.completed"
+    counts = [e["detail"]["data"]["processed"] for e in progress]
+    assert counts == sorted(counts) and 0 < counts[0] < started.json()["totalCategories"]
+    times = [e["detail"]["timestamp"] for e in progress]
+    assert len(set(times)) == len(times)
+    received = [r.type for r in system.sandbox.webhooks.received("alice")]
+    assert received.count("category_fetch.progress") == len(progress)

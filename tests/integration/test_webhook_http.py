@@ -143,3 +143,11 @@ def test_the_request_goes_to_the_checked_address_under_the_original_name():
     assert request.url.host == "93.184.215.14" and request.url.port == 8443 and request.url.query == b"x=1"
     assert request.headers["host"] == "hooks.example.com:8443"
     assert request.extensions["sni_hostname"] == "hooks.example.com"
+
+
+def test_host_names_are_resolved_and_unknown_ones_resolve_to_nothing():
+    resolver = SocketResolver()
+    assert "127.0.0.1" in resolver.resolve("localhost", 80)
+    assert resolver.resolve("93.184.215.14", 443) == ["93.184.215.14"]
+    assert resolver.resolve("[::1]", 443) == ["::1"]
+    assert resolver.resolve("no-such-host.invalid", 443) == []
