@@ -32,7 +32,6 @@ export function webhooksPane() {
     submit: { text: "Add endpoint", primary: true },
   });
   let selected = null;   // the endpoint whose deliveries are shown
-  let loadedFor = null;  // the endpoint the deliveries table holds
 
   const table = new Table(byId("wh-region"), {
     ids: { table: "wh-table", body: "wh-body", empty: "wh-empty" },
@@ -103,7 +102,7 @@ export function webhooksPane() {
       }, (error) => notify("Could not change " + label() + ": " + error.message, true));
     });
     return [
-      button("deliveries", "Deliveries", () => { selected = row.key; loadedFor = null; poller.soon(); }),
+      button("deliveries", "Deliveries", () => { selected = row.key; poller.soon(); }),
       row.test,
       button("rotate", "Rotate secret", (b) => busyWhile(b, api.post(path`/webhooks/${row.key}/rotate-secret`), (hook) => {
         showSecret(hook, "New signing secret for " + hook.url + " (the old one keeps signing for 24 hours):");
@@ -146,12 +145,10 @@ export function webhooksPane() {
     byId("wh-deliveries-of").textContent = hook ? "of " + hook.item.url : "";
     if (!selected || !data) {
       deliveries.draw([]);
-      loadedFor = null;
       return;
     }
     deliveries.draw(Array.isArray(data.deliveries) ? data.deliveries : [],
                     (d) => ({ "data-event-id": d.eventId, "data-state": d.state }));
-    loadedFor = selected;
   }
 
   form.sendOnSubmit(result, {
@@ -175,7 +172,6 @@ export function webhooksPane() {
   function clear() {
     rows.clear();
     selected = null;
-    loadedFor = null;
     table.showing(0);
     deliveries.draw([]);
     eventsLog.draw([]);
