@@ -50,6 +50,8 @@ bench: venv ## run every benchmark (about 40 minutes): tables here, JSON in benc
 	$(BENCH) fuzz
 	$(BENCH) categories
 	$(BENCH) market
+	$(BENCH) market --hours 6 --backlog 6000
+	$(BENCH) fairness
 
 test: venv $(SAM_VENV)/.installed browser ## run every test: unit, integration (moto + sandbox), end-to-end (stack + browser)
 	$(PY) -m pytest -n auto tests/unit tests/integration $(PYTEST_ARGS)
