@@ -431,7 +431,7 @@ def test_a_429_defers_the_rest_of_the_batch_and_refunds_its_calls(system):
     limiter = DynamoRateLimiter(system.stack.table_name("RateBucketsTable"), system.clock)
 
     run_scheduler(system)
-    system.sim.run_for(1)  # the worker takes the batch; the schedule has not fired yet
+    system.sim.run_for(10)  # the worker takes the batch, its calls 0.5 s apart; no schedule fires yet
 
     counts = overview(system)["jobs"]["alias"]
     calls = provider_calls(system, "alias")
