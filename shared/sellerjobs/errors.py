@@ -1,23 +1,26 @@
 """Kinds of failure that the HTTP API maps to status codes, in one place.
 
 Domain exceptions subclass one of these; ``sellerjobs.api`` turns each kind into its status
-code, so no handler needs a try/except ladder.
+code and its ``field`` into the ``errors`` entry of the answer, so no handler needs a
+try/except ladder and every refusal names what it is about.
 """
 
 from __future__ import annotations
 
 
-class NotFound(Exception):
-    """404: missing, or owned by someone else (we do not reveal which)."""
-
-
-class Conflict(Exception):
-    """409: the request is valid but the resource's state does not allow it."""
-
-
-class Invalid(ValueError):
-    """400: the request itself is wrong; ``field`` names the culprit."""
-
+class _Refusal(Exception):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class NotFound(_Refusal):
+    """404: missing, or owned by someone else (we do not reveal which)."""
+
+
+class Conflict(_Refusal):
+    """409: the request is valid but the resource's state does not allow it."""
+
+
+class Invalid(_Refusal, ValueError):
+    """400: the request itself is wrong; ``field`` names the culprit."""

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from sellerjobs import clock, config
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+
     from sellerjobs.accounts import EbayAccountService
     from sellerjobs.aws.category_fetches import DynamoFetchJobs
     from sellerjobs.aws.delay_queue import SqsDelayQueue
@@ -298,12 +300,21 @@ def _ebay_http(api: str, reserve: int = 1):  # type: ignore[no-untyped-def]
                         budget=budget, reserve=reserve)
 
 
+# -- the HTTP API ----------------------------------------------------------------------------------
+
+@cache
+def idempotency_store() -> BasePersistenceLayer:
+    from sellerjobs.aws.idempotency import persistence_layer
+
+    return persistence_layer(config.idempotency_settings().table)
+
+
 def reset() -> None:
     """Forget every wired object, settings and AWS client (after the environment changed)."""
     for factory in (_jobs, _queue, retry_policy, promotion_service, promotion_worker, promotion_sweeper,
                     ebay_account_service, _ebay_tokens, _ebay_http, _fetch_jobs, _fetch_queue, _taxonomy,
                     category_service, category_worker, _market_jobs, _market_limiter, market_budgets,
-                    market_service, market_scheduler, market_worker):
+                    market_service, market_scheduler, market_worker, idempotency_store):
         factory.cache_clear()
     config.reset()
     from sellerjobs.aws import app_secrets, clients

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from pydantic import Field, StrictInt
+
 from sellerjobs.categories.job import AspectRecord, Category, FailedCategory, FetchJob, FetchStatus, WorkItem
+from sellerjobs.jobs.messages import MessageBody
 
 
 class JobNotActive(Exception):
@@ -94,27 +96,11 @@ class AspectStore(Protocol):
     def get(self, marketplace_id: str, category_id: str) -> AspectRecord | None: ...
 
 
-@dataclass(frozen=True)
-class FetchMessage:
+class FetchMessage(MessageBody):
     """Work on this job (no sooner than ``not_before``)."""
 
-    job_id: str
-    not_before: int
-
-    def to_json(self) -> str:
-        return json.dumps({"jobId": self.job_id, "notBefore": self.not_before}, separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, body: str) -> FetchMessage:
-        try:
-            raw = json.loads(body)
-            job_id, not_before = raw["jobId"], raw.get("notBefore", 0)
-            if not isinstance(job_id, str) or not job_id or isinstance(not_before, bool) \
-                    or not isinstance(not_before, int):
-                raise TypeError("jobId must be a string, notBefore an integer")
-            return cls(job_id=job_id, not_before=not_before)
-        except (KeyError, TypeError, json.JSONDecodeError) as exc:
-            raise ValueError(f"not a category fetch message: {exc}") from exc
+    job_id: str = Field(alias="jobId", min_length=1)
+    not_before: StrictInt = Field(0, alias="notBefore", description="epoch ms")
 
 
 class FetchQueue(Protocol):
