@@ -45,11 +45,20 @@ def test_the_original_examples_answer_in_the_original_shapes(stack):
     assert stats.json()["stats"]["total"] == 4
 
 
-def test_without_a_token_or_with_a_bad_one_the_api_answers_401(stack):
-    assert stack.call("GET", "/promotion-status", None).status_code == 401
-    forged = stack.token("mallory") + "x"
-    response = stack.call("GET", "/promotion-status", None, headers={"Authorization": f"Bearer {forged}"})
-    assert response.status_code == 401
+@pytest.mark.parametrize(("header", "reason"), [
+    (None, "the request has no Authorization header with a bearer token"),
+    ("Token abc", "the Authorization header does not use the Bearer scheme"),
+    ("forged", "the token's signature is invalid"),
+    ("expired", "the token has expired"),
+])
+def test_without_a_token_or_with_a_bad_one_the_api_answers_401_and_says_why(stack, header, reason):
+    tokens = {"forged": f"Bearer {stack.token('mallory')}x", "expired": f"Bearer {stack.issuer.token('bob', now=0)}"}
+    headers = {} if header is None else {"Authorization": tokens.get(header, header)}
+
+    response = stack.call("GET", "/promotion-status", None, headers=headers)
+
+    assert response.status_code == 401 and response.json() == {"message": "Unauthorized"}
+    assert response.headers["www-authenticate"] == f'Bearer scope="" error="invalid_token" error_description="{reason}"'
 
 
 def test_bad_input_is_400_and_leaves_the_stats_unchanged(stack):
