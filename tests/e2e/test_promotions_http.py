@@ -45,6 +45,12 @@ def test_the_original_examples_answer_in_the_original_shapes(stack):
     assert stats.json()["stats"]["total"] == 4
 
 
+def forged(token: str) -> str:
+    """A valid token with one character of its signature changed."""
+    head, claims, signature = token.split(".")
+    return ".".join([head, claims, signature[:10] + ("B" if signature[10] == "A" else "A") + signature[11:]])
+
+
 @pytest.mark.parametrize(("header", "reason"), [
     (None, "the request has no Authorization header with a bearer token"),
     ("Token abc", "the Authorization header does not use the Bearer scheme"),
@@ -52,7 +58,8 @@ def test_the_original_examples_answer_in_the_original_shapes(stack):
     ("expired", "the token has expired"),
 ])
 def test_without_a_token_or_with_a_bad_one_the_api_answers_401_and_says_why(stack, header, reason):
-    tokens = {"forged": f"Bearer {stack.token('mallory')}x", "expired": f"Bearer {stack.issuer.token('bob', now=0)}"}
+    tokens = {"forged": f"Bearer {forged(stack.token('mallory'))}",
+              "expired": f"Bearer {stack.issuer.token('bob', now=0)}"}
     headers = {} if header is None else {"Authorization": tokens.get(header, header)}
 
     response = stack.call("GET", "/promotion-status", None, headers=headers)
