@@ -17,7 +17,9 @@ CategoryId = Annotated[str, StringConstraints(max_length=12),
 
 
 class CategoryFetchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, json_schema_extra={"examples": [
+        {"marketplaceId": "EBAY_US", "parentCategoryId": "26395", "maxCategories": 100},
+        {"marketplaceId": "EBAY_US", "wholeTree": True, "mode": "bulk"}]})
 
     marketplaceId: MarketplaceId = Field("EBAY_US", description="eBay marketplace whose default category tree to read")
     parentCategoryId: CategoryId | None = Field(None, description="fetch this category's leaves")

@@ -36,7 +36,9 @@ class MarketItem(BaseModel):
 class EnqueueRequest(BaseModel):
     """One item (``sku``/``size``) or a list of them (``items``), for one provider."""
 
-    model_config = _STRICT
+    model_config = ConfigDict(**_STRICT, json_schema_extra={"examples": [
+        {"provider": "stockx", "sku": "DD1391-100", "size": "10", "priority": 150},
+        {"provider": "alias", "items": [{"sku": "DD1391-100", "size": "10"}, {"sku": "CW2288-111"}]}]})
 
     provider: Provider
     sku: Sku | None = None
@@ -63,7 +65,8 @@ class EnqueueRequest(BaseModel):
 class RefreshRequest(BaseModel):
     """A seller pressed refresh: these items go first (priority 200)."""
 
-    model_config = _STRICT
+    model_config = ConfigDict(**_STRICT, json_schema_extra={"examples": [
+        {"provider": "stockx", "items": [{"sku": "DD1391-100", "size": "10"}]}]})
 
     provider: Provider
     items: list[MarketItem] = Field(min_length=1, max_length=MAX_ITEMS)

@@ -66,8 +66,13 @@ AdRate = Annotated[Decimal, BeforeValidator(_number), AfterValidator(_ebay_bid_r
 _STRICT = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
+def _examples(*bodies: dict[str, Any]) -> ConfigDict:
+    # Shown in the OpenAPI document; clients and the fuzzer start from them.
+    return ConfigDict(**_STRICT, json_schema_extra={"examples": list(bodies)})
+
+
 class PromotionRequest(BaseModel):
-    model_config = _STRICT
+    model_config = _examples({"listingId": "177681098666", "adRate": 5, "campaignId": "10000000001"})
 
     listingId: ListingId = Field(description="eBay listing (item) id: 6-19 digits")
     adRate: AdRate = Field(description="bid percentage, 2.0-100.0 with at most one decimal (a number or a string)")
@@ -78,7 +83,8 @@ class PromotionRequest(BaseModel):
 
 
 class PromotionBatchRequest(BaseModel):
-    model_config = _STRICT
+    model_config = _examples({"batch": [{"listingId": "177681098667", "adRate": 5},
+                                        {"listingId": "177681098668", "adRate": "7.5"}]})
 
     batch: list[PromotionRequest] = Field(min_length=1, max_length=MAX_BATCH,
                                           description="a listing named twice counts once (see duplicates)")
@@ -112,7 +118,7 @@ QueueRequest = Annotated[
 
 
 class CredentialsRequest(BaseModel):
-    model_config = _STRICT
+    model_config = _examples({"refreshToken": "v^1.1#i^1#p^3#r^1#I^3#f^0#t^Ul4xMF8xOjQ0ODg="})
 
     # SecretStr: printing or logging the model shows "**********", never the token.
     refreshToken: SecretStr = Field(min_length=16, max_length=4096, description="eBay user refresh token")

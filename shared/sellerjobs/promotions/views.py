@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sellerjobs.promotions.job import Status
 from sellerjobs.promotions.service import AttemptUnderWay, Outcome
 from sellerjobs.promotions.service import Queued as Queued_
 
@@ -22,7 +23,7 @@ class JobView(_View):
     listingId: str
     adRate: float | int
     campaignId: str | None
-    status: Literal["pending", "succeeded", "failed", "cancelled"]
+    status: Status
     attempts: int
     maxAttempts: int
     nextRetryAt: int | None = Field(description="epoch ms; null once finished")
