@@ -70,7 +70,7 @@ def promotion_service() -> PromotionService:
     settings = config.promotion_settings()
     return PromotionService(jobs=_jobs(), queue=_queue(), policy=retry_policy(), clock=clock.current(),
                             first_delay_s=settings.first_attempt_delay_s, stagger_s=settings.stagger_s,
-                            history_s=settings.history_days * 86400)
+                            history_s=settings.history_days * 86400, coalesce_s=settings.coalesce_s)
 
 
 @cache

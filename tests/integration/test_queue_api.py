@@ -104,6 +104,23 @@ def test_a_listing_being_attempted_keeps_its_rate_with_a_409(system):
     assert system.job("alice", first)["adRate"] == 5
 
 
+@pytest.mark.parametrize(("coalesce", "status"), [("60", 409), ("0", 202)])
+def test_a_job_the_worker_takes_along_keeps_its_rate_as_long_as_the_worker_would(system, monkeypatch, coalesce,
+                                                                                 status):
+    # Given two jobs of a seller, the second due 30 s after the first, which is due now
+    system.reconfigure(monkeypatch, PROMOTION_COALESCE_SECONDS=coalesce)
+    system.call("POST", "/promotions", body={"listingId": LISTING, "adRate": 5})
+    system.clock.advance(30)
+    second = system.call("POST", "/promotions", body={"listingId": "177681098667", "adRate": 5}).json()["jobId"]
+    system.clock.advance(30)
+
+    # When the second gets a new rate: the worker takes jobs due within PROMOTION_COALESCE_SECONDS along
+    response = system.call("POST", "/promotions", body={"listingId": "177681098667", "adRate": 9})
+
+    assert response.status == status
+    assert system.job("alice", second)["adRate"] == (5 if status == 409 else 9)
+
+
 def test_a_batch_reports_listings_being_attempted_and_queues_the_rest(system):
     first = system.call("POST", "/promotions", body={"listingId": LISTING, "adRate": 5}).json()["jobId"]
     system.clock.advance(60)
