@@ -136,8 +136,8 @@ def administrator(request: Request) -> Caller:
     """The signed-in user, who must hold the admin scope or group (403 otherwise)."""
     user = signed_in(request)
     if not user.admin:
-        raise refusal(AUTHORIZATION, "token lacks the sellerjobs/admin scope or the admin group",
-                      HTTPStatus.FORBIDDEN)
+        raise ApiError(HTTPStatus.FORBIDDEN, "this needs the admin scope or group",
+                       [(AUTHORIZATION, "the token has neither the sellerjobs/admin scope nor the admin group")])
     return user
 
 
