@@ -15,7 +15,7 @@ BENCH := PYTHONPATH=shared $(PY) -m bench
 # `make token USER=alice`: USER from the command line, not the login name from the environment.
 TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),alice)
 
-.PHONY: help venv demo up token invoke openapi bench test browser lint template-check build clean
+.PHONY: help venv demo up token invoke openapi bench test browser lint template-check build lambda-check clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -53,6 +53,8 @@ bench: venv ## run every benchmark (about 40 minutes): tables here, JSON in benc
 	$(BENCH) fuzz
 	$(BENCH) categories
 	$(BENCH) market
+	$(BENCH) market --hours 6 --backlog 6000
+	$(BENCH) fairness
 
 test: venv $(SAM_VENV)/.installed browser ## run every test: unit, integration (moto + sandbox), end-to-end (stack + browser)
 	$(PY) -m pytest -n auto tests/unit tests/integration $(PYTEST_ARGS)
@@ -78,9 +80,16 @@ template-check: venv $(SAM_VENV)/.installed ## cfn-lint and sam validate --lint
 	$(VENV)/bin/cfn-lint template.yaml
 	$(SAM) validate --lint --region us-east-1
 
-build: $(SAM_VENV)/.installed ## sam build (needs python3.13, the Lambda runtime)
+# Lambda's /opt and /var/task are read-only: without .pyc files in the artifact every cold start
+# compiles the whole import graph. unchecked-hash: the bytecode is used whatever the files' times
+# after zipping and unzipping.
+build: $(SAM_VENV)/.installed ## sam build (needs python3.13, the Lambda runtime), then compile its bytecode
 	@py313=$$(.ci/find-python 3.13) || { echo "sam build needs python3.13 (the Lambda runtime)"; exit 1; }; \
-	  PATH="$$(dirname $$py313):$$PATH" $(SAM) build
+	  PATH="$$(dirname $$py313):$$PATH" $(SAM) build && \
+	  $$py313 -m compileall -q -j 0 --invalidation-mode unchecked-hash .aws-sam/build >/dev/null
+
+lambda-check: venv build ## run the build like the Lambda runtime: every handler, every event, IAM checked
+	PYTHONPATH=shared $(PY) -m local.lambda_check
 
 clean: ## remove build output and caches
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

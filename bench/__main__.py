@@ -22,6 +22,7 @@ BENCHMARKS = {
     "fuzz": "bench.fuzz",
     "categories": "bench.categories",
     "market": "bench.market",
+    "fairness": "bench.fairness",
 }
 
 

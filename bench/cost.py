@@ -1,12 +1,13 @@
 """Dollars per million promoted listings, from the requests the promotions benchmark counted.
 
-Lambda (GB-seconds and requests), DynamoDB on-demand (request units, with the jobs table's two
-indexes written alongside each job write), SQS (our sends plus the event source's receive and
-delete per worker invocation), API Gateway, KMS, Secrets Manager and the every-minute sweeper
-schedule. Lambda time is the time each handler took in the simulation plus, for the worker, an
-assumed round trip per eBay call (eBay itself is simulated and answers instantly). The same retry
-loop is then priced as a Step Functions Standard workflow per job: a Task, a Choice and a Wait
-state per attempt, one Lambda invocation per attempt and listing, one state write per attempt.
+Lambda (GB-seconds and requests), DynamoDB on-demand (write units as local/aws_meter.py meters
+them: item size, twice in a transaction, and every index write a write causes), SQS (our sends
+plus the event source's receive and delete per worker invocation), API Gateway, KMS, Secrets
+Manager and the every-minute sweeper schedule. Lambda time is what the capacity-aware simulation
+billed each invocation: AWS request latency, the handlers' own work, cold starts and eBay's
+modelled latency (local/capacity.py, local/sandbox/latency.py). The same retry loop is then priced
+as a Step Functions Standard workflow per job: a Task, a Choice and a Wait state per attempt, one
+Lambda invocation per attempt and listing, one state write per attempt.
 Prices: bench/prices.py.
 """
 
@@ -24,7 +25,7 @@ from bench.report import emit, fmt
 from local.template import Template
 
 PER = 1_000_000
-JOBS_TABLE_INDEXES = 2  # ByUserStatus and DueJobs are written with the job
+JOBS_TABLE_INDEXES = 2  # ByUserStatus and DueJobs: what a Step Functions design would still write
 
 
 def price(policy: dict[str, Any]) -> dict[str, float]:
@@ -33,16 +34,13 @@ def price(policy: dict[str, Any]) -> dict[str, float]:
     scale = PER / promoted
     invocations: dict[str, int] = policy["invocations"]
     seconds: dict[str, float] = dict(policy["invocation_seconds"])
-    ebay_wait = policy["ebay_calls"] * prices.EBAY_CALL_SECONDS
-    seconds["PromotionWorkerFunction"] = seconds.get("PromotionWorkerFunction", 0.0) + ebay_wait
     gb_seconds = sum(max(seconds.get(name, 0.0), count * prices.LAMBDA_MIN_BILLED_SECONDS)
                      * functions[name].memory_mb / 1024 for name, count in invocations.items())
     requests: dict[str, int] = policy["aws_requests"]
     sqs_sends = sum(c for k, c in requests.items() if k.startswith("sqs:"))
     worker_runs = invocations.get("PromotionWorkerFunction", 0)
     sqs_requests = sqs_sends + 2 * worker_runs  # the event source receives and deletes per batch
-    index_writes = policy["dynamodb_jobs_table_write_units"] * JOBS_TABLE_INDEXES
-    write_units = policy["dynamodb_write_units"] + index_writes
+    write_units = policy["dynamodb_write_units"]  # metered: items, transactions twice, index writes
     kms = sum(c for k, c in requests.items() if k.startswith("kms:"))
     secrets = sum(c for k, c in requests.items() if k.startswith("secretsmanager:"))
     minutes = policy["virtual_minutes"]

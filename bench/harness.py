@@ -8,10 +8,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from local.aws_meter import AwsMeter
+from local.aws_meter import AwsMeter, indexes_of
+from local.capacity import CostModel, VirtualClock
 from local.sandbox import MarketplaceSandbox
+from local.sandbox.latency import ProviderLatency
 from local.virtual import VirtualStack, virtual_stack
-from sellerjobs.clock import ManualClock
 
 START = 1_767_225_600.0  # 2026-01-01T00:00:00Z, a Thursday: any fixed instant will do
 
@@ -32,7 +33,7 @@ class Bench:
         return self.virtual.sandbox
 
     @property
-    def clock(self) -> ManualClock:
+    def clock(self) -> VirtualClock:
         return self.virtual.clock
 
     def connect(self, seller: str) -> None:
@@ -55,11 +56,20 @@ class Bench:
 
 
 @contextmanager
-def bench_stack(env: dict[str, str] | None = None, start: float = START) -> Iterator[Bench]:
-    clock = ManualClock(start)
-    with virtual_stack(clock, env=env) as virtual:
+def bench_stack(env: dict[str, str] | None = None, start: float = START, *, costs: CostModel | None = None,
+                latency: ProviderLatency | None = None) -> Iterator[Bench]:
+    """A virtual stack with the capacity of a deployment: every benchmark measures on this.
+
+    ``costs`` and ``latency`` default to the modelled figures of :mod:`local.capacity` and
+    :mod:`local.sandbox.latency`.
+    """
+    clock = VirtualClock(start)
+    with virtual_stack(clock, env=env, costs=costs or CostModel(), latency=latency or ProviderLatency()) as virtual:
         virtual.sim.keep_events = False  # thousands of invocations: keep only who ran when
-        yield Bench(virtual=virtual, meter=AwsMeter().attach())
+        stack = virtual.stack
+        tables = stack.template.of_type("AWS::DynamoDB::Table")
+        indexes = indexes_of(tables, {name: stack.table_name(name) for name in tables})
+        yield Bench(virtual=virtual, meter=AwsMeter(clock=clock, indexes=indexes).attach())
 
 
 def percentile(values: list[float], q: float) -> float:

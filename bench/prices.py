@@ -16,6 +16,6 @@ KMS_REQUEST = 0.03 / 1e4
 SECRETS_MANAGER_REQUEST = 0.05 / 1e4
 STEP_FUNCTIONS_STANDARD_TRANSITION = 0.025 / 1e3
 
-# What the simulation cannot measure, assumed instead.
-EBAY_CALL_SECONDS = 0.4  # a Marketing or OAuth call's round trip, billed while the worker waits
+# For the Step Functions comparison: one listing per call, the call's round trip billed.
+EBAY_CALL_SECONDS = 0.4
 LAMBDA_MIN_BILLED_SECONDS = 0.001

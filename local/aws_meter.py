@@ -1,31 +1,76 @@
-"""Counting the AWS requests the handlers make, by service and operation (botocore event hooks)."""
+"""Counting the AWS requests the handlers make, and the DynamoDB capacity they use (botocore hooks).
+
+Requests are counted by service and operation, from the parameters the caller gave
+("provide-client-params", before serialisation, where tables, items and keys are readable).
+
+DynamoDB write units are counted the way on-demand pricing charges them:
+
+* a write costs one unit per started KB of the item written, twice inside a transaction;
+* every global secondary index the write touches costs more: one unit to put an item into an
+  index (or to rewrite its projected attributes), one to remove it (a sparse index the item leaves),
+  two when the write changes the index key (a delete and a put). To know whether a key changed, the
+  meter remembers the index keys of every item it has seen written.
+
+With a clock, it also finds the hottest DynamoDB item: the most write units one item took within
+one second of (virtual) time. A single item takes about 1,000 a second, so a counter that every job
+of a flood updates shows up here before it throttles in production.
+"""
 
 from __future__ import annotations
 
+import json
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from local.logs import current_function
 from sellerjobs.aws import clients
+from sellerjobs.clock import Clock
 
 SERVICES = ("dynamodb", "sqs", "kms", "secretsmanager")
+# Meters attached in this process also count what functions running in worker processes of
+# their own report (``local/workers.py``).
+_active: list[AwsMeter] = []
+
+
+def observe(function: str, calls: list[dict[str, Any]]) -> None:
+    """Requests a function made in its own process, as its worker reported them."""
+    for meter in list(_active):
+        for call in calls:
+            meter.requests[(call["service"], call["operation"])] += 1
+            meter.by_function[(function, call["service"], call["operation"])] += 1
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    name: str
+    keys: tuple[str, ...]  # hash key, then range key if any
+    keys_only: bool = False  # projection KEYS_ONLY: other attributes changing cost the index nothing
 
 
 @dataclass
 class AwsMeter:
     requests: Counter[tuple[str, str]] = field(default_factory=Counter)
     by_function: Counter[tuple[str, str, str]] = field(default_factory=Counter)
-    # DynamoDB capacity as on-demand pricing counts it, from the requests themselves.
-    write_units: int = 0
+    write_units: int = 0  # tables and indexes together
     read_units: float = 0.0
-    write_units_by_table: Counter[str] = field(default_factory=Counter)
+    write_units_by_table: Counter[str] = field(default_factory=Counter)  # the table's own items
+    index_write_units_by_table: Counter[str] = field(default_factory=Counter)  # its indexes
+    clock: Clock | None = None
+    indexes: dict[str, list[IndexSpec]] = field(default_factory=dict)  # table name -> its GSIs
+    # item -> [second, units in that second, peak units in any second]
+    _item_writes: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    # (table, item key) -> the index keys it was last written with
+    _index_keys: dict[tuple[str, str], dict[str, tuple[Any, ...] | None]] = field(default_factory=dict)
 
     def attach(self) -> AwsMeter:
         """Count requests of the handlers' clients (call again after the clients are recreated)."""
         for name in SERVICES:
             client = getattr(clients, name)()
-            client.meta.events.register("before-call", self._count, unique_id=f"aws-meter-{id(self)}")
+            client.meta.events.register("provide-client-params", self._count, unique_id=f"aws-meter-{id(self)}")
+        if self not in _active:
+            _active.append(self)
         return self
 
     def _count(self, model: Any, params: dict[str, Any], **_: Any) -> None:
@@ -37,16 +82,18 @@ class AwsMeter:
             self._capacity(operation, params)
 
     def _capacity(self, operation: str, params: dict[str, Any]) -> None:
-        # Small items (< 1 KB): one write unit per item written, two in a transaction; one read
-        # unit per strongly consistent item read, half for an eventually consistent one.
         if operation == "TransactWriteItems":
-            for item in params.get("TransactItems", []):
-                self._write(next(iter(item.values())).get("TableName", "?"), 2)
+            for entry in params.get("TransactItems", []):
+                ((kind, request),) = entry.items()
+                if kind != "ConditionCheck":
+                    self._write(kind, request, transactional=True)
         elif operation in ("PutItem", "UpdateItem", "DeleteItem"):
-            self._write(params.get("TableName", "?"), 1)
+            self._write(operation.removesuffix("Item"), params, transactional=False)
         elif operation == "BatchWriteItem":
             for table, requests in params.get("RequestItems", {}).items():
-                self._write(table, len(requests))
+                for request in requests:
+                    ((kind, body),) = request.items()
+                    self._write(kind.removesuffix("Request"), body | {"TableName": table}, transactional=False)
         elif operation == "GetItem":
             self.read_units += 1 if params.get("ConsistentRead") else 0.5
         elif operation == "BatchGetItem":
@@ -55,16 +102,69 @@ class AwsMeter:
         elif operation in ("Query", "Scan"):
             self.read_units += 0.5  # at least; item reads of queries are not visible from the request
 
+    def _write(self, kind: str, request: dict[str, Any], *, transactional: bool) -> None:
+        table = request.get("TableName", "?")
+        item = request.get("Item")
+        key_values = item or request.get("Key") or {}
+        size_units = max(1, math.ceil(_size(item) / 1024)) if item else 1
+        units = size_units * (2 if transactional else 1)
+        index_units = self._index_units(table, kind, key_values, item)
+        self.write_units += units + index_units
+        self.write_units_by_table[table] += units
+        self.index_write_units_by_table[table] += index_units
+        if self.clock is not None and key_values:
+            self._heat((table, _key_text(key_values)), units)
+
+    def _index_units(self, table: str, kind: str, key_values: dict[str, Any], item: dict[str, Any] | None) -> int:
+        specs = self.indexes.get(table)
+        if not specs or not key_values:
+            return 0
+        remembered = self._index_keys.setdefault((table, _key_text(key_values)), {})
+        units = 0
+        for spec in specs:
+            before = remembered.get(spec.name)
+            if kind == "Delete":
+                after = None
+            elif kind == "Put":
+                after = _index_key(spec, item or {})
+            else:  # an update changes attributes we cannot see: the index key stays, its copy is rewritten
+                after = before
+            if before is None and after is None:
+                continue
+            if before is None or after is None:
+                units += 1  # into the index, or out of it
+            elif before != after:
+                units += 2  # a key change: delete and put
+            elif not spec.keys_only:
+                units += 1  # the projected copy is rewritten
+            remembered[spec.name] = after
+        return units
+
+    def _heat(self, key: tuple[str, str], units: int) -> None:
+        assert self.clock is not None
+        second = math.floor(self.clock.now())
+        seen = self._item_writes.setdefault(key, [second, 0, 0])
+        if seen[0] != second:
+            seen[0], seen[1] = second, 0
+        seen[1] += units
+        seen[2] = max(seen[2], seen[1])
+
+    def hottest_item(self) -> tuple[str, int]:
+        """The item written most within one second (write units), and how many."""
+        if not self._item_writes:
+            return ("", 0)
+        (table, key), seen = max(self._item_writes.items(), key=lambda entry: entry[1][2])
+        return (f"{table}: {key}", seen[2])
+
     def reset(self) -> None:
+        """Forget counts (the remembered index keys stay: they describe what is stored)."""
+        self._item_writes.clear()
         self.requests.clear()
         self.by_function.clear()
         self.write_units_by_table.clear()
+        self.index_write_units_by_table.clear()
         self.write_units = 0
         self.read_units = 0.0
-
-    def _write(self, table: str, units: int) -> None:
-        self.write_units += units
-        self.write_units_by_table[table] += units
 
     def by_service(self) -> dict[str, int]:
         totals: Counter[str] = Counter()
@@ -74,3 +174,34 @@ class AwsMeter:
 
     def total(self) -> int:
         return sum(self.requests.values())
+
+
+def indexes_of(template_tables: dict[str, dict[str, Any]], names: dict[str, str]) -> dict[str, list[IndexSpec]]:
+    """Each table's global secondary indexes, from the template: ``names`` maps logical ids to tables."""
+    found: dict[str, list[IndexSpec]] = {}
+    for logical, resource in template_tables.items():
+        specs = []
+        for index in resource.get("Properties", {}).get("GlobalSecondaryIndexes", []):
+            keys = tuple(k["AttributeName"] for k in sorted(index["KeySchema"], key=lambda k: k["KeyType"] != "HASH"))
+            projection = index.get("Projection", {}).get("ProjectionType", "ALL")
+            specs.append(IndexSpec(index["IndexName"], keys, keys_only=projection == "KEYS_ONLY"))
+        if specs:
+            found[names[logical]] = specs
+    return found
+
+
+def _index_key(spec: IndexSpec, item: dict[str, Any]) -> tuple[Any, ...] | None:
+    if not all(name in item for name in spec.keys):
+        return None  # sparse: the item is not in this index
+    return tuple(json.dumps(item[name], sort_keys=True, default=str) for name in spec.keys)
+
+
+def _size(item: dict[str, Any]) -> int:
+    """About what DynamoDB counts: attribute names plus their values' sizes."""
+    return sum(len(name) + len(json.dumps(value, default=str)) for name, value in item.items())
+
+
+def _key_text(item: dict[str, Any]) -> str:
+    # Tables here are keyed by pk (and sk); other attributes of a put item are not its key.
+    parts = [next(iter(item[name].values())) for name in ("pk", "sk", "id") if name in item]
+    return "|".join(str(p) for p in parts) or str(sorted(item)[:2])

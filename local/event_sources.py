@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,7 @@ class QueuePoller:
     sqs: Any
     scale: float
     stop: threading.Event
+    invoker: Callable[[Function, dict[str, Any]], Any] = invoke
     thread: threading.Thread = field(init=False)
 
     def start(self) -> QueuePoller:
@@ -75,7 +77,7 @@ class QueuePoller:
             "md5OfBody": m.get("MD5OfBody", ""), "eventSource": "aws:sqs", "eventSourceARN": self.queue_arn,
             "awsRegion": "us-east-1"} for m in messages]
         try:
-            result = invoke(self.function, sqs_event(records))
+            result = self.invoker(self.function, sqs_event(records))
         except Exception:
             log.exception("%s failed; its batch will be redelivered", self.function.logical_id)
             return
@@ -95,6 +97,7 @@ class ScheduleRunner:
     scale: float
     stop: threading.Event
     event_factory: Any
+    invoker: Callable[[Function, dict[str, Any]], Any] = invoke
     thread: threading.Thread = field(init=False)
 
     def start(self) -> ScheduleRunner:
@@ -108,6 +111,6 @@ class ScheduleRunner:
         while not self.stop.wait(max(0.0, next_at - time.monotonic())):
             next_at += interval
             try:
-                invoke(self.function, self.event_factory(self.schedule.name))
+                self.invoker(self.function, self.event_factory(self.schedule.name))
             except Exception:
                 log.exception("scheduled %s failed", self.function.logical_id)

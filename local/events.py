@@ -81,9 +81,10 @@ def _claim_text(value: Any) -> str:
 
 
 def sqs_record(body: str, *, queue_arn: str, message_id: str | None = None, receive_count: int = 1,
-               sent_at: float | None = None, receipt_handle: str | None = None) -> dict[str, Any]:
+               sent_at: float | None = None, receipt_handle: str | None = None,
+               group: str | None = None) -> dict[str, Any]:
     sent_at = time.time() if sent_at is None else sent_at
-    return {
+    record: dict[str, Any] = {
         "messageId": message_id or str(uuid.uuid4()),
         "receiptHandle": receipt_handle or uuid.uuid4().hex,
         "body": body,
@@ -99,6 +100,10 @@ def sqs_record(body: str, *, queue_arn: str, message_id: str | None = None, rece
         "eventSourceARN": queue_arn,
         "awsRegion": REGION,
     }
+    if group is not None:
+        # A fair queue's tenant, as Lambda passes it on for standard queues.
+        record["attributes"]["MessageGroupId"] = group
+    return record
 
 
 def sqs_event(records: list[dict[str, Any]]) -> dict[str, Any]:

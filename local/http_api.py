@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,10 +39,14 @@ class HttpApi:
     routes: list[Route]
     functions: dict[str, Function]
     clock_now: Any = None  # optional () -> float, for the event's timestamps
+    # How a function is run: in this process (tests; the virtual-time simulation, which charges it
+    # virtual time) or in a worker process of its own (the live local stack, ``local/workers.py``).
+    invoker: Callable[[Function, dict[str, Any]], Any] = field(default=invoke)
 
     @classmethod
-    def from_template(cls, template: Template) -> HttpApi:
-        return cls(routes=template.routes(), functions=template.functions())
+    def from_template(cls, template: Template,
+                      invoker: Callable[[Function, dict[str, Any]], Any] = invoke) -> HttpApi:
+        return cls(routes=template.routes(), functions=template.functions(), invoker=invoker)
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         for route in self.routes:
@@ -68,7 +73,7 @@ class HttpApi:
         event = http_event(method.upper(), path, route=route, body=body, query=query, headers=headers,
                            claims=claims, path_parameters=params or None,
                            now=self.clock_now() if self.clock_now else None)
-        result = invoke(self.functions[route.function], event)
+        result = self.invoker(self.functions[route.function], event)
         return _response(result)
 
 

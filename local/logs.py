@@ -1,8 +1,9 @@
 """Function logs on one terminal: every line prefixed with the function that wrote it.
 
-Handlers run in threads of one process; each invocation marks its thread with the function's
-name, and a stdout wrapper prefixes complete lines with it — what CloudWatch would hold in one
-log group per function, interleaved.
+Functions run in processes of their own (``local/workers.py``), whose lines arrive here with the
+function's name; handlers run in-process (tests, ``bench``) mark their thread with it instead. A
+stdout wrapper prefixes complete lines with the name — what CloudWatch would hold in one log
+group per function, interleaved.
 """
 
 from __future__ import annotations
@@ -50,6 +51,11 @@ class PrefixedStdout:
                 self._target.flush()
         return len(text)
 
+    def write_as(self, name: str, line: str) -> None:
+        with self._lock:
+            self._target.write(f"{name:<{self._width}}| {line}\n")
+            self._target.flush()
+
     def flush(self) -> None:
         if not getattr(self._target, "closed", False):
             self._target.flush()
@@ -60,6 +66,16 @@ class PrefixedStdout:
     @property
     def encoding(self) -> str:
         return getattr(self._target, "encoding", "utf-8")
+
+
+def write_line(name: str, line: str) -> None:
+    """A line a function printed in a process of its own, prefixed with its name if prefixing is on."""
+    out = sys.stdout
+    if isinstance(out, PrefixedStdout):
+        out.write_as(name, line)
+    else:
+        out.write(line + "\n")
+        out.flush()
 
 
 def install(target: TextIO | None = None) -> None:

@@ -81,11 +81,11 @@ def _shared_answers(method: str, operation: dict[str, Any], *, public: bool) -> 
             "content": {"application/json": {"schema": {"$ref": REF.format(model="GatewayError")}}}}
     if operation.get("parameters") or "requestBody" in operation:
         responses.setdefault("400", _error("Bad input; errors names each field, parameter or header at fault"))
-    if "404" in responses and any(p["in"] == "path" for p in operation.get("parameters", [])):
+    if any(p["in"] == "path" for p in operation.get("parameters", [])):
         # A path whose id is empty matches no route: API Gateway answers that itself.
+        ours = responses["404"]["description"] if "404" in responses else "No such item"
         responses["404"] = {
-            "description": f"{responses['404']['description']}; or, from API Gateway, no route for the path "
-                           "(an empty id)",
+            "description": f"{ours}; or, from API Gateway, no route for the path (an empty id)",
             "content": {"application/json": {"schema": {"anyOf": [{"$ref": REF.format(model="ErrorBody")},
                                                                   {"$ref": REF.format(model="GatewayError")}]}}}}
     if "requestBody" in operation:

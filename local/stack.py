@@ -1,8 +1,9 @@
 """The whole system on one machine: moto, the HTTP API, event sources, schedules, the sandbox.
 
 No AWS account and no Docker: AWS services come from moto's server, created from
-template.yaml; the real handlers run in this process, invoked by an API Gateway emulator, SQS
-pollers and schedule timers; eBay is the marketplace sandbox (or any server whose base URL is
+template.yaml; the real handlers run in worker processes of their own, one pool per function
+with exactly the function's template environment (``local/workers.py``), invoked by an API
+Gateway emulator, SQS pollers and schedule timers; eBay is the marketplace sandbox (or any server whose base URL is
 configured, e.g. eBay's own sandbox). ``time_scale`` speeds everything up for demos: the
 system's clock, SQS delays and visibility timeouts, batching windows and schedules all shrink
 by the same factor.
@@ -32,6 +33,7 @@ from local.events import scheduled_event
 from local.http_api import HttpApi
 from local.sandbox import MarketplaceSandbox, SandboxServer, serve
 from local.template import Template
+from local.workers import ProcessInvoker, environment_of, local_variables
 from sellerjobs import clock as clock_module
 from sellerjobs import wiring
 from sellerjobs.clock import ScaledClock
@@ -90,6 +92,7 @@ class LocalStack:
     aws_endpoint: str = ""
 
     uses_sandbox: bool = True
+    invoker: ProcessInvoker | None = None
 
     def start(self) -> LocalStack:
         # Decided before the stack sets its own environment (which points at the sandbox).
@@ -124,15 +127,15 @@ class LocalStack:
             ebay_app = {"clientId": os.environ["EBAY_CLIENT_ID"], "clientSecret": os.environ["EBAY_CLIENT_SECRET"]}
         self.stack = provision(template, session=self._session(), time_scale=self.time_scale, ebay_app=ebay_app)
         urls = {name: os.environ.get(name) or self.sandbox_url for name in EXTERNAL_URLS}
-        self.env = self.stack.merged_env() | urls | {
-            "SELLERJOBS_TIME_SCALE": str(self.time_scale),
-            "POWERTOOLS_TRACE_DISABLED": "true",
-            "POWERTOOLS_DEV": "false",
-        }
-        os.environ.update(self.env)
-        wiring.reset()
+        self.env = urls | {"SELLERJOBS_TIME_SCALE": str(self.time_scale)}
+        # Each function in processes of its own, with its own template environment only.
+        self.invoker = ProcessInvoker(
+            template=template, environment=environment_of(self.stack, urls),
+            local_env=local_variables(self.aws_endpoint, REGION, self.time_scale),
+            clock=(self.time_scale, clock.real_start))
+        self._closers.append(self.invoker.close)
 
-        http = HttpApi.from_template(template)
+        http = HttpApi.from_template(template, invoker=self.invoker)
         http.clock_now = clock.now
         api = ApiServer(http, self.issuer, port=self.api_port)
         self._closers.append(api.close)
@@ -167,17 +170,18 @@ class LocalStack:
         os.environ.pop("AWS_PROFILE", None)
 
     def _start_event_sources(self) -> None:
+        assert self.invoker is not None
         functions = self.stack.functions()
         sqs = self._session().client("sqs")
         for source in self.stack.template.queue_sources():
             poller = QueuePoller(source=source, function=functions[source.function],
                                  queue_url=self.stack.queue_url(source.queue),
                                  queue_arn=self.stack.names[source.queue]["Arn"], sqs=sqs,
-                                 scale=self.time_scale, stop=self._stop)
+                                 scale=self.time_scale, stop=self._stop, invoker=self.invoker)
             self._threads.append(poller.start())
         for schedule in self.stack.template.schedules():
             runner = ScheduleRunner(schedule=schedule, function=functions[schedule.function], scale=self.time_scale,
-                                    stop=self._stop,
+                                    stop=self._stop, invoker=self.invoker,
                                     event_factory=lambda name: scheduled_event(name, now=clock_module.current().now()))
             self._threads.append(runner.start())
 

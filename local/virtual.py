@@ -3,11 +3,15 @@
 moto (in-process), the marketplace sandbox (served on a loopback port, so the handlers' real
 httpx clients talk HTTP to it), every function of the template with the environment the
 template gives it, the HTTP API in-process, SQS and schedules driven by :class:`Simulation` on a
-:class:`ManualClock`. Leaving the context restores the environment and the process clock.
+:class:`VirtualClock`. With a :class:`CostModel` and a :class:`ProviderLatency` the run has the
+capacity a deployment has (invocations take time, concurrency is capped); without, work takes no
+time beyond the handlers' own waits, which functional tests that assert exact times want.
+Leaving the context restores the environment and the process clock.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,15 +21,16 @@ from typing import Any
 from moto import mock_aws
 
 from local.aws import LOCAL_EBAY_APP, Stack, provision
+from local.capacity import CostModel, VirtualClock
 from local.http_api import ApiResponse, HttpApi
 from local.sandbox import MarketplaceSandbox, serve
+from local.sandbox.latency import ProviderLatency
 from local.simulation import Simulation
 from local.stack import EXTERNAL_URLS, register_market_clients
+from local.template import Function
 from sellerjobs import clock as clock_module
 from sellerjobs import wiring
 from sellerjobs.api import ADMIN_SCOPE
-from sellerjobs.aws import clients
-from sellerjobs.clock import ManualClock
 
 AWS_FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SECURITY_TOKEN": "testing",
@@ -39,28 +44,46 @@ class VirtualStack:
     sim: Simulation
     http: HttpApi
     sandbox: MarketplaceSandbox
-    clock: ManualClock
+    clock: VirtualClock
 
-    def call(self, method: str, path: str, user: str | None, body: Any = None, *, admin: bool = False
-             ) -> ApiResponse:
+    def call(self, method: str, path: str, user: str | None, body: Any = None, *, admin: bool = False,
+             headers: dict[str, str] | None = None) -> ApiResponse:
         claims: dict[str, Any] | None = None
         if user is not None:
             claims = {"sub": user, "iss": "local", "aud": "sellerjobs-local"}
             if admin:
                 claims["scope"] = ADMIN_SCOPE
-        return self.http.call(method, path, body=body, claims=claims)
+        return self.http.call(method, path, body=body, claims=claims, headers=headers)
 
     def reconfigure(self, **env: str) -> None:
         """New settings, as a redeploy would bring: fresh containers, same resources."""
         os.environ.update(env)
         wiring.reset()
-        self.sim.attach(clients.sqs())
+        self.sim.attach()
+
+
+def _api_invoker(sim: Simulation) -> Any:
+    def run(function: Function, event: dict[str, Any]) -> Any:
+        log = sim.run(function.logical_id, event)
+        # What API Gateway answers when the function did not: a timeout, or a runtime that died.
+        if log.timed_out:
+            return {"statusCode": 503, "body": json.dumps({"message": "Service Unavailable"})}
+        if log.crashed:
+            return {"statusCode": 502, "body": json.dumps({"message": "Internal Server Error"})}
+        return log.result
+
+    return run
 
 
 @contextmanager
-def virtual_stack(clock: ManualClock, sandbox: MarketplaceSandbox | None = None,
-                  env: dict[str, str] | None = None) -> Iterator[VirtualStack]:
+def virtual_stack(clock: VirtualClock, sandbox: MarketplaceSandbox | None = None,
+                  env: dict[str, str] | None = None, *, costs: CostModel | None = None,
+                  latency: ProviderLatency | None = None) -> Iterator[VirtualStack]:
     sandbox = sandbox or MarketplaceSandbox(clock=clock)
+    if latency is not None:
+        sandbox.latency = latency
+    # Provider latency is charged to the invocation that made the call, never to the event loop.
+    sandbox.wait = clock.spend
     sandbox.add_app(LOCAL_EBAY_APP["clientId"], LOCAL_EBAY_APP["clientSecret"])
     register_market_clients(sandbox)
     saved_env = dict(os.environ)
@@ -77,9 +100,10 @@ def virtual_stack(clock: ManualClock, sandbox: MarketplaceSandbox | None = None,
                 "EBAY_HTTP_TIMEOUT_SECONDS": "2",
             } | (env or {}))
             wiring.reset()
+            sim = Simulation.of(stack, clock, costs)
             http = HttpApi.from_template(stack.template)
             http.clock_now = clock.now
-            sim = Simulation(stack=stack, clock=clock, sqs=clients.sqs())
+            http.invoker = _api_invoker(sim)
             yield VirtualStack(stack=stack, sim=sim, http=http, sandbox=sandbox, clock=clock)
     finally:
         wiring.reset()

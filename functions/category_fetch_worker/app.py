@@ -30,7 +30,7 @@ processor = BatchProcessor(event_type=EventType.SQS, model=FetchRecord)
 
 
 def run_job(record: FetchRecord) -> None:
-    report = wiring.category_worker().run(record.body.job_id)
+    report = wiring.category_worker().run(record.body.job_id, record.body.user_id)
     metrics.add_metric(name="CategoriesFetched", unit=MetricUnit.Count, value=report.fetched)
     metrics.add_metric(name="CategoriesFailed", unit=MetricUnit.Count, value=report.failed)
     metrics.add_metric(name="CategoryRunsDeferred", unit=MetricUnit.Count, value=int(report.deferred))

@@ -3,14 +3,16 @@ the scheduler now, and put failed jobs back in the queue."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sellerjobs import api, wiring
 from sellerjobs.market import views
+from sellerjobs.market.requests import SettingsRequest
 from sellerjobs.tracing import LazyTracer
 
 logger = Logger()
@@ -31,6 +33,14 @@ def run_scheduler(user: api.Admin) -> views.SchedulerRan:
     run = wiring.market_scheduler().run(trigger="manual")
     logger.info("Scheduler run by hand", extra={"user_id": user.user_id, "dispatched": run.dispatched})
     return views.SchedulerRan.model_validate({"ok": True, "run": run.to_api()})
+
+
+@app.put("/market/settings", summary="Change the seller share of each provider's hourly calls (admin)", **ADMIN)
+@tracer.capture_method
+def settings(user: api.Admin, body: Annotated[SettingsRequest, Body()]) -> views.SettingsChanged:
+    share = wiring.market_service().set_seller_share(body.sellerShare)
+    logger.info("Market settings changed", extra={"user_id": user.user_id, "seller_share": share})
+    return views.SettingsChanged.model_validate({"ok": True, "settings": {"sellerShare": share}})
 
 
 @app.post("/market/jobs/reset-failed", summary="Put failed market jobs back in the queue (admin)", **ADMIN)

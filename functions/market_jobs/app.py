@@ -33,14 +33,14 @@ QUEUE: dict[str, Any] = {"status_code": HTTPStatus.ACCEPTED, "tags": TAGS,
 @app.post("/market/jobs", summary="Queue price refreshes for one item or a list (deduplicated)", **QUEUE)
 @tracer.capture_method
 def enqueue(user: api.User, body: Annotated[EnqueueRequest, Body()]) -> views.Enqueued:
-    results = wiring.market_service().enqueue(body.provider, body.pairs(), body.priority)
+    results = wiring.market_service().enqueue(body.provider, body.pairs(), body.priority, user.user_id)
     return _queued(user.user_id, body.provider, body.priority, results)
 
 
 @app.post("/market/refresh", summary="A seller's refresh: queue items at the highest priority", **QUEUE)
 @tracer.capture_method
 def refresh(user: api.User, body: Annotated[RefreshRequest, Body()]) -> views.Enqueued:
-    results = wiring.market_service().enqueue(body.provider, body.pairs(), Priority.MANUAL)
+    results = wiring.market_service().enqueue(body.provider, body.pairs(), Priority.MANUAL, user.user_id)
     return _queued(user.user_id, body.provider, Priority.MANUAL, results)
 
 
@@ -63,7 +63,7 @@ def list_jobs(user: api.User,
 def price(user: api.User, provider: Annotated[Provider, Path()], sku: Annotated[PathSku, Path()],
           size: Annotated[Size | None, Query()] = None) -> tuple[views.PriceEnvelope | views.PricePending, int]:
     service = wiring.market_service()
-    read = service.price(provider, sku, size)
+    read = service.price(provider, sku, size, user.user_id)
     if read.price is None:  # never fetched: 202 and the job fetching it
         return views.PricePending.model_validate({
             "ok": True, "price": None, "refreshQueued": True, "job": read.job.to_api() if read.job else None,

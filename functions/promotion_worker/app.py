@@ -42,7 +42,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         except ValidationError:
             # The processor below fails this record with the same model: left for the DLQ to keep.
             logger.error("Malformed promotion message", extra={"message_id": raw.get("messageId")})
-    report = wiring.promotion_worker().process(messages) if messages else WorkReport()
+    time_left_s = context.get_remaining_time_in_millis() / 1000
+    report = wiring.promotion_worker().process(messages, time_left_s=time_left_s) if messages else WorkReport()
     _publish(report)
 
     def record_handler(record: JobRecord) -> None:

@@ -12,8 +12,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sellerjobs import api, wiring
 from sellerjobs.promotions import views
-from sellerjobs.promotions.requests import PromotionBatchRequest, PromotionRequest, QueueRequest
-from sellerjobs.promotions.service import Queued
+from sellerjobs.promotions.requests import PromotionBatchRequest, QueueRequest
+from sellerjobs.promotions.service import NewPromotion, Queued
 from sellerjobs.tracing import LazyTracer
 
 logger = Logger()
@@ -28,13 +28,14 @@ QUEUE: dict[str, Any] = {"status_code": HTTPStatus.ACCEPTED, "tags": ["promotion
 @app.post("/promotions", summary="Queue one listing or a batch", **QUEUE)
 @tracer.capture_method
 def queue_promotion(user: api.User, body: Annotated[QueueRequest, Body()]) -> views.Queued | views.QueuedBatch:
+    service = wiring.promotion_service()
     if isinstance(body, PromotionBatchRequest):
-        return views.queued(_enqueue(user, body.batch), duplicates=body.duplicates())
-    return views.queued_one(_enqueue(user, [body])[0])
+        return views.queued(_enqueue(user, body.to_new()), service.now_ms(), duplicates=body.duplicates())
+    return views.queued_one(_enqueue(user, [body.to_new()])[0], service.now_ms())
 
 
-def _enqueue(user: api.Caller, requests: list[PromotionRequest]) -> list[Queued]:
-    results = wiring.promotion_service().enqueue(user.user_id, [r.to_new() for r in requests])
+def _enqueue(user: api.Caller, requests: list[NewPromotion]) -> list[Queued]:
+    results = wiring.promotion_service().enqueue(user.user_id, requests)
     logger.info("Promotions queued", extra={"user_id": user.user_id, "job_ids": [r.job_id for r in results],
                                             "outcomes": [r.outcome.value for r in results]})
     return results

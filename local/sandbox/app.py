@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -44,6 +45,7 @@ from local.sandbox.category_tree import (
 from local.sandbox.ebay_errors import error_response
 from local.sandbox.faults import Fault, default_error_response, fault_response
 from local.sandbox.item_aspects import aspects_for
+from local.sandbox.latency import ProviderLatency
 from local.sandbox.market_catalog import DEFAULT_SKUS, build_market_catalog
 from local.sandbox.routing import Match, RequestContext, Router, WrongMethod
 from local.sandbox.state import (
@@ -69,8 +71,13 @@ _OTHER_PROVIDER_DIALECTS = frozenset({"stockx", "stockx_oauth", "alias"})
 
 
 class MarketplaceSandbox:
-    def __init__(self, clock: Clock | None = None) -> None:
+    def __init__(self, clock: Clock | None = None, latency: ProviderLatency | None = None,
+                 wait: Callable[[float], None] | None = None) -> None:
         self._state = SandboxState(clock=clock or SystemClock())
+        # Modelled provider latency (None: answer at once). ``wait`` spends it: the clock's sleep
+        # by default; a virtual-time simulation charges it to the calling invocation instead.
+        self.latency = latency
+        self.wait = wait or self._state.clock.sleep
         self._router = Router(
             [
                 *ebay_oauth.ROUTES,
@@ -427,8 +434,18 @@ class MarketplaceSandbox:
         request.read()
         if request.url.path.startswith(control.PREFIX):
             return control.handle(self, request)
+        if self.latency is not None:
+            self._wait_latency(request)
         with self._state.lock:
             return self._dispatch(request)
+
+    def _wait_latency(self, request: httpx.Request) -> None:
+        # Outside the lock: other requests are served while this one "travels".
+        found = self._router.match(request.method, request.url.path)
+        if isinstance(found, Match) and self.latency is not None:
+            seconds = self.latency.seconds(found.route.dialect, found.route.operation, request)
+            if seconds > 0:
+                self.wait(seconds)
 
     def _dispatch(self, request: httpx.Request) -> httpx.Response:
         state = self._state

@@ -69,6 +69,8 @@ class CategorySettings(_EnvModel):
     max_attempts: int = Field(3, alias="CATEGORY_FETCH_MAX_ATTEMPTS", ge=1)
     retry_backoff_s: float = Field(30.0, alias="CATEGORY_FETCH_RETRY_BACKOFF_SECONDS", ge=0)
     bulk_share: float = Field(0.5, alias="CATEGORY_FETCH_BULK_SHARE", gt=0, le=1)
+    # Runs one user may have going at once (the worker runs five): the others' jobs take turns.
+    user_slots: int = Field(3, alias="CATEGORY_FETCH_USER_SLOTS", ge=1)
     max_categories: int = Field(100_000, alias="CATEGORY_FETCH_MAX_CATEGORIES", ge=1)
     # eBay's Taxonomy quota is per day; third parties report 5,000. The whole day's budget may be
     # used at once (burst = limit): a tree is fetched as fast as spacing allows, then we stop.
@@ -103,6 +105,8 @@ class MarketSettings(_EnvModel):
     retries: int = Field(3, alias="MARKET_RETRIES", ge=0, le=10)
     retry_backoff_s: float = Field(1.0, alias="MARKET_RETRY_BACKOFF_SECONDS", ge=0)
     rate_buckets_table: str = Field("", alias="RATE_BUCKETS_TABLE")
+    # What one seller's requests may cost of a provider's hour (manual refreshes, first reads).
+    seller_share: float = Field(0.2, alias="MARKET_SELLER_SHARE", gt=0, le=1)
 
     def calls_per_hour(self) -> dict[str, int]:
         return {"stockx": self.stockx_calls_per_hour, "alias": self.alias_calls_per_hour,
@@ -120,6 +124,8 @@ class EbaySettings(_EnvModel):
     rate_buckets_table: str = Field("", alias="RATE_BUCKETS_TABLE")
     marketing_calls_per_hour: int = Field(5000, alias="EBAY_MARKETING_CALLS_PER_HOUR", ge=1)
     marketing_burst: int = Field(100, alias="EBAY_MARKETING_BURST", ge=1)
+    # Marketing calls ordinary promotions leave to high-priority ones when the budget runs short.
+    marketing_priority_reserve: int = Field(10, alias="EBAY_MARKETING_PRIORITY_RESERVE", ge=0)
     oauth_calls_per_hour: int = Field(1000, alias="EBAY_OAUTH_CALLS_PER_HOUR", ge=1)
     oauth_burst: int = Field(50, alias="EBAY_OAUTH_BURST", ge=1)
     # Refresh a cached access token this long before eBay says it expires, so a token never

@@ -24,3 +24,12 @@ class Conflict(_Refusal):
 
 class Invalid(_Refusal, ValueError):
     """400: the request itself is wrong; ``field`` names the culprit."""
+
+
+class TooManyRequests(_Refusal):
+    """429: the caller used up its share of something shared; ``retry_after_s`` says when it may
+    ask again. ``field`` names what the share is of (e.g. ``provider``)."""
+
+    def __init__(self, message: str, retry_after_s: float, field: str) -> None:
+        super().__init__(message, field)
+        self.retry_after_s = retry_after_s

@@ -50,7 +50,7 @@ def _queue() -> SqsDelayQueue[JobMessage]:
     from sellerjobs.aws.delay_queue import SqsDelayQueue
 
     return SqsDelayQueue(queue_url=config.promotion_settings().queue_url, clock=clock.current(),
-                         time_scale=config.runtime_settings().time_scale)
+                         time_scale=config.runtime_settings().time_scale, group_of=lambda m: m.group)
 
 
 @cache
@@ -81,7 +81,8 @@ def promotion_worker() -> PromotionWorker:
 
     settings, ebay = config.promotion_settings(), config.ebay_settings()
     marketing = MarketingApi(http=_ebay_http("marketing"), tokens=_ebay_tokens(),
-                             marketplace_id=ebay.marketplace_id, clock=clock.current())
+                             marketplace_id=ebay.marketplace_id, clock=clock.current(),
+                             normal_headroom=ebay.marketing_priority_reserve)
     from sellerjobs.aws.ebay_accounts import DynamoCampaignCache
 
     campaigns = CampaignResolver(
@@ -131,7 +132,7 @@ def _fetch_queue() -> SqsDelayQueue[FetchMessage]:
     from sellerjobs.aws.delay_queue import SqsDelayQueue
 
     return SqsDelayQueue(queue_url=config.category_settings().queue_url, clock=clock.current(),
-                         time_scale=config.runtime_settings().time_scale)
+                         time_scale=config.runtime_settings().time_scale, group_of=lambda m: m.group)
 
 
 @cache
@@ -165,7 +166,7 @@ def category_worker() -> CategoryFetchWorker:
         jobs=_fetch_jobs(), taxonomy=taxonomy, queue=_fetch_queue(), clock=clock.current(),
         settings=FetchSettings(spacing_s=settings.spacing_s, run_s=settings.run_s, lease_s=settings.lease_s,
                                max_attempts=settings.max_attempts, retry_backoff_s=settings.retry_backoff_s,
-                               bulk_share=settings.bulk_share),
+                               bulk_share=settings.bulk_share, user_slots=settings.user_slots),
         release_budget=lambda: http.release(clock.current().now()))
 
 
@@ -198,12 +199,18 @@ def market_budgets() -> dict[Provider, RateBudget]:
 
 @cache
 def market_service() -> MarketService:
-    from sellerjobs.aws.market import DynamoPriceCache
+    from sellerjobs.aws.market import DynamoPriceCache, DynamoShareSettings
     from sellerjobs.market.service import MarketService
+    from sellerjobs.market.share import SellerShares
 
     settings = config.market_settings()
+    shares = SellerShares(limiter=_market_limiter(), budgets=market_budgets(),
+                          settings=DynamoShareSettings(settings.table), default_share=settings.seller_share)
+    # Manual refreshes go out at once where the function may send to the market queue.
+    dispatcher = market_scheduler() if settings.queue_url else None
     return MarketService(jobs=_market_jobs(), prices=DynamoPriceCache(settings.table), limiter=_market_limiter(),
-                         budgets=market_budgets(), clock=clock.current(), stale_after_s=settings.stale_after_s)
+                         budgets=market_budgets(), clock=clock.current(), stale_after_s=settings.stale_after_s,
+                         shares=shares, dispatcher=dispatcher)
 
 
 @cache
@@ -255,7 +262,8 @@ def market_worker() -> MarketWorker:
                         limiter=_market_limiter(), budgets=market_budgets(), clock=clock.current(),
                         settings=WorkerSettings(spacing_s={p: settings.spacing_s for p in Provider},
                                                 retries=settings.retries,
-                                                retry_backoff_s=settings.retry_backoff_s))
+                                                retry_backoff_s=settings.retry_backoff_s,
+                                                manual_reserve=settings.manual_reserve))
 
 
 # -- eBay plumbing shared by the workers ---------------------------------------------------------

@@ -1,8 +1,9 @@
 """The README's curl examples, run as written: what they call, what they say they answer, and a
 runner that checks one against the other.
 
-Every ``bash`` block of the README that calls curl is part of one script, in README order (so a
-block can use a variable an earlier one set, e.g. ``$JOB``). A comment ``# 202 {...}`` documents
+Every ``bash`` block of the README's API reference that calls curl is part of one script, in
+README order (so a block can use a variable an earlier one set, e.g. ``$JOB``); other sections'
+commands (deploying, eBay's consent flow) hold placeholders and are not run. A comment ``# 202 {...}`` documents
 the answer of the curl commands before it, back to the previous such comment; ``# or 409 {...}``
 adds another answer the same commands may give (when it depends on timing). A curl command with
 no documented answer must succeed. The documented body may leave parts out ("…"); what it shows
@@ -71,11 +72,17 @@ class Outcome:
         return _compare(matching[0].text, self.body)
 
 
-def parse(readme: str) -> tuple[str, list[Call]]:
-    """The script of every bash block that calls curl, and its curl commands in order."""
+def parse(readme: str, section: str | None = "API reference") -> tuple[str, list[Call]]:
+    """The script of every bash block of ``section`` (all of them with None) that calls curl, and
+    its curl commands in order."""
+    start, end = 0, len(readme)
+    if section is not None:
+        start = readme.index(f"\n## {section}\n")
+        following = readme.find("\n## ", start + 1)
+        end = following if following != -1 else len(readme)
     script: list[str] = []
     calls: list[Call] = []
-    for block in BLOCK.finditer(readme):
+    for block in BLOCK.finditer(readme, start, end):
         text = block.group(1)
         if not CURL.search(text):
             continue

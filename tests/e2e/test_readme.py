@@ -1,5 +1,6 @@
-"""The README's curl examples work when pasted: each is run against a fresh local stack, as
-`make up` starts it (real time, the dev users alice and bob), and answers what the README says."""
+"""The curl examples of the README's API reference work when pasted: each is run against a fresh
+local stack, as `make up` starts it (real time, the dev users alice and bob), and answers what
+the README says."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def test_the_runner_catches_a_wrong_answer(fresh_stack, tmp_path):
         '# 200 {"stats":{"total":0},"success":false}',
         "```",
     ])
-    script, calls = parse(readme)
+    script, calls = parse(readme, section=None)
 
     outcomes = run(script, calls, {"API": fresh_stack.api_url, "TOKEN": fresh_stack.token("carol")}, tmp_path)
 
@@ -59,7 +60,7 @@ def test_the_runner_catches_a_wrong_answer(fresh_stack, tmp_path):
 
 
 def test_an_answer_documents_every_command_since_the_last_one():
-    _, calls = parse("\n".join([
+    _, calls = parse(section=None, readme="\n".join([
         "```bash",
         'curl "$API/a"',
         'X=$(curl -s -X POST "$API/b" \\',

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from local.aws import Stack
+from local.capacity import VirtualClock
 from local.http_api import ApiResponse, HttpApi
 from local.sandbox import MarketplaceSandbox
 from local.simulation import Simulation
@@ -16,7 +17,6 @@ from local.virtual import VirtualStack, virtual_stack
 from sellerjobs import clock as clock_module
 from sellerjobs.api import ADMIN_SCOPE
 from sellerjobs.aws import clients
-from sellerjobs.clock import ManualClock
 
 START = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 
@@ -44,7 +44,7 @@ class System:
         return self.virtual.sandbox
 
     @property
-    def clock(self) -> ManualClock:
+    def clock(self) -> VirtualClock:
         return self.virtual.clock
 
     def call(self, method: str, path: str, user: str | None = "alice", body: Any = None, *,
@@ -89,19 +89,19 @@ class System:
 
 
 @pytest.fixture
-def clock() -> Iterator[ManualClock]:
-    manual = ManualClock(START)
+def clock() -> Iterator[VirtualClock]:
+    manual = VirtualClock(START)
     previous = clock_module.install(manual)
     yield manual
     clock_module.install(previous)
 
 
 @pytest.fixture
-def sandbox(clock: ManualClock) -> MarketplaceSandbox:
+def sandbox(clock: VirtualClock) -> MarketplaceSandbox:
     return MarketplaceSandbox(clock=clock)
 
 
 @pytest.fixture
-def system(clock: ManualClock, sandbox: MarketplaceSandbox) -> Iterator[System]:
+def system(clock: VirtualClock, sandbox: MarketplaceSandbox) -> Iterator[System]:
     with virtual_stack(clock, sandbox, env={"PROMOTION_RETRY_SEED": "7"}) as virtual:
         yield System(virtual)

@@ -1,20 +1,27 @@
-"""GET /admin: the dashboard page is static, public, data-free HTML behind a strict CSP."""
+"""GET /admin and its assets: a static, public, data-free page of ES modules behind a strict CSP."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
+import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from functions.admin_page import app as admin_page
 from local.events import http_event
+from local.http_api import HttpApi
+from local.template import Template
 
-SCRIPT = re.compile(r"<script(?:\s[^>]*)?>(.*?)</script\s*>", re.DOTALL | re.IGNORECASE)
-STYLE = re.compile(r"<style(?:\s[^>]*)?>(.*?)</style\s*>", re.DOTALL | re.IGNORECASE)
+ASSETS_DIR = Path(admin_page.__file__).parent / "static" / "assets"
+ASSET_URL = re.compile(r"^/admin/assets/([a-z0-9-]+\.(?:js|css))$")
+# Static imports and re-exports of ES modules: `import { a } from "./x.js";`, `import "./x.js";`.
+IMPORT = re.compile(r"""^\s*(?:import\s*["']([^"']+)["']|(?:import|export)\s[^;'"]*?\bfrom\s*["']([^"']+)["'])\s*;""",
+                    re.MULTILINE)
+JS = "text/javascript; charset=utf-8"
+CSS = "text/css; charset=utf-8"
 
 
 @dataclass
@@ -42,14 +49,51 @@ def csp_of(result: dict[str, Any]) -> dict[str, list[str]]:
     return directives
 
 
-def sha256_source(text: str) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+def tags(html: str, name: str) -> list[dict[str, str]]:
+    """The attributes of every <name ...> tag (values unquoted; a bare attribute is "")."""
+    found = []
+    for attrs in re.findall(rf"<{name}\b([^>]*)>", html, re.IGNORECASE):
+        found.append({k.lower(): v for k, _, v in re.findall(r'([\w-]+)(=(?:"([^"]*)"))?', attrs)})
+    return found
+
+
+def entry_points(html: str) -> list[str]:
+    """The asset URLs the page itself loads: its scripts and stylesheets."""
+    scripts = [t["src"] for t in tags(html, "script")]
+    sheets = [t["href"] for t in tags(html, "link") if t.get("rel") == "stylesheet"]
+    return scripts + sheets
+
+
+def loaded_assets() -> dict[str, dict[str, Any]]:
+    """Every asset the browser fetches for the page, following module imports, as served."""
+    served: dict[str, dict[str, Any]] = {}
+    pending = entry_points(get()["body"])
+    while pending:
+        url = pending.pop()
+        name = ASSET_URL.match(url)
+        assert name, f"{url} is not an asset URL of the page"
+        if url in served:
+            continue
+        served[url] = get(url)
+        if url.endswith(".js"):
+            for bare, named in IMPORT.findall(served[url]["body"]):
+                specifier = bare or named
+                assert specifier.startswith("./"), f"{url} imports {specifier}: only the page's own modules"
+                pending.append("/admin/assets/" + specifier.removeprefix("./"))
+    return served
 
 
 @pytest.fixture
 def page() -> dict[str, Any]:
     return get()
 
+
+@pytest.fixture(scope="module")
+def assets() -> dict[str, dict[str, Any]]:
+    return loaded_assets()
+
+
+# ---- the page -------------------------------------------------------------------------------
 
 def test_the_page_is_served_as_html_without_any_claims(page):
     assert page["statusCode"] == 200
@@ -59,86 +103,56 @@ def test_the_page_is_served_as_html_without_any_claims(page):
     assert 'id="promotions"' in page["body"]
 
 
-def test_the_page_has_the_market_data_pane(page):
+def test_the_page_loads_one_module_and_one_stylesheet_from_this_origin(page):
+    scripts = tags(page["body"], "script")
+    assert scripts == [{"type": "module", "src": "/admin/assets/main.js"}]
+    sheets = [t for t in tags(page["body"], "link") if t.get("rel") == "stylesheet"]
+    assert [t["href"] for t in sheets] == ["/admin/assets/dashboard.css"]
+
+
+def test_no_inline_script_or_style_remains(page):
     html = page["body"]
-    assert re.search(r'<section id="market" [^>]*data-pane-title="Market data"', html)
-    assert "dashboard.register(marketPane());" in html
-    for call in ('"/market/overview"', '"/market/scheduler/run"', '"/market/jobs/reset-failed"', '"/market/refresh"',
-                 '"/market/jobs?status="'):
-        assert call in html, call
-    for control in ("market-run-scheduler", "market-reset-failed", "market-refresh-form", "market-admin-only"):
-        assert f'data-testid="{control}"' in html, control
-    # Budgets, counts, runs and jobs come from the API at run time: the tables start empty.
-    for body in ("market-counts-body", "market-runs-body", "market-batches-body", "market-jobs-body"):
-        assert re.search(rf'<tbody id="{body}"[^>]*></tbody>', html), body
-    assert re.search(r'<ul class="budgets" id="market-budgets"[^>]*></ul>', html)
-    assert not re.search(r"<meter\s", SCRIPT.sub("", html)), "the budget bars are built from the overview, not served"
-
-def test_security_headers(page):
-    headers = headers_of(page)
-    assert headers["x-content-type-options"] == "nosniff"
-    assert headers["referrer-policy"] == "no-referrer"
-    assert headers["cache-control"] == "no-store"
-    assert headers["x-frame-options"] == "DENY"
-
-
-def test_the_csp_is_strict(page):
-    csp = csp_of(page)
-    assert csp["default-src"] == ["'none'"]
-    assert csp["connect-src"] == ["'self'"]
-    assert csp["img-src"] == ["'self'", "data:"]
-    assert csp["frame-ancestors"] == ["'none'"]
-    assert csp["base-uri"] == ["'none'"]
-    assert csp["form-action"] == ["'none'"]
-    assert csp["require-trusted-types-for"] == ["'script'"]
-    for directive in ("script-src", "style-src"):
-        assert csp[directive], directive
-        assert all(source.startswith("'sha256-") for source in csp[directive]), csp[directive]
-    header = headers_of(page)["content-security-policy"]
-    assert "unsafe-inline" not in header and "unsafe-eval" not in header and "*" not in header
-
-
-def test_the_csp_hashes_are_those_of_the_served_inline_script_and_style(page):
-    html = page["body"]
-    scripts, styles = SCRIPT.findall(html), STYLE.findall(html)
-    assert len(scripts) == 1 and len(styles) == 1
-    csp = csp_of(page)
-    assert csp["script-src"] == [sha256_source(s) for s in scripts]
-    assert csp["style-src"] == [sha256_source(s) for s in styles]
-
-
-def test_every_inline_block_of_the_page_is_hashed_in_the_csp(page):
-    html = page["body"]
-    # Each opening tag is one block the hashes cover: nothing (e.g. "</script>" inside a string
-    # of the script) cuts a block short or hides one from the policy.
-    assert len(re.findall(r"<script\b", html, re.IGNORECASE)) == len(SCRIPT.findall(html))
-    assert len(re.findall(r"<style\b", html, re.IGNORECASE)) == len(STYLE.findall(html))
-    assert html.lower().count("</script") == 1 and html.lower().count("</style") == 1
-    csp = csp_of(page)
-    assert set(csp["script-src"]) == {sha256_source(block) for block in SCRIPT.findall(html)}
-    assert set(csp["style-src"]) == {sha256_source(block) for block in STYLE.findall(html)}
-
-def test_the_page_needs_nothing_the_csp_forbids(page):
-    html = page["body"]
-    # Inline event handlers, style attributes, external scripts, stylesheets or frames would all be blocked.
+    assert html.lower().count("<script") == html.lower().count("</script") == 1
+    assert re.search(r"<script\b[^>]*>\s*</script>", html), "the one script tag has no inline code"
+    assert "<style" not in html.lower()
+    # Inline event handlers, style attributes, frames or a base URL would be blocked or unsafe.
     assert not re.search(r"\son[a-z]+\s*=", html, re.IGNORECASE)
     assert not re.search(r"\sstyle\s*=", html, re.IGNORECASE)
-    assert not re.search(r"<script[^>]*\ssrc\s*=", html, re.IGNORECASE)
-    assert not re.search(r"<link[^>]*rel=\"?stylesheet", html, re.IGNORECASE)
     assert not re.search(r"<(iframe|object|embed|base)\b", html, re.IGNORECASE)
-    assert not re.search(r"https?://", html), "no third-party or absolute URLs (no CDN)"
-    # Text reaches the DOM through textContent only.
-    assert ".innerHTML" not in html and "outerHTML" not in html and "insertAdjacentHTML" not in html
-    assert "document.write" not in html and "eval(" not in html
+
+
+def test_each_pane_has_its_section_and_its_module(page, assets):
+    sections = dict(re.findall(r'<section id="([a-z-]+)"[^>]*\sdata-pane-title="([^"]+)"', page["body"]))
+    assert sections == {"promotions": "Promotions", "category-fetches": "Category fetches", "market": "Market data"}
+    main = assets["/admin/assets/main.js"]["body"]
+    for pane in sections:
+        module = assets[f"/admin/assets/{pane}.js"]["body"]
+        assert f'return {{ id: "{pane}", refresh, clear }};' in module, pane
+        assert f'from "./{pane}.js";' in main, pane
+
+
+def test_the_market_pane_calls_the_market_api(assets):
+    module = assets["/admin/assets/market.js"]["body"]
+    for call in ('"/market/overview"', '"/market/scheduler/run"', '"/market/jobs/reset-failed"', '"/market/refresh"',
+                 '"/market/jobs"'):
+        assert call in module, call
+
+
+def test_every_element_the_modules_look_up_is_in_the_page(page, assets):
+    html = page["body"]
+    ids = set(re.findall(r'\sid="([^"]+)"', html))
+    looked_up = {name for a in assets.values() for name in re.findall(r'byId\("([^"]+)"\)', a["body"])}
+    assert looked_up, "the modules find the page's elements by id"
+    assert looked_up <= ids, sorted(looked_up - ids)
 
 
 def test_the_page_carries_no_token_or_data(page):
     html = page["body"]
     assert not re.search(r"eyJ[A-Za-z0-9_-]{5,}", html), "no JWT in the page"
     assert "Bearer ey" not in html
-    # Jobs only ever come from the API at run time: no row is rendered on the server.
-    assert "data-job-id=" not in html
-    assert re.search(r'<tbody id="jobs-body"[^>]*></tbody>', html)
+    # Jobs, budgets and tables come from the API at run time: nothing is rendered on the server.
+    assert "<table" not in html and "data-job-id=" not in html and "<meter" not in html
+    assert re.search(r'<div class="table-wrap" id="jobs-region"[^>]*></div>', html)
     assert 'data-testid="current-user"></code>' in html
 
 
@@ -157,34 +171,135 @@ def test_query_and_fragment_like_input_is_not_reflected():
     assert "%3Cscript%3E" not in result["body"]
 
 
-@pytest.mark.parametrize("path", ["/admin/unknown", "/admin/admin.js", "/admin/../promotions", "/administrator"])
+# ---- the policy -----------------------------------------------------------------------------
+
+def test_the_csp_allows_scripts_and_styles_from_this_origin_only(page):
+    csp = csp_of(page)
+    assert csp["default-src"] == ["'none'"]
+    assert csp["script-src"] == ["'self'"]
+    assert csp["style-src"] == ["'self'"]
+    assert csp["connect-src"] == ["'self'"]
+    assert csp["img-src"] == ["'self'", "data:"]
+    assert csp["frame-ancestors"] == ["'none'"]
+    assert csp["base-uri"] == ["'none'"]
+    assert csp["form-action"] == ["'none'"]
+    assert csp["require-trusted-types-for"] == ["'script'"]
+    assert csp["trusted-types"] == ["'none'"]
+    header = headers_of(page)["content-security-policy"]
+    for loophole in ("unsafe-inline", "unsafe-eval", "sha256-", "nonce-", "*", "http"):
+        assert loophole not in header, loophole
+
+
+def test_the_page_and_every_asset_carry_the_security_headers(page, assets):
+    for url, result in {"/admin": page, **assets}.items():
+        headers = headers_of(result)
+        assert headers["content-security-policy"] == headers_of(page)["content-security-policy"], url
+        assert headers["x-content-type-options"] == "nosniff", url
+        assert headers["referrer-policy"] == "no-referrer", url
+        assert headers["x-frame-options"] == "DENY", url
+        assert headers["cross-origin-resource-policy"] == "same-origin", url
+        # Never cached: after a deploy, no module of the old version runs beside the new ones.
+        assert headers["cache-control"] == "no-store", url
+
+
+# ---- the assets -----------------------------------------------------------------------------
+
+def test_every_module_the_page_imports_is_served_with_its_content_type(assets):
+    assert "/admin/assets/main.js" in assets and "/admin/assets/dashboard.css" in assets
+    for url, result in assets.items():
+        assert result["statusCode"] == 200, url
+        assert result.get("isBase64Encoded") is False, url
+        assert headers_of(result)["content-type"] == (JS if url.endswith(".js") else CSS), url
+        assert result["body"] == (ASSETS_DIR / url.rsplit("/", 1)[1]).read_text(encoding="utf-8"), url
+
+
+def test_every_asset_file_is_used_by_the_page(assets):
+    files = {p.name for p in ASSETS_DIR.iterdir()}
+    assert files == {url.rsplit("/", 1)[1] for url in assets}
+
+
+def test_the_modules_build_the_dom_without_html_strings(assets):
+    # With Trusted Types set to 'none', any of these sinks throws in the browser.
+    for url, result in assets.items():
+        source = result["body"]
+        for sink in (".innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function",
+                     "setAttribute(\"on", "setAttribute(\"style", ".style."):
+            assert sink not in source, (url, sink)
+        assert not re.search(r"https?://", source), f"{url}: no third-party or absolute URLs (no CDN)"
+
+
+@pytest.mark.parametrize("path", [
+    "/admin/assets/..%2Fapp.py",
+    "/admin/assets/%2e%2e%2fapp.py",
+    "/admin/assets/..%2F..%2Ftemplate.yaml",
+    "/admin/assets/..%5Capp.py",
+    "/admin/assets/%2Fetc%2Fpasswd",
+    "/admin/assets/..",
+    "/admin/assets/.",
+    "/admin/assets/index.html",
+    "/admin/assets/app.py",
+    "/admin/assets/unknown.js",
+    "/admin/assets/MAIN.JS",
+    "/admin/assets/main.js%00",
+    "/admin/assets/main.js%2F",
+    "/admin/assets/.%2Fmain.js",
+    "/admin/assets/main.js.map",
+    "/admin/assets/main.js/",
+    "/admin/assets/../app.py",
+    "/admin/assets/",
+    "/admin/assets",
+])
+def test_anything_but_an_asset_name_is_not_found(path):
+    result = get(path)
+    assert result["statusCode"] == 404, path
+    assert headers_of(result)["content-type"].startswith("application/json")
+    body = json.loads(result["body"])
+    assert body["success"] is False and body["ok"] is False and body["error"]
+    assert "import" not in result["body"] and "def " not in result["body"]
+
+
+def test_a_decoded_path_parameter_finds_nothing_either():
+    # API Gateway hands the function the decoded parameter next to the raw path.
+    result = get("/admin/assets/..%2Fapp.py", path_parameters={"file": "../app.py"})
+    assert result["statusCode"] == 404
+
+
+@pytest.mark.parametrize("path", ["/admin/unknown", "/admin/admin.js", "/admin/../promotions", "/administrator",
+                                  "/admin/main.js"])
 def test_other_paths_are_not_found(path):
     result = get(path)
     assert result["statusCode"] == 404
     assert "text/html" not in headers_of(result).get("content-type", "")
 
 
-def test_the_page_is_read_once_per_container(monkeypatch):
+def test_the_template_routes_the_assets_to_this_function_without_a_token():
+    # What API Gateway (and the local stacks, which route by the template) do with the routes.
+    http = HttpApi.from_template(Template.read())
+    served = http.call("GET", "/admin/assets/main.js")
+    assert served.status == 200
+    assert served.headers["content-type"] == JS
+    assert served.headers["cache-control"] == "no-store"
+    assert http.call("GET", "/admin/assets/..%2Fapp.py").status == 404
+    assert http.call("GET", "/admin/assets/../app.py").status == 404
+
+
+def test_the_files_are_read_once_per_container(monkeypatch):
     admin_page.page.cache_clear()
+    admin_page.assets.cache_clear()
     reads = []
     original = type(admin_page.PAGE_FILE).read_text
 
     def counting_read_text(self, *args, **kwargs):
-        reads.append(self)
+        reads.append(self.name)
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(type(admin_page.PAGE_FILE), "read_text", counting_read_text)
     try:
-        get()
-        get()
+        for _ in range(2):
+            get()
+            get("/admin/assets/main.js")
+            get("/admin/assets/dashboard.css")
     finally:
         admin_page.page.cache_clear()
-    assert reads == [admin_page.PAGE_FILE]
-
-
-def test_the_policy_hashes_every_inline_block_and_falls_back_to_none():
-    html = "<style>a{}</style><script>1</script><script type=module>2</script>"
-    csp = admin_page.content_security_policy(html)
-    assert f"script-src {sha256_source('1')} {sha256_source('2')};" in csp
-    assert f"style-src {sha256_source('a{}')};" in csp
-    assert "script-src 'none'" in admin_page.content_security_policy("<p>static</p>")
+        admin_page.assets.cache_clear()
+    assert sorted(reads) == sorted(["index.html", *(p.name for p in ASSETS_DIR.iterdir())])

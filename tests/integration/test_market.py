@@ -134,9 +134,10 @@ def test_the_same_item_again_returns_the_queued_job_and_raises_its_priority(syst
 
     assert lower["queued"] == [] and lower["deduplicated"] == first["queued"]
     assert refresh["queued"] == [] and refresh["deduplicated"] == refresh["raised"] == first["queued"]
-    assert [(j["id"], j["priority"]) for j in jobs(system)] == [(first["queued"][0], 200)]
+    # Raised to a manual refresh, it went out at once.
+    assert [(j["id"], j["priority"]) for j in jobs(system, status="running")] == [(first["queued"][0], 200)]
     again = enqueue(system, provider="stockx", sku=SKU, size="10", priority=150)
-    assert again["raised"] == [] and jobs(system)[0]["priority"] == 200  # never lowered
+    assert again["raised"] == [] and jobs(system, status="running")[0]["priority"] == 200  # never lowered
     assert len(job_items(system)) == 1
 
 
@@ -269,8 +270,11 @@ def job_items_api(system) -> list[dict[str, Any]]:
 # -- the scheduler -------------------------------------------------------------------------------
 
 def test_the_scheduler_takes_manual_then_hot_then_background_jobs_oldest_first(system):
+    market_jobs = DynamoMarketJobs(system.stack.table_name("MarketTable"))
+
     def add(sku: str, priority: int) -> None:
-        enqueue(system, provider="stockx", sku=sku, priority=priority)
+        # Stored directly: through the API a manual refresh would go out at once, not wait for a run.
+        market_jobs.enqueue(Provider.STOCKX, [(sku, None)], priority, int(system.clock.now() * 1000))
         system.clock.advance(1)
 
     for sku, priority in (("BG-1", 100), ("HOT-1", 150), ("BG-2", 100), ("MAN-1", 200), ("HOT-2", 150),
@@ -595,10 +599,11 @@ def test_the_overview_shows_budgets_jobs_runs_and_batches(system):
     assert view["budgets"]["stockx"]["remaining"] == 100 - view["budgets"]["stockx"]["used"]
     assert view["jobs"]["stockx"]["succeeded"] == 2
     assert view["recentRuns"] and view["recentRuns"][0]["trigger"] == "schedule"
-    (batch,) = view["recentBatches"]
-    assert batch | {"startedAt": 0, "durationMs": 0} == {
-        "provider": "stockx", "startedAt": 0, "batchSize": 2, "succeeded": 2, "failed": 0, "deferred": 0,
-        "durationMs": 0, "calls": batch["calls"]}
+    assert view["sellerShare"] == pytest.approx(0.2) and view["sellerCallsPerHour"]["stockx"] == 20
+    # The sku's catalog lookup took the last call background work may use this minute (the rest is
+    # kept for manual refreshes): the second job waited for the next run.
+    batches = sorted(view["recentBatches"], key=lambda b: b["startedAt"])
+    assert [(b["batchSize"], b["succeeded"], b["deferred"]) for b in batches] == [(2, 1, 1), (1, 1, 0)]
 
 
 def test_time_in_the_run_record_is_the_clock(system):
@@ -606,3 +611,69 @@ def test_time_in_the_run_record_is_the_clock(system):
     run = run_scheduler(system)
     assert run["startedAt"] == int(clock.now() * 1000) and run["trigger"] == "manual"
     assert MarketStatus.DEFERRED.queued
+
+
+# ---------------------------------------------------------------- each seller's share of an hour
+
+
+def test_a_seller_over_its_share_gets_429_with_retry_after_and_nothing_is_queued(system):
+    # 20% of StockX's 100 calls an hour: a seller's manual refreshes may cost 20.
+    first = system.call("POST", "/market/refresh", user="alice",
+                        body={"provider": "stockx", "items": [{"sku": f"SKU-{i:02d}"} for i in range(20)]})
+    assert first.status == 202, first.body
+    system.clock.advance(15 * MINUTE)
+    before = len(job_items(system))
+
+    refused = system.call("POST", "/market/refresh", user="alice",
+                          body={"provider": "stockx", "items": [{"sku": "ONE-MORE"}]})
+
+    assert refused.status == 429
+    assert refused.headers["retry-after"] == str(45 * 60)  # the next clock hour
+    body = refused.json()
+    assert body["success"] is False and body["ok"] is False and "stockx" in body["error"]
+    assert body["errors"] == [{"field": "provider", "message": body["error"]}]
+    assert len(job_items(system)) == before
+    # Another seller does not notice.
+    other = system.call("POST", "/market/refresh", user="bob",
+                        body={"provider": "stockx", "items": [{"sku": "ONE-MORE"}]})
+    assert other.status == 202, other.body
+
+
+def test_reads_of_unpriced_items_stop_at_the_readers_share(system):
+    # Four StockX calls: two first reads, each a catalog lookup and a price.
+    system.call("PUT", "/market/settings", admin=True, body={"sellerShare": 0.04})
+    for sku in ("NEW-1", "NEW-2"):
+        assert system.call("GET", f"/market/prices/stockx/{sku}", user="carol").status == 202
+
+    refused = system.call("GET", "/market/prices/stockx/NEW-3", user="carol")
+
+    assert refused.status == 429 and int(refused.headers["retry-after"]) > 0
+    assert system.call("GET", "/market/prices/stockx/NEW-3", user="dave").status == 202
+
+
+def test_a_manual_refresh_is_dispatched_at_once_not_at_the_next_minute(system):
+    reply = system.call("POST", "/market/refresh", user="alice",
+                        body={"provider": "alias", "items": [{"sku": SKU, "size": "10"}]})
+
+    assert reply.status == 202
+    (job,) = reply.json()["jobs"]
+    assert job["status"] == "running"
+    system.sim.run_for(5)
+    price = system.call("GET", f"/market/prices/alias/{SKU}?size=10", user="alice")
+    assert price.status == 200 and price.json()["price"]["provider"] == "alias"
+
+
+@pytest.mark.parametrize("share", [0, -0.1, 1.5, "a lot", None])
+def test_a_share_setting_out_of_range_is_refused_naming_the_field_and_changes_nothing(system, share):
+    response = system.call("PUT", "/market/settings", admin=True, body={"sellerShare": share})
+
+    assert response.status == 400, response.body
+    assert response.json()["errors"][0]["field"] == "sellerShare"
+    assert overview(system)["sellerShare"] == pytest.approx(0.2)
+
+
+def test_only_admins_change_the_share(system):
+    response = system.call("PUT", "/market/settings", user="alice", body={"sellerShare": 0.5})
+
+    assert response.status == 403
+    assert overview(system)["sellerShare"] == pytest.approx(0.2)

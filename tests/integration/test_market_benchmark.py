@@ -51,4 +51,4 @@ def test_refreshes_are_measured(result: dict[str, Any]) -> None:
     refreshes = result["refreshes"]
     assert refreshes["count"] == 3 * len(PROVIDERS) * 5  # at 0:30, 1:00 and 1:30, 5 items per provider
     assert refreshes["never_dispatched"] == 0
-    assert 0 < result["p95_wait_priority_200_s"] <= refreshes["max_dispatch_s"]
+    assert 0 <= result["p95_wait_priority_200_s"] <= refreshes["max_dispatch_s"]

@@ -344,3 +344,52 @@ def test_when_our_own_ebay_budget_is_spent_jobs_wait_without_losing_attempts(sys
     assert waiting["status"] == "pending" and waiting["attempts"] == 0
     assert "rate budget" in waiting["lastError"]
     assert system.job("alice", second)["status"] == "succeeded"
+
+
+def test_a_500_listing_batch_is_first_tried_in_one_bulk_call_a_minute_after_queueing(system):
+    system.connect("alice")
+    listings = [str(300000000000 + i) for i in range(500)]
+    for listing in listings:
+        system.publish("alice", listing, sync_delay_s=30)
+    start = system.clock.now()
+
+    response = system.call("POST", "/promotions", user="alice",
+                           body={"batch": [{"listingId": lid, "adRate": 5} for lid in listings]})
+
+    # The answer says when: the whole batch a minute from now, not spread over 42 minutes.
+    body = response.json()
+    assert response.status == 202 and body["count"] == 500
+    assert body["firstAttemptAt"] == int(start * 1000) + 60_000
+    assert "first attempt at 2026-01-01T00:01:00Z (in 60 s)" in body["message"]
+    system.sim.run_for(2 * MINUTE)
+    calls = ad_calls(system)
+    assert len(calls) == 1 and len(calls[0]["listing_ids"]) == 500
+    assert start + MINUTE <= calls[0]["at"] < start + MINUTE + 10
+    assert all(system.job("alice", job_id)["status"] == "succeeded" for job_id in body["jobIds"][::50])
+
+
+def test_high_priority_jobs_still_go_out_when_the_ebay_budget_runs_short(system, monkeypatch):
+    # A budget of 20 calls an hour, 10 of them left to high-priority jobs, used up by other sellers.
+    system.reconfigure(monkeypatch, EBAY_MARKETING_CALLS_PER_HOUR="20", EBAY_MARKETING_BURST="11",
+                       EBAY_MARKETING_PRIORITY_RESERVE="10")
+    for seller in ("alice", "bob"):
+        system.connect(seller)
+    system.publish("alice", "177681098666")
+    system.publish("bob", "177681098667")
+    normal = queue(system, "177681098666", user="alice")
+    high = queue(system, "177681098667", user="bob", priority="high")
+
+    system.sim.run_for(2 * MINUTE)
+
+    assert system.job("bob", high)["status"] == "succeeded"
+    assert system.job("alice", normal)["status"] == "pending"  # deferred: no attempt spent
+    assert system.job("alice", normal)["attempts"] == 0
+
+
+def test_a_priority_that_is_not_one_of_the_values_is_refused_and_nothing_is_written(system):
+    response = system.call("POST", "/promotions", user="alice",
+                           body={"listingId": "177681098666", "adRate": 5, "priority": "urgent"})
+
+    assert response.status == 400
+    assert response.json()["errors"][0]["field"] == "priority"
+    assert system.table_items() == []

@@ -19,28 +19,32 @@ def test_single_listing_is_queued_with_the_original_response(system, path):
     body = response.json()
     assert body["success"] is True
     assert body["jobId"] == f"{LISTING}_{int(START * 1000)}"
-    assert body["message"].startswith("Promotion queued.")
+    assert body["message"].startswith("Promotion queued: first attempt at 2026-01-01T00:01:00Z (in 60 s)")
+    assert body["firstAttemptAt"] == int(START * 1000) + 60_000
     job = system.job("alice", body["jobId"])
     assert job | {"updatedAt": None} == {
         "id": body["jobId"], "userId": "alice", "listingId": LISTING, "adRate": 5, "campaignId": "151310691012",
         "status": "pending", "attempts": 0, "maxAttempts": 15, "nextRetryAt": int(START * 1000) + 60_000,
-        "createdAt": int(START * 1000), "updatedAt": None, "lastError": None, "adId": None}
+        "createdAt": int(START * 1000), "updatedAt": None, "lastError": None, "adId": None, "priority": "normal"}
     assert system.queued_messages() == 1
 
 
-def test_batch_is_queued_and_staggered_five_seconds_apart(system):
+def test_a_batch_is_first_tried_together_and_the_answer_says_when(system):
     batch = [{"listingId": f"17768109866{i}", "adRate": 5 + i} for i in range(3)]
 
-    response = system.call("POST", "/queue-promotion", body={"batch": batch})
+    response = system.call("POST", "/queue-promotion", body={"batch": batch, "priority": "high"})
 
     assert response.status == 202
     body = response.json()
     assert body["success"] is True and body["count"] == 3
-    assert body["message"] == "Queued 3 promotion jobs. They will be processed over the next few minutes."
+    assert body["message"] == ("Queued 3 promotion jobs: first attempt at 2026-01-01T00:01:00Z (in 60 s); jobs "
+                               "retry while eBay syncs new listings (usually 1-10 minutes).")
     now_ms = int(START * 1000)
     assert body["jobIds"] == [f"17768109866{i}_{now_ms + i}" for i in range(3)]
-    due = [system.job("alice", job_id)["nextRetryAt"] for job_id in body["jobIds"]]
-    assert due == [now_ms + i + 60_000 + 5_000 * i for i in range(3)]
+    jobs = [system.job("alice", job_id) for job_id in body["jobIds"]]
+    # One bulk eBay call carries them all: they are due together.
+    assert [job["nextRetryAt"] for job in jobs] == [now_ms + 60_000] * 3
+    assert {job["priority"] for job in jobs} == {"high"}
     assert system.queued_messages() == 3
 
 
@@ -53,10 +57,11 @@ def test_a_listing_with_an_unfinished_job_gets_that_job_back(system):
                                                                   {"listingId": "177681098667", "adRate": 5}]})
 
     assert again.status == 202 and again.json() == {
-        "success": True, "jobId": first, "message": "This listing already has a promotion job in progress."}
+        "success": True, "jobId": first, "message": "This listing already has a promotion job in progress.",
+        "firstAttemptAt": None}
     assert in_batch.json()["jobIds"][0] == first
-    assert in_batch.json()["message"] == ("Queued 1 promotion job. They will be processed over the next few "
-                                          "minutes. 1 listing already had a promotion job in progress.")
+    assert in_batch.json()["message"].startswith("Queued 1 promotion job: first attempt at ")
+    assert in_batch.json()["message"].endswith(" 1 listing already had a promotion job in progress.")
     assert system.stats("alice")["total"] == 2
     assert system.queued_messages() == 2
 
@@ -68,7 +73,7 @@ def test_queueing_a_waiting_listing_with_another_rate_changes_its_job_and_says_s
     again = system.call("POST", "/promotions", body={"listingId": LISTING, "adRate": 7})
 
     assert again.status == 202 and again.json() == {
-        "success": True, "jobId": first,
+        "success": True, "jobId": first, "firstAttemptAt": None,
         "message": "This listing already had a waiting promotion job; it now uses the adRate and campaignId sent."}
     assert system.job("alice", first)["adRate"] == 7
     assert system.stats("alice")["total"] == 1
@@ -130,9 +135,9 @@ def test_a_batch_reports_listings_being_attempted_and_queues_the_rest(system):
 
     body = response.json()
     assert response.status == 202 and body["jobIds"][0] == first and body["busy"] == [LISTING]
-    assert body["message"] == ("Queued 1 promotion job. They will be processed over the next few minutes. 1 listing "
-                               "being promoted right now kept their adRate and campaignId; send them again in a "
-                               "minute to change them.")
+    assert body["message"].startswith("Queued 1 promotion job: first attempt at ")
+    assert body["message"].endswith(" 1 listing being promoted right now kept their adRate and campaignId; send "
+                                    "them again in a minute to change them.")
     assert system.job("alice", first)["adRate"] == 5
 
 
@@ -144,8 +149,9 @@ def test_the_same_listing_twice_in_one_batch_is_one_job_counted_once(system):
     body = response.json()
     assert response.status == 202
     assert body["count"] == 2 and len(set(body["jobIds"])) == 2 and body["duplicates"] == [LISTING]
-    assert body["message"] == ("Queued 2 promotion jobs. They will be processed over the next few minutes. "
-                               "1 listing named more than once counted once.")
+    assert body["message"] == ("Queued 2 promotion jobs: first attempt at 2026-01-01T00:01:00Z (in 60 s); jobs "
+                               "retry while eBay syncs new listings (usually 1-10 minutes). 1 listing named more "
+                               "than once counted once.")
     assert system.stats("alice")["total"] == 2
 
 
@@ -177,7 +183,8 @@ BAD_BODIES = [
     ({"listingId": LISTING, "adRate": "five"}, "adRate"),
     ({"listingId": LISTING, "adRate": None}, "adRate"),
     ({"listingId": LISTING, "adRate": 5, "campaignId": "abc"}, "campaignId"),
-    ({"listingId": LISTING, "adRate": 5, "priority": "high"}, "priority"),
+    ({"listingId": LISTING, "adRate": 5, "priority": "urgent"}, "priority"),
+    ({"batch": [{"listingId": LISTING, "adRate": 5}], "priority": 1}, "priority"),
     ({"batch": []}, "batch"),
     ({"batch": "nope"}, "batch"),
     ({"batch": [{"listingId": LISTING, "adRate": 5}, {"listingId": LISTING, "adRate": 500}]}, "batch[1].adRate"),

@@ -26,7 +26,7 @@ def test_promotion_status_with_a_job_id_returns_the_job_in_the_original_shape(sy
     assert response.status == 200
     job = response.json()["job"]
     assert set(job) == {"id", "userId", "listingId", "adRate", "campaignId", "status", "attempts", "maxAttempts",
-                        "nextRetryAt", "createdAt", "updatedAt", "lastError", "adId"}
+                        "nextRetryAt", "createdAt", "updatedAt", "lastError", "adId", "priority"}
     assert job["id"] == job_id and job["status"] == "pending"
 
 
@@ -44,12 +44,14 @@ def test_an_unknown_job_is_not_found(system):
 
 @pytest.mark.parametrize("path", ["/promotion-status", "/promotions/stats"])
 def test_stats_count_ready_and_pending_jobs_of_the_caller_only(system, path):
-    batch = [{"listingId": f"17768109866{i}", "adRate": 5} for i in range(3)]
+    batch = [{"listingId": f"17768109866{i}", "adRate": 5} for i in range(2)]
     assert system.call("POST", "/promotions", body={"batch": batch}).status == 202
+    system.clock.advance(10)
+    queue(system, listing="177681098662")
     queue(system, listing="177681098669", user="bob")
 
     before = system.call("GET", path).json()["stats"]
-    system.clock.advance(66)  # the first two jobs are due at +60 s and +65 s
+    system.clock.advance(56)  # the batch is due at +60 s, the single at +70 s
     after = system.call("GET", path).json()["stats"]
 
     assert before == {"total": 3, "ready": 0, "pending": 3, "succeeded": 0, "failed": 0, "cancelled": 0}

@@ -207,6 +207,7 @@ class InMemoryFetchJobs:
     aspects: InMemoryAspectStore = field(default_factory=InMemoryAspectStore)
     jobs: dict[str, FetchJob] = field(default_factory=dict)
     work: dict[str, dict[tuple[int, str], WorkItem]] = field(default_factory=dict)
+    slots: dict[tuple[str, int], tuple[str, int]] = field(default_factory=dict)  # (user, n) -> (owner, until)
     failed: dict[str, dict[str, FailedCategory]] = field(default_factory=dict)
     completions: list[int] = field(default_factory=list)  # categories handed to each complete()
     finishes: list[tuple[str, FetchStatus]] = field(default_factory=list)  # successful finish() calls
@@ -272,6 +273,18 @@ class InMemoryFetchJobs:
         if job.analysed and job.status is FetchStatus.QUEUED:
             job = self._update(job_id, status=FetchStatus.PROCESSING)
         return job
+
+    def take_slot(self, user_id: str, owner: str, now_ms: int, until_ms: int, slots: int) -> int | None:
+        for slot in range(slots):
+            holder = self.slots.get((user_id, slot))
+            if holder is None or holder[1] < now_ms or holder[0] == owner:
+                self.slots[(user_id, slot)] = (owner, until_ms)
+                return slot
+        return None
+
+    def release_slot(self, user_id: str, slot: int, owner: str) -> None:
+        if self.slots.get((user_id, slot), ("", 0))[0] == owner:
+            del self.slots[(user_id, slot)]
 
     def release_lease(self, job_id: str, owner: str, resume_at: int = 0) -> None:
         job = self.jobs.get(job_id)

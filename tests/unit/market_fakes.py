@@ -35,6 +35,7 @@ from sellerjobs.market.job import CachedPrice, MarketJob, MarketStatus, Provider
 from sellerjobs.market.ports import BatchMetrics, Enqueued, JobPage, MarketBatch, SchedulerRun
 from sellerjobs.market.scheduler import MarketScheduler, SchedulerSettings, hourly_budget
 from sellerjobs.market.service import MarketService
+from sellerjobs.market.share import SellerShares
 from sellerjobs.market.worker import MarketWorker, WorkerSettings
 from sellerjobs.providers.base import CallGate, ProviderError
 
@@ -191,14 +192,15 @@ class InMemoryRateLimiter:
     acquired: list[tuple[str, int]] = field(default_factory=list)  # (window key, n) of each grant
     refunds: list[tuple[str, int]] = field(default_factory=list)  # (window key, n) of each refund
 
-    def acquire(self, budget: RateBudget, n: int = 1) -> Grant:
+    def acquire(self, budget: RateBudget, n: int = 1, *, headroom: int = 0) -> Grant:
         now = self.clock.now()
         key = budget.window_key(now)
-        if budget.allowance(now) - n < 0:
-            return Grant(False, budget.wait_for(0, n, now))
+        headroom = budget.held_back(now, headroom)
+        if budget.allowance(now) - n - headroom < 0:
+            return Grant(False, budget.wait_for(headroom, n, now))
         used = self.counters.get(key, 0)
-        if used + n > budget.allowance(now):
-            return Grant(False, max(1.0, budget.wait_for(used, n, now)))
+        if used + n + headroom > budget.allowance(now):
+            return Grant(False, max(1.0, budget.wait_for(used + headroom, n, now)))
         self.counters[key] = used + n
         self.acquired.append((key, n))
         return Grant(True)
@@ -295,6 +297,17 @@ class ScriptedQuotes:
         return outcome
 
 
+@dataclass
+class InMemoryShareSettings:
+    share: float | None = None
+
+    def seller_share(self) -> float | None:
+        return self.share
+
+    def set_seller_share(self, share: float) -> None:
+        self.share = share
+
+
 # ---------------------------------------------------------------- a world of fakes
 
 
@@ -312,6 +325,7 @@ class MarketWorld:
     limiter: InMemoryRateLimiter = field(init=False)
     budgets: dict[Provider, RateBudget] = field(init=False)
     sources: dict[Provider, ScriptedQuotes] = field(init=False)
+    share_settings: InMemoryShareSettings = field(default_factory=InMemoryShareSettings)
 
     def __post_init__(self) -> None:
         self.limiter = InMemoryRateLimiter(clock=self.clock)
@@ -346,9 +360,13 @@ class MarketWorld:
         return MarketWorker(jobs=self.jobs, prices=self.prices, sources=dict(self.sources), limiter=self.limiter,
                             budgets=self.budgets, clock=self.clock, settings=settings or WorkerSettings())
 
-    def service(self, stale_after_s: float = HOUR) -> MarketService:
+    def service(self, stale_after_s: float = HOUR, *, seller_share: float | None = None,
+                dispatch: bool = False) -> MarketService:
+        shares = None if seller_share is None else SellerShares(
+            limiter=self.limiter, budgets=self.budgets, settings=self.share_settings, default_share=seller_share)
         return MarketService(jobs=self.jobs, prices=self.prices, limiter=self.limiter, budgets=self.budgets,
-                             clock=self.clock, stale_after_s=stale_after_s)
+                             clock=self.clock, stale_after_s=stale_after_s, shares=shares,
+                             dispatcher=self.scheduler() if dispatch else None)
 
     def enqueue(self, *skus: str, priority: int = 100, size: str | None = None,
                 provider: Provider | None = None) -> list[MarketJob]:

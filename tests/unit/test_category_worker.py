@@ -77,8 +77,8 @@ def test_tick_sends_one_message_per_active_job_that_is_not_waiting(world, worker
 
     # Then only the two ready jobs get a message
     assert sent == 2
-    assert world.queue.sent == [FetchMessage(job_id=ready.id, not_before=T0),
-                                FetchMessage(job_id=resumed.id, not_before=T0)]
+    assert world.queue.sent == [FetchMessage(job_id=ready.id, not_before=T0, user_id="alice"),
+                                FetchMessage(job_id=resumed.id, not_before=T0, user_id="alice")]
 
     # And once the waiting job's time has come, it gets one too
     world.queue.take()
@@ -352,7 +352,7 @@ def test_a_run_stops_at_its_time_and_passes_the_rest_on_at_once(world):
     # Then it fetched what fits into its second and queued the next run for now
     assert aspect_calls(world) == [leaf_id(i) for i in range(5)]
     assert report.fetched == 5 and not report.completed and report.resume_at == 0
-    assert world.queue.sent == [FetchMessage(job_id=job.id, not_before=T0 + 1_000)]
+    assert world.queue.sent == [FetchMessage(job_id=job.id, not_before=T0 + 1_000, user_id="alice")]
     stored = world.jobs.stored(job.id)
     assert (stored.status, stored.processed, stored.lease_until) == (FetchStatus.PROCESSING, 5, 0)
 
@@ -388,7 +388,7 @@ def test_no_call_starts_after_the_runs_time_even_after_its_spacing(world):
     # Then the last call started before the second was up; the next (at 1.125 s) is left to the next run
     assert [c.at_ms for c in world.taxonomy.ops("aspects")] == [T0, T0 + 375, T0 + 750]
     assert report.fetched == 3 and not report.completed
-    assert world.queue.sent == [FetchMessage(job_id=job.id, not_before=T0 + 875)]
+    assert world.queue.sent == [FetchMessage(job_id=job.id, not_before=T0 + 875, user_id="alice")]
 
 
 def test_more_than_a_page_of_work_is_done_in_one_run(world, worker):
@@ -868,7 +868,7 @@ def test_a_download_that_would_start_after_the_runs_time_is_left_to_the_next_run
     assert [c.operation for c in world.taxonomy.calls] == ["tree"]
     assert (report.ebay_calls, report.fetched, report.completed, report.deferred) == (1, 0, False, False)
     assert world.jobs.stored(job.id).mode is FetchMode.BULK
-    assert world.queue.sent == [FetchMessage(job_id=job.id, not_before=T0 + 1_000)]
+    assert world.queue.sent == [FetchMessage(job_id=job.id, not_before=T0 + 1_000, user_id="alice")]
 
     # And the next run downloads the file
     world.queue.take()
@@ -924,3 +924,61 @@ def test_a_worker_without_a_budget_to_release_runs(world):
                                  settings=SETTINGS)
 
     assert worker.run(job.id).completed
+
+
+# ---------------------------------------------------------------- taking turns between users
+
+
+def test_one_user_cannot_hold_every_run_slot_another_users_job_still_runs(world):
+    worker = world.worker(replace(SETTINGS, user_slots=2))
+    # Given alice's two runs hold her two slots (e.g. two long fetches under way)
+    assert world.jobs.take_slot("alice", "run-a", world.now(), world.now() + 60_000, 2) == 0
+    assert world.jobs.take_slot("alice", "run-b", world.now(), world.now() + 60_000, 2) == 1
+    third = world.add_job(world.categories(2), job_id="job-1-alice3", user_id="alice")
+    bobs = world.add_job(world.categories(2), job_id="job-2-bob001", user_id="bob")
+
+    # When alice's third job and bob's job get their runs
+    waiting = worker.run(third.id, "alice")
+    running = worker.run(bobs.id, "bob")
+
+    # Then alice's waits for the next tick, untouched; bob's runs
+    assert waiting.skipped and waiting.waiting_for_slot and waiting.fetched == 0
+    assert world.jobs.stored(third.id).lease_owner is None
+    assert running.completed and running.fetched == 2
+
+
+def test_a_run_gives_its_slot_back_and_a_dead_runs_slot_frees_itself_when_its_lease_ends(world):
+    worker = world.worker(replace(SETTINGS, user_slots=1))
+    first = world.add_job(world.categories(1), job_id="job-1-first1")
+    second = world.add_job(world.categories(1), job_id="job-2-secnd2")
+
+    assert worker.run(first.id, "alice").completed
+    assert world.jobs.slots == {}  # given back
+
+    # A run that died holds its slot until its lease time has passed.
+    assert world.jobs.take_slot("alice", "dead-run", world.now(), world.now() + 120_000, 1) == 0
+    assert worker.run(second.id, "alice").waiting_for_slot
+    world.clock.advance(121)
+    assert worker.run(second.id, "alice").completed
+
+
+def test_a_message_without_its_owner_still_finds_the_users_slots(world):
+    worker = world.worker(replace(SETTINGS, user_slots=1))
+    job = world.add_job(world.categories(1), user_id="carol")
+    assert world.jobs.take_slot("carol", "other", world.now(), world.now() + 60_000, 1) == 0
+
+    assert worker.run(job.id).waiting_for_slot  # the owner was read from the job
+
+
+def test_the_tick_lets_users_take_turns(world, worker):
+    for n in range(3):
+        world.add_job([Category("1", "a")], job_id=f"job-{n}-alice{n}", user_id="alice", created_at=T0 - 10 + n)
+    world.add_job([Category("1", "a")], job_id="job-9-bob000", user_id="bob", created_at=T0 - 1)
+    world.add_job([Category("1", "a")], job_id="job-8-carol0", user_id="carol", created_at=T0)
+
+    worker.tick()
+
+    assert [(m.user_id, m.job_id) for m in world.queue.sent] == [
+        ("alice", "job-0-alice0"), ("bob", "job-9-bob000"), ("carol", "job-8-carol0"),
+        ("alice", "job-1-alice1"), ("alice", "job-2-alice2")]
+    assert {m.group for m in world.queue.sent} == {"alice", "bob", "carol"}

@@ -265,6 +265,7 @@ def test_to_api_uses_the_original_field_names():
         "updatedAt": T0,
         "lastError": "eBay 35048",
         "adId": None,
+        "priority": "normal",
     }
 
 

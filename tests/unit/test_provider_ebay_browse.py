@@ -43,7 +43,7 @@ class NoSellers:
 class NoGrants:
     """A RateLimiter whose budget is spent: every eBay OAuth call is refused before it leaves."""
 
-    def acquire(self, budget: RateBudget, n: int = 1) -> Grant:
+    def acquire(self, budget: RateBudget, n: int = 1, *, headroom: int = 0) -> Grant:
         return Grant(granted=False, retry_after_s=42.0)
 
     def refund(self, budget: RateBudget, n: int, when: float) -> None: ...

@@ -237,20 +237,30 @@ def test_enqueue_batch_ids_use_consecutive_milliseconds(service, clock):
     assert all(q.created for q in queued)
 
 
-def test_enqueue_batch_staggers_first_attempts(service, repo, queue, clock):
+def test_a_batch_is_first_due_per_ebay_call_not_per_listing(service, repo, queue, clock):
     now = now_ms(clock)
 
-    queued = service.enqueue("alice", [promotion(str(100000 + i)) for i in range(25)])
+    # One bulk call carries 500 listings: 1,200 listings are three calls' worth.
+    queued = service.enqueue("alice", [promotion(str(100000 + i)) for i in range(1200)])
 
     jobs = [repo.get("alice", q.job_id) for q in queued]
-    offsets = [j.next_retry_at - j.created_at for j in jobs if j and j.next_retry_at]
-    assert offsets == [(60 + 5 * i) * 1000 for i in range(25)]
-    # First at +60 s, the 25th at +180 s (plus its 24 ms of id spacing).
-    assert jobs[0] is not None and jobs[0].next_retry_at == now + 60_000
-    assert jobs[24] is not None and jobs[24].next_retry_at == now + 24 + 180_000
+    due = [j.next_retry_at for j in jobs if j]
+    assert due == [now + 60_000] * 500 + [now + 65_000] * 500 + [now + 70_000] * 200
+    # The answer says when each job is first tried.
+    assert [q.first_attempt_at for q in queued] == due
     # One message per job, each carrying its version and due time.
     assert [(m.job_id, m.version, m.not_before) for m in queue.sent] == [
         (j.id, 0, j.next_retry_at) for j in jobs if j]
+
+
+def test_a_500_listing_batch_is_due_as_soon_as_a_single_listing(service, repo, clock):
+    now = now_ms(clock)
+
+    [single] = service.enqueue("alice", [promotion("177681098666")])
+    batch = service.enqueue("bob", [promotion(str(100000 + i)) for i in range(500)])
+
+    assert single.first_attempt_at == now + 60_000
+    assert {q.first_attempt_at for q in batch} == {now + 60_000}
 
 
 def test_same_listing_twice_in_one_batch_is_one_job_answered_once(service, repo, queue, clock):
@@ -264,9 +274,8 @@ def test_same_listing_twice_in_one_batch_is_one_job_answered_once(service, repo,
     assert len(queue.sent) == 2
     first = repo.get("alice", f"177681098666_{now}")
     assert first is not None and first.ad_rate == Decimal("5")  # the first request wins
-    # The duplicate does not take a stagger slot.
     second = repo.get("alice", f"177681098667_{now + 1}")
-    assert second is not None and second.next_retry_at == now + 1 + 65_000
+    assert second is not None and second.next_retry_at == now + 60_000
 
 
 def test_listing_with_an_unfinished_job_returns_that_job(service, repo, queue, clock):
@@ -454,7 +463,10 @@ def test_list_is_scoped_to_the_caller(service):
 
 def test_stats_ready_counts_jobs_due_now_and_total_is_unfinished(service, repo, clock):
     # Given three jobs due at +60 s, +65 s and +70 s, and one finished job of each kind
-    queued = service.enqueue("alice", [promotion(str(200000 + i)) for i in range(3)])
+    queued = []
+    for i in range(3):
+        queued += service.enqueue("alice", [promotion(str(200000 + i))])
+        clock.advance(5)
     for i, status in enumerate([Status.SUCCEEDED, Status.FAILED, Status.CANCELLED]):
         [q] = service.enqueue("alice", [promotion(str(300000 + i))])
         job = repo.get("alice", q.job_id)
@@ -462,8 +474,8 @@ def test_stats_ready_counts_jobs_due_now_and_total_is_unfinished(service, repo, 
         finish(repo, job, status, now_ms(clock))
     assert len(queued) == 3
 
-    # When 66 s have passed
-    clock.advance(66)
+    # When 66 s have passed since the first
+    clock.advance(51)
     stats = service.stats("alice")
 
     # Then two are ready, one is still waiting, and total counts only unfinished jobs

@@ -20,9 +20,9 @@ from sellerjobs.jobs.rate_budget import RateLimited
 from sellerjobs.jobs.retry import RetryPolicy
 from sellerjobs.promotions.campaigns import CampaignResolver
 from sellerjobs.promotions.job import PromotionJob, Status, new_job_id
-from sellerjobs.promotions.ports import AdRequest, JobMessage
+from sellerjobs.promotions.ports import MAX_ADS_PER_CALL, AdRequest, JobMessage
 from sellerjobs.promotions.service import PromotionService, message_for
-from sellerjobs.promotions.worker import MAX_ADS_PER_CALL, PromotionWorker, WorkReport
+from sellerjobs.promotions.worker import PromotionWorker, WorkReport
 from tests.unit.test_service import (
     HISTORY_S,
     InMemoryJobRepository,
@@ -66,7 +66,8 @@ class FakeAds:
     lookups: list[str] = field(default_factory=list)
     campaigns_created: list[tuple[str, str, str]] = field(default_factory=list)
 
-    def create_ads(self, user_id: str, campaign_id: str, ads: Sequence[AdRequest]) -> list[ListingResult]:
+    def create_ads(self, user_id: str, campaign_id: str, ads: Sequence[AdRequest], *,
+                   urgent: bool = False) -> list[ListingResult]:
         self.calls.append((user_id, campaign_id, list(ads)))
         if self.failures:
             raise self.failures.pop(0)
@@ -643,7 +644,7 @@ def test_summary_line_counts_every_outcome(world):
                         ebay_calls=7)
 
     assert report.summary() == ("Batch complete: 1 succeeded, 2 retrying, 3 failed "
-                                "(4 deferred, 5 early, 6 stale, 8 taken along, 7 eBay calls)")
+                                "(4 deferred, 5 early, 6 stale, 8 taken along, 0 handed on, 7 eBay calls)")
 
 
 # ---------------------------------------------------------------- staggered batches

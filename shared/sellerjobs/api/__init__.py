@@ -17,6 +17,7 @@ Every refusal a function answers has one shape::
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -38,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sellerjobs.api.messages import field_errors
 from sellerjobs.ebay.errors import EbayThrottled, EbayTransientError
-from sellerjobs.errors import Conflict, Invalid, NotFound
+from sellerjobs.errors import Conflict, Invalid, NotFound, TooManyRequests
 from sellerjobs.jobs.rate_budget import RateLimited
 
 logger = Logger(child=True)
@@ -206,7 +207,8 @@ class HttpApp(APIGatewayHttpResolver):
         handlers: list[tuple[type[Exception], Callable[[Any], Response[Any]]]] = [
             (ApiError, error_response), (Invalid, _invalid), (NotFound, _not_found), (Conflict, _conflict),
             (RequestValidationError, self._invalid_request), (RequestUnsupportedContentType, _not_json),
-            (UnicodeDecodeError, _not_utf8), (NotFoundError, self._no_route), (RateLimited, _budget_spent),
+            (UnicodeDecodeError, _not_utf8), (NotFoundError, self._no_route), (TooManyRequests, _share_spent),
+            (RateLimited, _budget_spent),
             (EbayThrottled, _ebay_throttled), (EbayTransientError, _ebay_unavailable),
             (ResponseValidationError, _unexpected), (Exception, _unexpected),
         ]
@@ -263,6 +265,12 @@ def _not_utf8(exc: UnicodeDecodeError) -> Response[Any]:
     return error_response(refusal("body", "must be UTF-8 text"))
 
 
+def _share_spent(exc: TooManyRequests) -> Response[Any]:
+    seconds = max(1, math.ceil(exc.retry_after_s))
+    return error_response(ApiError(HTTPStatus.TOO_MANY_REQUESTS, str(exc), [(exc.field or "request", str(exc))],
+                                   {"Retry-After": str(seconds)}))
+
+
 def _budget_spent(exc: RateLimited) -> Response[Any]:
     seconds = max(1, round(exc.retry_after_s))
     return error_response(ApiError(
@@ -294,7 +302,8 @@ _ERROR_DESCRIPTIONS = {
     HTTPStatus.FORBIDDEN: "The token lacks the sellerjobs/admin scope or the admin group",
     HTTPStatus.NOT_FOUND: "No such job or item (or not yours)",
     HTTPStatus.CONFLICT: "The state of the job does not allow this",
-    HTTPStatus.TOO_MANY_REQUESTS: "The eBay call budget is spent or eBay is throttling; see Retry-After",
+    HTTPStatus.TOO_MANY_REQUESTS: "A shared budget (eBay's calls, your share of a provider's hour) is spent, or "
+                                  "eBay is throttling; see Retry-After",
     HTTPStatus.SERVICE_UNAVAILABLE: "eBay did not answer; see Retry-After",
 }
 

@@ -3,6 +3,7 @@
     pk = JOB#<jobId>  sk = META                              the job: status, counters, lease
     pk = JOB#<jobId>  sk = TODO#<due at, 13 digits>#<id>     a category still to fetch, due then
     pk = JOB#<jobId>  sk = FAIL#<categoryId>                 a category that failed for good
+    pk = SLOTS#<userId>  sk = SLOT#<n>                       a run slot of the user's, held until a time
 
 Sort keys make the job's next due work one range query. Indexes:
 
@@ -49,6 +50,10 @@ ACTIVE = (FetchStatus.QUEUED.value, FetchStatus.PROCESSING.value)
 
 def _pk(job_id: str) -> str:
     return f"JOB#{job_id}"
+
+
+def _slots_pk(user_id: str) -> str:
+    return f"SLOTS#{user_id}"
 
 
 def _todo_sk(due_at: int, category_id: str) -> str:
@@ -252,6 +257,31 @@ class DynamoFetchJobs:
                 UpdateExpression="SET leaseUntil = :zero, resumeAt = :resume",
                 ConditionExpression="leaseOwner = :owner",
                 ExpressionAttributeValues=to_values({":zero": 0, ":owner": owner, ":resume": resume_at}))
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+
+    def take_slot(self, user_id: str, owner: str, now_ms: int, until_ms: int, slots: int) -> int | None:
+        # One item per slot: a run takes a free or expired one with a conditional put, so a run that
+        # died frees its slot when its time is up, like its job's lease.
+        for slot in range(slots):
+            try:
+                clients.dynamodb().put_item(
+                    TableName=self.table, Item=to_item({"pk": _slots_pk(user_id), "sk": f"SLOT#{slot}",
+                                                        "slotOwner": owner, "slotUntil": until_ms}),
+                    ConditionExpression="attribute_not_exists(pk) OR slotUntil < :now OR slotOwner = :owner",
+                    ExpressionAttributeValues=to_values({":now": now_ms, ":owner": owner}))
+                return slot
+            except ClientError as exc:
+                if not is_condition_failure(exc):
+                    raise
+        return None
+
+    def release_slot(self, user_id: str, slot: int, owner: str) -> None:
+        try:
+            clients.dynamodb().delete_item(
+                TableName=self.table, Key=to_item({"pk": _slots_pk(user_id), "sk": f"SLOT#{slot}"}),
+                ConditionExpression="slotOwner = :owner", ExpressionAttributeValues=to_values({":owner": owner}))
         except ClientError as exc:
             if not is_condition_failure(exc):
                 raise

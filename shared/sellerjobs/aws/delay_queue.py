@@ -1,9 +1,15 @@
-"""An SQS queue used as a timer: each message is delivered no earlier than its ``not_before``."""
+"""An SQS queue used as a timer: each message is delivered no earlier than its ``not_before``.
+
+With ``group_of``, every message carries a ``MessageGroupId`` (the tenant it belongs to): on a
+standard queue that makes it an SQS fair queue, which delivers other tenants' messages first while
+one tenant holds a disproportionate share of the messages in flight. Delays keep working, which a
+FIFO queue would not allow.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -28,10 +34,18 @@ class SqsDelayQueue(Generic[M]):
     clock: Clock
     # The local stack runs time faster than real time; real SQS delays shrink to match.
     time_scale: float = 1.0
+    group_of: Callable[[M], str] | None = None  # the message's tenant, for fair delivery
 
     def delay_seconds(self, message: M) -> int:
         wait_ms = message.not_before - now_ms(self.clock)
         return max(0, min(MAX_DELAY_S, math.ceil(wait_ms / 1000 / self.time_scale)))
+
+    def _entry(self, index: int, message: M) -> dict[str, Any]:
+        entry: dict[str, Any] = {"Id": str(index), "MessageBody": message.to_json(),
+                                 "DelaySeconds": self.delay_seconds(message)}
+        if self.group_of is not None:
+            entry["MessageGroupId"] = self.group_of(message)
+        return entry
 
     def send(self, messages: Sequence[M]) -> list[M]:
         unsent: list[M] = []
@@ -42,10 +56,7 @@ class SqsDelayQueue(Generic[M]):
     def _send_batch(self, batch: list[M], tries: int = 2) -> list[M]:
         pending = dict(enumerate(batch))
         for _ in range(tries):
-            entries: list[Any] = [
-                {"Id": str(i), "MessageBody": m.to_json(), "DelaySeconds": self.delay_seconds(m)}
-                for i, m in pending.items()
-            ]
+            entries: list[Any] = [self._entry(i, m) for i, m in pending.items()]
             try:
                 response = clients.sqs().send_message_batch(QueueUrl=self.queue_url, Entries=entries)
             except Exception:  # the whole call failed; the caller decides what a lost send means

@@ -6,6 +6,7 @@
     pk = BATCHES                    sk = <ms>#id  worker batch metrics (expire after a week)
     pk = PRICE#<provider|sku|size>  sk = PRICE    the cached price
     pk = CATALOG#<provider>|<sku>   sk = CATALOG  the provider's ids for a sku
+    pk = SETTINGS                   sk = MARKET   settings an operator changed (the seller share)
 
 Indexes (all sparse, all projecting the job):
 
@@ -414,3 +415,19 @@ class DynamoCatalogCache(CatalogCache):
             "pk": f"CATALOG#{provider.value}|{sku}", "sk": "CATALOG",
             "value": gzip.compress(json.dumps(value, separators=(",", ":")).encode(), mtime=0),
             "expiresAt": int(time.time()) + self.ttl_s}))
+
+
+@dataclass
+class DynamoShareSettings:
+    table: str
+
+    def seller_share(self) -> float | None:
+        item = from_item(clients.dynamodb().get_item(
+            TableName=self.table, Key=to_item({"pk": "SETTINGS", "sk": "MARKET"})).get("Item") or {})
+        value = item.get("sellerShare")
+        return None if value is None else float(value)
+
+    def set_seller_share(self, share: float) -> None:
+        clients.dynamodb().update_item(
+            TableName=self.table, Key=to_item({"pk": "SETTINGS", "sk": "MARKET"}),
+            UpdateExpression="SET sellerShare = :s", ExpressionAttributeValues=to_values({":s": Decimal(str(share))}))

@@ -42,7 +42,7 @@ from sellerjobs.aws.dynamo import (
     to_item,
     to_values,
 )
-from sellerjobs.promotions.job import TERMINAL, PromotionJob, Status
+from sellerjobs.promotions.job import TERMINAL, Priority, PromotionJob, Status
 from sellerjobs.promotions.ports import InvalidCursor, JobKey, ListingBusy, Page, UnfinishedCounts
 
 BY_USER_STATUS = "ByUserStatus"
@@ -84,7 +84,7 @@ class DynamoJobRepository:
             "updatedAt": job.updated_at, "policy": job.policy, "runStartedAt": job.run_started_at,
             "listedAt": job.listed_at,
             "version": job.version, "lastError": job.last_error, "adId": job.ad_id,
-            "expiresAt": job.expires_at,
+            "expiresAt": job.expires_at, "priority": job.priority.value,
             "userStatus": f"{job.user_id}#{job.status.value}",
             "statusAt": job.next_retry_at if unfinished else job.updated_at,
             "dueShard": self._shard(job.id) if unfinished else None,
@@ -106,6 +106,7 @@ class DynamoJobRepository:
             version=int(item["version"]),
             last_error=item.get("lastError"), ad_id=item.get("adId"),
             expires_at=_int_or_none(item.get("expiresAt")),
+            priority=Priority(item.get("priority") or Priority.NORMAL.value),
         )
 
     def _lock_put(self, job: PromotionJob) -> dict[str, Any]:

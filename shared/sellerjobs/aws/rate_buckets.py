@@ -22,11 +22,12 @@ class DynamoRateLimiter:
     table: str
     clock: Clock
 
-    def acquire(self, budget: RateBudget, n: int = 1) -> Grant:
+    def acquire(self, budget: RateBudget, n: int = 1, *, headroom: int = 0) -> Grant:
         now = self.clock.now()
-        ceiling = budget.allowance(now) - n
+        headroom = budget.held_back(now, headroom)
+        ceiling = budget.allowance(now) - n - headroom
         if ceiling < 0:
-            return Grant(False, budget.wait_for(0, n, now))
+            return Grant(False, budget.wait_for(headroom, n, now))
         try:
             clients.dynamodb().update_item(
                 TableName=self.table,
@@ -43,7 +44,7 @@ class DynamoRateLimiter:
             if not is_condition_failure(exc):
                 raise
             used = int(from_item(exc.response.get("Item") or {}).get("used", 0))  # type: ignore[arg-type]
-            return Grant(False, max(1.0, budget.wait_for(used, n, now)))
+            return Grant(False, max(1.0, budget.wait_for(used + headroom, n, now)))
 
     def refund(self, budget: RateBudget, n: int, when: float) -> None:
         """Give back calls reserved but not made (in the window they were taken from)."""

@@ -68,6 +68,13 @@ class FetchJobs(Protocol):
         """Let go of the job; the tick leaves it alone until ``resume_at`` (epoch ms)."""
         ...
 
+    def take_slot(self, user_id: str, owner: str, now_ms: int, until_ms: int, slots: int) -> int | None:
+        """One of the user's ``slots`` run slots until ``until_ms`` (a free or expired one); its number,
+        or None when the user's runs hold all of them."""
+        ...
+
+    def release_slot(self, user_id: str, slot: int, owner: str) -> None: ...
+
     def due_work(self, job_id: str, now_ms: int, limit: int) -> list[WorkItem]: ...
 
     def all_work(self, job_id: str) -> list[WorkItem]: ...
@@ -101,6 +108,13 @@ class FetchMessage(MessageBody):
 
     job_id: str = Field(alias="jobId", min_length=1)
     not_before: StrictInt = Field(0, alias="notBefore", description="epoch ms")
+    # The job's owner, when the sender knew it; not part of which message it is.
+    user_id: str = Field("", alias="userId")
+
+    @property
+    def group(self) -> str:
+        """The tenant SQS fair queues keep from crowding out the others: the job's owner."""
+        return self.user_id or self.job_id
 
 
 class FetchQueue(Protocol):

@@ -67,7 +67,7 @@ class CategoryFetchService:
             job = job.touched(now, parent_label=tree.label(node), analysed=True, total=len(categories),
                               mode=FetchMode.PER_CATEGORY if mode is FetchMode.AUTO else mode)
         self.jobs.create(job, categories)
-        self.queue.send([FetchMessage(job_id=job.id, not_before=now)])
+        self.queue.send([FetchMessage(job_id=job.id, not_before=now, user_id=user_id)])
         if job.analysed:
             message = (f"Background job created: {job.total} categories will be fetched in the background. "
                        "Poll its status for progress.")
@@ -109,7 +109,7 @@ class CategoryFetchService:
             raise Conflict(f"category fetch job {job_id} has no failed categories", field="jobId")
         now = now_ms(self.clock)
         requeued = self.jobs.requeue_failures(job, now)
-        self.queue.send([FetchMessage(job_id=job.id, not_before=now)])
+        self.queue.send([FetchMessage(job_id=job.id, not_before=now, user_id=user_id)])
         return self._own(user_id, job_id), requeued
 
     def stored_aspects(self, marketplace_id: str, category_id: str) -> AspectRecord:

@@ -53,6 +53,9 @@ class FetchSettings:
     retry_backoff_s: float = 30.0  # doubled per failed attempt
     throttled_wait_s: float = 60.0  # after eBay's own 429
     bulk_share: float = 0.5  # "auto" becomes bulk when a job covers at least this share of the tree
+    # Runs one user may have going at once: fewer than the worker's concurrency, so one user's
+    # many fetches never hold every slot and the others' jobs take turns with them.
+    user_slots: int = 3
 
 
 @dataclass
@@ -66,6 +69,7 @@ class RunReport:
     ebay_calls: int = 0
     completed: bool = False
     skipped: bool = False  # another run holds the job, or it is no longer active
+    waiting_for_slot: bool = False  # the user's other runs hold all of the user's slots
 
     def summary(self) -> str:
         return (f"Run of {self.job_id}: {self.fetched} fetched, {self.failed} failed, {self.retried} to retry"
@@ -86,22 +90,40 @@ class CategoryFetchWorker:
         """The every-minute trigger: one message per active job that is not waiting."""
         now = now_ms(self.clock)
         active = self.jobs.active(limit)
-        ready = [job for job in active if job.resume_at <= now]
-        unsent = self.queue.send([FetchMessage(job_id=job.id, not_before=now) for job in ready])
+        ready = _in_turns([job for job in active if job.resume_at <= now])
+        unsent = self.queue.send([FetchMessage(job_id=job.id, not_before=now, user_id=job.user_id) for job in ready])
         logger.info(f"Tick: {len(ready)} of {len(active)} active category fetch jobs to run",
                     extra={"active_jobs": len(active), "ready": len(ready), "unsent": len(unsent)})
         return len(ready) - len(unsent)
 
-    def run(self, job_id: str) -> RunReport:
+    def run(self, job_id: str, user_id: str = "") -> RunReport:
         report = RunReport(job_id=job_id)
         owner = uuid.uuid4().hex
         deadline = self.clock.now() + self.settings.run_s  # no eBay call of this run starts after it
         now = now_ms(self.clock)
-        job = self.jobs.take_lease(job_id, owner, now, now + int(self.settings.lease_s * 1000))
+        until = now + int(self.settings.lease_s * 1000)
+        if not user_id:  # a message sent before messages named the owner
+            known = self.jobs.get(job_id)
+            user_id = known.user_id if known is not None else ""
+        slot = self.jobs.take_slot(user_id, owner, now, until, self.settings.user_slots) if user_id else None
+        if user_id and slot is None:
+            report.skipped = report.waiting_for_slot = True
+            logger.info("Run skipped: the user's other fetches hold all of the user's run slots; the next tick "
+                        "tries again", extra={"job_id": job_id, "user_id": user_id})
+            return report
+        try:
+            self._run(job_id, owner, now, until, deadline, report)
+        finally:
+            if slot is not None:
+                self.jobs.release_slot(user_id, slot, owner)
+        return report
+
+    def _run(self, job_id: str, owner: str, now: int, until: int, deadline: float, report: RunReport) -> None:
+        job = self.jobs.take_lease(job_id, owner, now, until)
         if job is None:
             report.skipped = True
             logger.info("Run skipped: job finished, cancelled or held by another run", extra={"job_id": job_id})
-            return report
+            return
         try:
             if not job.analysed:
                 job = self._analyse(job, report)
@@ -117,7 +139,6 @@ class CategoryFetchWorker:
         logger.info(report.summary(), extra={"job_id": job_id, "fetched": report.fetched, "failed": report.failed,
                                              "retried": report.retried, "ebay_calls": report.ebay_calls,
                                              "deferred": report.deferred, "completed": report.completed})
-        return report
 
     # -- reading the tree --------------------------------------------------------------------
 
@@ -274,7 +295,7 @@ class CategoryFetchWorker:
 
     def _continue(self, job: FetchJob, not_before: int) -> None:
         """The run's time is up with work due: the next run starts at once."""
-        self.queue.send([FetchMessage(job_id=job.id, not_before=not_before)])
+        self.queue.send([FetchMessage(job_id=job.id, not_before=not_before, user_id=job.user_id)])
 
     def _defer(self, job: FetchJob, wait_s: float, report: RunReport) -> None:
         report.deferred = True
@@ -299,3 +320,15 @@ class CategoryFetchWorker:
         else:
             self._fail_job(job, f"eBay refused the request: {exc}", report)
 
+
+
+def _in_turns(jobs: list[FetchJob]) -> list[FetchJob]:
+    """Users' jobs interleaved, oldest first within a user: when the worker cannot run them all at
+    once, every user's first job comes before anyone's second."""
+    by_user: dict[str, list[FetchJob]] = {}
+    for job in sorted(jobs, key=lambda j: j.created_at):
+        by_user.setdefault(job.user_id, []).append(job)
+    turns: list[FetchJob] = []
+    for rank in range(max((len(queue) for queue in by_user.values()), default=0)):
+        turns += [queue[rank] for queue in by_user.values() if rank < len(queue)]
+    return turns

@@ -37,8 +37,10 @@ class BudgetedHttp:
     _reserved: int = 0
     _reserved_at: float = 0.0
 
-    def send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        self._take_one()
+    def send(self, method: str, url: str, *, headroom: int = 0, **kwargs: Any) -> httpx.Response:
+        """``headroom``: calls of the budget's current allowance this call must leave for more
+        urgent ones (0: it may take the last)."""
+        self._take_one(headroom)
         try:
             response = self.client.request(method, url, **kwargs)
         except httpx.TimeoutException as exc:
@@ -67,10 +69,10 @@ class BudgetedHttp:
             self.limiter.refund(self.budget, self._reserved, self._reserved_at or when)
         self._reserved = 0
 
-    def _take_one(self) -> None:
+    def _take_one(self, headroom: int = 0) -> None:
         if self.limiter is not None and self._reserved == 0:
             for block in dict.fromkeys((max(1, self.reserve), 1)):
-                grant = self.limiter.acquire(self.budget, block)
+                grant = self.limiter.acquire(self.budget, block, headroom=headroom)
                 if grant.granted:
                     self._reserved = block
                     self._reserved_at = self.clock.now() if self.clock is not None else 0.0

@@ -32,20 +32,25 @@ class MarketingApi:
     tokens: TokenProvider
     marketplace_id: str
     clock: Clock
+    # Calls of the budget's current allowance that ordinary ad creation leaves to urgent jobs: when
+    # the budget runs short, high-priority promotions still go out.
+    normal_headroom: int = 0
 
     # -- ads ---------------------------------------------------------------------------------
 
-    def create_ads(self, user_id: str, campaign_id: str, ads: Sequence[AdRequest]) -> list[ListingResult]:
+    def create_ads(self, user_id: str, campaign_id: str, ads: Sequence[AdRequest], *,
+                   urgent: bool = False) -> list[ListingResult]:
         body = {"requests": [{"listingId": a.listing_id, "bidPercentage": a.bid_percentage} for a in ads]}
         response = self._call(user_id, "POST", f"{BASE}/ad_campaign/{campaign_id}/bulk_create_ads_by_listing_id",
-                              json=body)
+                              json=body, headroom=0 if urgent else self.normal_headroom)
         if response.status_code in (200, 207):
             return _listing_results(json_body(response))
         errors = errors_of(response)
         if {e.error_id for e in errors} & TOO_MANY_LISTINGS and len(ads) > 1:
             # eBay's per-call ceiling is lower than we thought: halve and go again.
             half = len(ads) // 2
-            return self.create_ads(user_id, campaign_id, ads[:half]) + self.create_ads(user_id, campaign_id, ads[half:])
+            return (self.create_ads(user_id, campaign_id, ads[:half], urgent=urgent)
+                    + self.create_ads(user_id, campaign_id, ads[half:], urgent=urgent))
         raise EbayRequestError(response.status_code, errors)
 
     def find_ad_id(self, user_id: str, campaign_id: str, listing_id: str) -> str | None:
@@ -90,12 +95,13 @@ class MarketingApi:
 
     # -- plumbing ----------------------------------------------------------------------------
 
-    def _call(self, user_id: str, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    def _call(self, user_id: str, method: str, url: str, *, headroom: int = 0, **kwargs: Any) -> httpx.Response:
         """One call with the seller's token; a refused token is re-minted once."""
         for attempt in range(2):
             token = self.tokens.user_token(user_id, MARKETING_SCOPE)
             response = self.http.send(method, url, headers={
-                "Authorization": f"Bearer {token}", "X-EBAY-C-MARKETPLACE-ID": self.marketplace_id}, **kwargs)
+                "Authorization": f"Bearer {token}", "X-EBAY-C-MARKETPLACE-ID": self.marketplace_id},
+                headroom=headroom, **kwargs)
             if response.status_code == 401 and attempt == 0:
                 self.tokens.invalidate(user_id, MARKETING_SCOPE)
                 continue

@@ -28,4 +28,5 @@ class MessageBody(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True, defer_build=True)
 
     def to_json(self) -> str:
-        return self.model_dump_json(by_alias=True)
+        # A field at its default is left out: reading the body back fills it in again.
+        return self.model_dump_json(by_alias=True, exclude_defaults=True)

@@ -32,6 +32,11 @@ class RateBudget:
         elapsed = now - self.window_start(now)
         return min(self.limit, self.burst + math.floor(self.limit * elapsed / self.window_s))
 
+    def held_back(self, now: float, reserve: int) -> int:
+        """Calls of the current allowance kept for more urgent callers: ``reserve``, shrinking to
+        nothing as the window's budget runs out, so the last calls of a window are never wasted."""
+        return max(0, min(reserve, self.limit - self.allowance(now)))
+
     def wait_for(self, used: int, n: int, now: float) -> float:
         """Seconds until ``n`` more calls fit, given ``used`` so far in this window."""
         needed = used + n
@@ -56,7 +61,10 @@ class Grant:
 class RateLimiter(Protocol):
     """Takes calls out of a shared budget; the port behind which the DynamoDB counter sits."""
 
-    def acquire(self, budget: RateBudget, n: int = 1) -> Grant: ...
+    def acquire(self, budget: RateBudget, n: int = 1, *, headroom: int = 0) -> Grant:
+        """Take ``n`` calls if they fit, leaving ``budget.held_back(now, headroom)`` calls of the
+        current allowance to more urgent callers (who pass less headroom)."""
+        ...
 
     def refund(self, budget: RateBudget, n: int, when: float) -> None: ...
 

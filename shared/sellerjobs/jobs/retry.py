@@ -46,12 +46,13 @@ class RetryPolicy(Protocol):
         ...
 
 
-def first_due_offset(index_in_batch: int, first_delay_s: float, stagger_s: float) -> float:
-    """When the i-th job of a batch first becomes due: +60 s, then 5 s apart per job.
+def first_due_offset(index: int, first_delay_s: float, stagger_s: float) -> float:
+    """When the i-th part of a batch first becomes due: +60 s, then ``stagger_s`` apart.
 
-    Spreading a batch keeps the first wave from arriving at eBay as one burst.
+    A part is what one call to the provider carries (500 listings for eBay's bulk ad creation),
+    so a big batch arrives as a few spaced calls rather than as one burst.
     """
-    return first_delay_s + stagger_s * index_in_batch
+    return first_delay_s + stagger_s * index
 
 
 @dataclass

@@ -113,6 +113,21 @@ class MarketJobs(Protocol):
     def recent_batches(self, limit: int) -> list[BatchMetrics]: ...
 
 
+class ShareSettings(Protocol):
+    """The seller share an operator set (None: the deployment's default)."""
+
+    def seller_share(self) -> float | None: ...
+
+    def set_seller_share(self, share: float) -> None: ...
+
+
+class Dispatcher(Protocol):
+    def dispatch(self, provider: Provider, jobs: Sequence[MarketJob]) -> list[MarketJob]:
+        """Reserve calls for these waiting jobs, start them and queue them now; returns the ones
+        started (none if the budget has no call for them right now)."""
+        ...
+
+
 class PriceCache(Protocol):
     def get(self, provider: Provider, sku: str, size: str | None) -> CachedPrice | None: ...
 

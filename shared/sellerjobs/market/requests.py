@@ -73,3 +73,12 @@ class RefreshRequest(BaseModel):
 
     def pairs(self) -> list[tuple[str, str | None]]:
         return [(item.sku, item.size) for item in self.items]
+
+
+class SettingsRequest(BaseModel):
+    """What an operator may change at run time."""
+
+    model_config = ConfigDict(**_STRICT, json_schema_extra={"examples": [{"sellerShare": 0.2}]})
+
+    sellerShare: float = Field(gt=0, le=1, description="the share of each provider's hourly calls one seller's "
+                               "manual refreshes and first reads may use (0 < share <= 1)")

@@ -14,6 +14,7 @@ schedulers both picked is started by one of them; the other gives its call back.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from aws_lambda_powertools import Logger
@@ -83,24 +84,36 @@ class MarketScheduler:
         free = min(budget.allowance(when) - self.limiter.used(budget, when), self.settings.max_reads)
         if free <= 0:
             return 0, 0, max(free, 0)
-        # Held back for manual refreshes, shrinking to nothing as the hour's budget runs out.
-        held = min(self.settings.manual_reserve, budget.limit - budget.allowance(when))
+        held = budget.held_back(when, self.settings.manual_reserve)
         chosen = self.jobs.queued(provider, free, min_priority=Priority.MANUAL)
         room = free - held - len(chosen)
         if room > 0:
             chosen += self.jobs.queued(provider, room, max_priority=Priority.MANUAL - 1)
-        read = len(chosen)
         if not chosen:
             return 0, 0, free
-        grant = self.limiter.acquire(budget, len(chosen))
-        if not grant.granted:  # another scheduler spent it between our read and our write
-            return 0, read, free
+        return len(self.dispatch(provider, chosen)), len(chosen), free
+
+    def dispatch(self, provider: Provider, jobs: Sequence[MarketJob]) -> list[MarketJob]:
+        """Reserve one call per job (one conditional write), mark the jobs running and queue them.
+
+        Also what a seller's manual refresh calls at once, so it does not wait for the next minute:
+        manual jobs may use every call the hour allows so far, the reserve included.
+        """
+        if not jobs:
+            return []
+        budget = self.budgets[provider]
+        when = self.clock.now()
+        urgent = all(job.priority >= Priority.MANUAL for job in jobs)
+        headroom = 0 if urgent else self.settings.manual_reserve
+        grant = self.limiter.acquire(budget, len(jobs), headroom=headroom)
+        if not grant.granted:  # spent meanwhile (another scheduler, a refresh): the next run tries again
+            return []
         started_at = now_ms(self.clock)
-        started = self.jobs.start(chosen, started_at)
-        if len(started) < len(chosen):
-            self.limiter.refund(budget, len(chosen) - len(started), when)
+        started = self.jobs.start(jobs, started_at)
+        if len(started) < len(jobs):
+            self.limiter.refund(budget, len(jobs) - len(started), when)
         self._send(provider, started, when, started_at)
-        return len(started), read, free
+        return started
 
     def _send(self, provider: Provider, started: list[MarketJob], when: float, started_at: int) -> None:
         size = self.settings.batch_size

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from sellerjobs.market.job import MarketStatus, Provider
 
@@ -104,6 +104,8 @@ class BatchMetricsView(_View):
 class Overview(_View):
     ok: Literal[True]
     budgets: dict[str, Budget]
+    sellerShare: float | None = Field(None, description="share of each provider's hourly calls one seller may cause")
+    sellerCallsPerHour: dict[str, int] | None = Field(None, description="that share, in calls, per provider")
     jobs: dict[str, dict[str, int]]
     recentRuns: list[SchedulerRunView]
     recentBatches: list[BatchMetricsView]
@@ -117,3 +119,12 @@ class SchedulerRan(_View):
 class FailedReset(_View):
     ok: Literal[True]
     reset: int
+
+
+class MarketSettingsView(_View):
+    sellerShare: float
+
+
+class SettingsChanged(_View):
+    ok: Literal[True]
+    settings: MarketSettingsView

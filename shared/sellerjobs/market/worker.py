@@ -16,7 +16,7 @@ from aws_lambda_powertools import Logger
 
 from sellerjobs.clock import Clock, now_ms
 from sellerjobs.jobs.rate_budget import RateBudget, RateLimiter
-from sellerjobs.market.job import CachedPrice, MarketJob, MarketStatus, Provider
+from sellerjobs.market.job import CachedPrice, MarketJob, MarketStatus, Priority, Provider
 from sellerjobs.market.ports import BatchMetrics, MarketBatch, MarketJobs, PriceCache
 from sellerjobs.providers.base import (
     OutOfBudget,
@@ -36,6 +36,7 @@ class WorkerSettings:
     spacing_s: Mapping[Provider, float] = field(default_factory=dict)  # between calls to a provider
     retries: int = 3  # for 5xx and timeouts, within the batch
     retry_backoff_s: float = 1.0  # doubled per retry
+    manual_reserve: int = 0  # calls per provider held for manual refreshes (see the scheduler)
 
 
 @dataclass
@@ -48,7 +49,9 @@ class _BatchGate:
     spacing_s: float
     reserved: int
     reserved_at: float  # epoch seconds: the budget window the reservation came from
+    manual_reserve: int = 0
     calls: int = 0
+    urgent: bool = False  # the job being worked is a manual refresh: it may use the calls held for those
 
     def __call__(self) -> None:
         if self.calls:
@@ -62,7 +65,10 @@ class _BatchGate:
         if self.reserved > 0:
             self.reserved -= 1
         else:
-            grant = self.limiter.acquire(self.budget, 1)
+            # Calls beyond the reservation (a sku's first catalog lookup) leave the calls held for
+            # manual refreshes alone, unless they are for one.
+            headroom = 0 if self.urgent else self.manual_reserve
+            grant = self.limiter.acquire(self.budget, 1, headroom=headroom)
             if not grant.granted:
                 raise OutOfBudget(f"{self.budget.name}: no call left in the budget for now")
         self.calls += 1
@@ -85,7 +91,8 @@ class MarketWorker:
         provider = batch.provider
         budget = self.budgets[provider]
         gate = _BatchGate(self.limiter, budget, self.clock, self.settings.spacing_s.get(provider, 0.0),
-                          reserved=len(batch.keys) if first_delivery else 0, reserved_at=batch.reserved_at / 1000)
+                          reserved=len(batch.keys) if first_delivery else 0, reserved_at=batch.reserved_at / 1000,
+                          manual_reserve=self.settings.manual_reserve)
         jobs = self.jobs.get_many(batch.keys)
         outcome = {"succeeded": 0, "failed": 0, "deferred": 0}
         stopped: str | None = None  # why the rest of the batch waits for a later run
@@ -114,6 +121,7 @@ class MarketWorker:
     def _work(self, job: MarketJob, gate: _BatchGate, outcome: dict[str, int]) -> str | None:
         """Quote one job; when the batch must stop (429, or no budget left), the reason."""
         source = self.sources[job.provider]
+        gate.urgent = job.priority >= Priority.MANUAL
         retries = 0
         while True:
             try:

@@ -33,6 +33,13 @@ class Status(StrEnum):
 TERMINAL = tuple(s for s in Status if s.terminal)
 
 
+class Priority(StrEnum):
+    """``high`` jobs may use the part of eBay's call budget that ``normal`` ones leave alone."""
+
+    NORMAL = "normal"
+    HIGH = "high"
+
+
 class InvalidTransition(Conflict):
     def __init__(self, job: PromotionJob, action: str) -> None:
         super().__init__(f"cannot {action} job {job.id}: it is {job.status}", field="jobId")
@@ -60,6 +67,7 @@ class PromotionJob:
     last_error: str | None = None
     ad_id: str | None = None
     expires_at: int | None = None  # epoch seconds (DynamoDB TTL); set when finished
+    priority: Priority = Priority.NORMAL
 
     @property
     def bid_percentage(self) -> str:
@@ -142,6 +150,7 @@ class PromotionJob:
             "updatedAt": self.updated_at,
             "lastError": self.last_error,
             "adId": self.ad_id,
+            "priority": self.priority.value,
         }
 
 

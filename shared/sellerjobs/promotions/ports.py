@@ -18,6 +18,7 @@ from sellerjobs.jobs.messages import MessageBody
 from sellerjobs.promotions.job import PromotionJob, Status
 
 JobKey = tuple[str, str]  # (user id, job id)
+MAX_ADS_PER_CALL = 500  # eBay's limit for bulk_create_ads_by_listing_id
 
 
 class JobMessage(MessageBody):
@@ -35,6 +36,11 @@ class JobMessage(MessageBody):
     @property
     def key(self) -> JobKey:
         return (self.user_id, self.job_id)
+
+    @property
+    def group(self) -> str:
+        """The seller: the tenant SQS fair queues keep from crowding out the others."""
+        return self.user_id
 
 
 @dataclass(frozen=True)
@@ -116,7 +122,10 @@ class AdsGateway(Protocol):
     """eBay Promoted Listings for one seller. Raises ``sellerjobs.ebay.errors`` exceptions or
     ``RateLimited`` when a whole call fails."""
 
-    def create_ads(self, user_id: str, campaign_id: str, ads: Sequence[AdRequest]) -> list[ListingResult]: ...
+    def create_ads(self, user_id: str, campaign_id: str, ads: Sequence[AdRequest], *,
+                   urgent: bool = False) -> list[ListingResult]:
+        """``urgent``: high-priority jobs, which may use the budget ordinary ones leave alone."""
+        ...
 
     def find_ad_id(self, user_id: str, campaign_id: str, listing_id: str) -> str | None: ...
 

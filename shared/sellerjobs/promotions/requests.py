@@ -26,6 +26,7 @@ from pydantic import (
     field_validator,
 )
 
+from sellerjobs.promotions.job import Priority
 from sellerjobs.promotions.service import NewPromotion
 from sellerjobs.text import Matches
 
@@ -77,9 +78,13 @@ class PromotionRequest(BaseModel):
     listingId: ListingId = Field(description="eBay listing (item) id: 6-19 digits")
     adRate: AdRate = Field(description="bid percentage, 2.0-100.0 with at most one decimal (a number or a string)")
     campaignId: CampaignId | None = Field(None, description="eBay campaign id; default: your running campaign")
+    priority: Priority = Field(Priority.NORMAL, description="high: goes first when eBay's call budget is short")
 
-    def to_new(self) -> NewPromotion:
-        return NewPromotion(listing_id=self.listingId, ad_rate=self.adRate, campaign_id=self.campaignId)
+    def to_new(self, priority: Priority | None = None) -> NewPromotion:
+        """``priority``: the batch's, for a listing that does not name its own."""
+        chosen = self.priority if "priority" in self.model_fields_set or priority is None else priority
+        return NewPromotion(listing_id=self.listingId, ad_rate=self.adRate, campaign_id=self.campaignId,
+                            priority=chosen)
 
 
 class PromotionBatchRequest(BaseModel):
@@ -88,6 +93,7 @@ class PromotionBatchRequest(BaseModel):
 
     batch: list[PromotionRequest] = Field(min_length=1, max_length=MAX_BATCH,
                                           description="a listing named twice counts once (see duplicates)")
+    priority: Priority | None = Field(None, description="for every listing of the batch that does not name its own")
 
     @field_validator("batch")
     @classmethod
@@ -97,14 +103,17 @@ class PromotionBatchRequest(BaseModel):
         for index, item in enumerate(value):
             earlier = first.setdefault(item.listingId, item)
             if earlier != item:
-                raise ValueError(f"batch[{index}] names listing {item.listingId} again with another adRate or "
-                                 "campaignId; name each listing once")
+                raise ValueError(f"batch[{index}] names listing {item.listingId} again with another adRate, "
+                                 "campaignId or priority; name each listing once")
         return value
 
     def duplicates(self) -> list[str]:
         """Listings the batch names more than once, in order of first appearance."""
         named = Counter(r.listingId for r in self.batch)
         return [listing for listing, times in named.items() if times > 1]
+
+    def to_new(self) -> list[NewPromotion]:
+        return [item.to_new(self.priority) for item in self.batch]
 
 
 def _shape(value: Any) -> str:

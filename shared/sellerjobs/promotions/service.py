@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
 from sellerjobs.clock import Clock, now_ms
 from sellerjobs.errors import Conflict, NotFound
 from sellerjobs.jobs.retry import RetryPolicy, first_due_offset
-from sellerjobs.promotions.job import PromotionJob, Status, new_job_id
-from sellerjobs.promotions.ports import DelayQueue, JobMessage, JobRepository, Page
+from sellerjobs.promotions.job import Priority, PromotionJob, Status, new_job_id
+from sellerjobs.promotions.ports import MAX_ADS_PER_CALL, DelayQueue, JobMessage, JobRepository, Page
 
 # An attempt due this soon may already have begun (SQS delivers up to a second early) or may
 # begin before a change to the job is written.
@@ -37,6 +37,7 @@ class NewPromotion:
     listing_id: str
     ad_rate: Decimal
     campaign_id: str | None = None
+    priority: Priority = Priority.NORMAL
 
 
 class Outcome(StrEnum):
@@ -51,6 +52,8 @@ class Queued:
     job_id: str
     outcome: Outcome = Outcome.CREATED
     listing_id: str = ""
+    # Epoch ms of the job's first attempt (a job created now); None for an existing job.
+    first_attempt_at: int | None = field(default=None, compare=False)
 
     @property
     def created(self) -> bool:
@@ -103,9 +106,11 @@ class PromotionService:
         for request in distinct.values():
             # Consecutive milliseconds keep ids unique and ordered within a batch.
             created_at = now + len(fresh)
-            due = created_at + int(first_due_offset(len(fresh), self.first_delay_s, self.stagger_s) * 1000)
-            # A job's retry windows open when its stagger slot does: the 400th listing of a batch
-            # gets the same sync window and attempts as the first, only later.
+            # One bulk eBay call carries up to 500 listings, so a batch is spread per call, not per
+            # listing: the first 500 are due together, the next 500 one stagger later.
+            call = len(fresh) // MAX_ADS_PER_CALL
+            due = now + int(first_due_offset(call, self.first_delay_s, self.stagger_s) * 1000)
+            # A job's retry windows open when its slot does.
             run_start = due - int(self.first_delay_s * 1000)
             fresh[request.listing_id] = PromotionJob(
                 id=new_job_id(request.listing_id, created_at), user_id=user_id,
@@ -113,18 +118,20 @@ class PromotionService:
                 status=Status.PENDING, attempts=0, max_attempts=self.policy.max_attempts,
                 next_retry_at=due, created_at=created_at, updated_at=created_at,
                 policy=self.policy.name, run_started_at=run_start, listed_at=created_at,
+                priority=request.priority,
             )
         existing = self.jobs.create_many(list(fresh.values()))
         answers: list[Queued] = []
         changed: list[PromotionJob] = []
         for request in distinct.values():
             if request.listing_id not in existing:
-                answers.append(Queued(fresh[request.listing_id].id, Outcome.CREATED, request.listing_id))
+                new = fresh[request.listing_id]
+                answers.append(Queued(new.id, Outcome.CREATED, request.listing_id, first_attempt_at=new.next_retry_at))
                 continue
-            outcome, job = self._requeue(user_id, existing[request.listing_id], request, now)
+            outcome, updated = self._requeue(user_id, existing[request.listing_id], request, now)
             answers.append(Queued(existing[request.listing_id], outcome, request.listing_id))
-            if job is not None:
-                changed.append(job)
+            if updated is not None:
+                changed.append(updated)
         created = [job for job in fresh.values() if job.listing_id not in existing]
         # The jobs are durable now. If a send fails the sweeper re-enqueues them once overdue,
         # so the caller still gets its ids rather than an error for work that will happen.
@@ -158,6 +165,9 @@ class PromotionService:
         if due > now + int(self.coalesce_s * 1000) + UNDER_WAY_MARGIN_MS:
             return False
         return bool(self.jobs.due_for_user(job.user_id, now + UNDER_WAY_MARGIN_MS, limit=1))
+
+    def now_ms(self) -> int:
+        return now_ms(self.clock)
 
     def get(self, user_id: str, job_id: str) -> PromotionJob:
         job = self.jobs.get(user_id, job_id)

@@ -4,11 +4,12 @@ each answer against its model, and the OpenAPI document is generated from them."
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sellerjobs.promotions.job import Status
+from sellerjobs.promotions.job import Priority, Status
 from sellerjobs.promotions.service import AttemptUnderWay, Outcome
 from sellerjobs.promotions.service import Queued as Queued_
 
@@ -31,6 +32,7 @@ class JobView(_View):
     updatedAt: int
     lastError: str | None
     adId: str | None
+    priority: Priority
 
 
 class JobEnvelope(_View):
@@ -62,6 +64,7 @@ class Queued(_View):
     success: Literal[True]
     jobId: str = Field(description="the new job, or the listing's unfinished one")
     message: str
+    firstAttemptAt: int | None = Field(None, description="epoch ms of the job's first attempt (a new job)")
 
 
 class QueuedBatch(_View):
@@ -69,20 +72,22 @@ class QueuedBatch(_View):
     jobIds: list[str] = Field(description="one per distinct listing, in the order they were first named")
     count: int = Field(description="distinct jobs: len(jobIds)")
     message: str
+    firstAttemptAt: int | None = Field(None, description="epoch ms when the batch's first attempt is due")
     updated: list[str] = Field(description="ids of waiting jobs that now have the adRate and campaignId sent")
     busy: list[str] = Field(description="listings whose job is being attempted right now; their terms are unchanged")
     duplicates: list[str] = Field(description="listings named more than once; each counts once")
 
 
-def queued(results: Sequence[Queued_], *, duplicates: Sequence[str] = ()) -> QueuedBatch:
+def queued(results: Sequence[Queued_], now_ms: int, *, duplicates: Sequence[str] = ()) -> QueuedBatch:
     """What a batch answers: each distinct listing once, and what happened to it."""
     def ids(outcome: Outcome) -> list[str]:
         return [r.job_id for r in results if r.outcome is outcome]
 
     created, updated, existing = ids(Outcome.CREATED), ids(Outcome.UPDATED), ids(Outcome.EXISTING)
     busy = [r.listing_id for r in results if r.outcome is Outcome.BUSY]
-    notes = [f"Queued {_count(len(created), 'promotion job')}. They will be processed over the next few minutes."
-             if created else "No new promotion jobs."]
+    first = min((r.first_attempt_at for r in results if r.first_attempt_at is not None), default=None)
+    notes = [f"Queued {_count(len(created), 'promotion job')}: {first_attempt_note(first, now_ms)}."
+             if first is not None else "No new promotion jobs."]
     if updated:
         notes.append(f"{_count(len(updated), 'listing')} already had a waiting job, now using the adRate and "
                      "campaignId sent.")
@@ -94,21 +99,21 @@ def queued(results: Sequence[Queued_], *, duplicates: Sequence[str] = ()) -> Que
     if duplicates:
         notes.append(f"{_count(len(duplicates), 'listing')} named more than once counted once.")
     job_ids = [r.job_id for r in results]
-    return QueuedBatch(success=True, jobIds=job_ids, count=len(job_ids), message=" ".join(notes), updated=updated,
-                       busy=busy, duplicates=list(duplicates))
+    return QueuedBatch(success=True, jobIds=job_ids, count=len(job_ids), message=" ".join(notes), firstAttemptAt=first,
+                       updated=updated, busy=busy, duplicates=list(duplicates))
 
 
-def queued_one(result: Queued_) -> Queued:
+def queued_one(result: Queued_, now_ms: int) -> Queued:
     """What a single listing answers; a job being attempted cannot take new terms (409)."""
     if result.outcome is Outcome.BUSY:
         raise AttemptUnderWay(result.listing_id, result.job_id)
-    message = {
-        Outcome.CREATED: "Promotion queued. It will be processed within 1-2 minutes.",
-        Outcome.EXISTING: "This listing already has a promotion job in progress.",
-        Outcome.UPDATED: "This listing already had a waiting promotion job; it now uses the adRate and "
-                         "campaignId sent.",
-    }[result.outcome]
-    return Queued(success=True, jobId=result.job_id, message=message)
+    if result.first_attempt_at is not None:
+        message = f"Promotion queued: {first_attempt_note(result.first_attempt_at, now_ms)}."
+    elif result.outcome is Outcome.UPDATED:
+        message = "This listing already had a waiting promotion job; it now uses the adRate and campaignId sent."
+    else:
+        message = "This listing already has a promotion job in progress."
+    return Queued(success=True, jobId=result.job_id, message=message, firstAttemptAt=result.first_attempt_at)
 
 
 def _count(count: int, thing: str) -> str:
@@ -123,3 +128,10 @@ class JobAction(_View):
 class Done(_View):
     success: Literal[True]
     message: str
+
+
+def first_attempt_note(first_attempt_at: int, now_ms: int) -> str:
+    """When a new job is first tried, in words: what a front end can show its seller."""
+    at = datetime.fromtimestamp(first_attempt_at / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (f"first attempt at {at} (in {max(0, round((first_attempt_at - now_ms) / 1000))} s); "
+            "jobs retry while eBay syncs new listings (usually 1-10 minutes)")

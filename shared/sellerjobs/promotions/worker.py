@@ -26,29 +26,36 @@ from sellerjobs.ebay.errors import (
 from sellerjobs.jobs.rate_budget import RateLimited
 from sellerjobs.jobs.retry import RetryPolicy
 from sellerjobs.promotions.campaigns import CampaignResolver, NoCampaign
-from sellerjobs.promotions.job import PromotionJob
+from sellerjobs.promotions.job import Priority, PromotionJob
 from sellerjobs.promotions.outcomes import (
     Decision,
     Verdict,
     classify_listing,
     classify_request_errors,
 )
-from sellerjobs.promotions.ports import AdRequest, AdsGateway, DelayQueue, JobKey, JobMessage, JobRepository
+from sellerjobs.promotions.ports import (
+    MAX_ADS_PER_CALL,
+    AdRequest,
+    AdsGateway,
+    DelayQueue,
+    JobKey,
+    JobMessage,
+    JobRepository,
+)
 from sellerjobs.promotions.service import message_for
 
 logger = Logger(child=True)
 
-MAX_ADS_PER_CALL = 500  # eBay's limit for bulk_create_ads_by_listing_id
 # SQS delays are whole seconds; a message up to a second early is due.
 EARLY_SLACK_MS = 1000
 
 
 @dataclass(frozen=True)
 class _Defer:
-    """Not an attempt: our own rate budget said wait."""
+    """Not an attempt: our own rate budget said wait, or this invocation ran out of time."""
 
     delay_s: float
-    reason: str
+    reason: str | None  # None: keep the job's last error
 
 
 Step = Decision | _Defer
@@ -63,6 +70,7 @@ class WorkReport:
     early: int = 0
     stale: int = 0
     taken_along: int = 0
+    handed_on: int = 0  # jobs left for another invocation: this one ran out of time
     ebay_calls: int = 0
     # Jobs whose outcome could not be stored: their messages must be delivered again.
     unsaved: set[JobKey] = field(default_factory=set)
@@ -71,7 +79,7 @@ class WorkReport:
     def summary(self) -> str:
         return (f"Batch complete: {self.succeeded} succeeded, {self.retrying} retrying, {self.failed} failed"
                 f" ({self.deferred} deferred, {self.early} early, {self.stale} stale, {self.taken_along} taken along, "
-                f"{self.ebay_calls} eBay calls)")
+                f"{self.handed_on} handed on, {self.ebay_calls} eBay calls)")
 
 
 @dataclass
@@ -84,10 +92,16 @@ class PromotionWorker:
     clock: Clock
     history_s: int
     coalesce_s: float = 0.0
+    # Stop starting sellers' calls this long before the invocation's timeout: one more call and
+    # its writes must fit.
+    margin_s: float = 10.0
 
-    def process(self, messages: Sequence[JobMessage]) -> WorkReport:
+    def process(self, messages: Sequence[JobMessage], *, time_left_s: float | None = None) -> WorkReport:
+        """Work off one delivery. ``time_left_s``: what the invocation has left before its timeout;
+        sellers not reached by then are handed on (not attempted) rather than killed mid-way."""
         report = WorkReport()
         now = now_ms(self.clock)
+        stop_at = None if time_left_s is None else self.clock.now() + time_left_s - self.margin_s
         stored = self.jobs.get_many({m.key for m in messages})
         due: dict[JobKey, PromotionJob] = {}
         resend: list[JobMessage] = []
@@ -106,11 +120,19 @@ class PromotionWorker:
             due[message.key] = job
 
         self._take_along(due, now, report)
-        steps: dict[JobKey, Step] = {}
-        for (user_id, campaign_id), group in _by_seller_and_campaign(due.values()).items():
-            steps.update(self._promote(user_id, campaign_id, group, now, report))
-
-        follow_ups = [m for m in (self._record(due[key], step, now, report) for key, step in steps.items()) if m]
+        follow_ups: list[JobMessage] = []
+        for (user_id, campaign_id), group in _fair_order(due.values()):
+            if stop_at is not None and self.clock.now() >= stop_at:
+                # Out of time: another invocation takes these at once; not an attempt.
+                steps: dict[JobKey, Step] = {_key(j): _Defer(1.0, None) for j in group}
+                report.handed_on += len(group)
+            else:
+                steps = self._promote(user_id, campaign_id, group, now_ms(self.clock), report)
+            # Each seller's outcomes are stored right after its call: a crash later in this
+            # invocation costs the sellers after it, not the ones already done.
+            recorded_at = now_ms(self.clock)
+            follow_ups += [m for m in (self._record(due[key], step, recorded_at, report)
+                                       for key, step in steps.items()) if m]
         unsent = self.queue.send(resend + follow_ups)
         if unsent:
             # The jobs are stored with their next attempt; the sweeper re-sends what is lost here.
@@ -119,7 +141,7 @@ class PromotionWorker:
                          extra={"job_ids": [m.job_id for m in unsent]})
         logger.info(report.summary(), extra={"succeeded": report.succeeded, "retrying": report.retrying,
                                              "failed": report.failed, "deferred": report.deferred,
-                                             "ebay_calls": report.ebay_calls})
+                                             "ebay_calls": report.ebay_calls, "handed_on": report.handed_on})
         return report
 
     def _take_along(self, due: dict[JobKey, PromotionJob], now: int, report: WorkReport) -> None:
@@ -127,17 +149,22 @@ class PromotionWorker:
 
         eBay takes up to 500 listings per call, so polling a seller's listings together costs
         one call where polling them one by one costs one each. Once taken along, a job's next
-        attempt is scheduled with the group's, so the seller's listings stay in step.
+        attempt is scheduled with the group's, so the seller's listings stay in step. A job
+        attempted moments ago by another invocation is left alone until it is due.
         """
         if self.coalesce_s <= 0 or not due:
             return
         until = now + int(self.coalesce_s * 1000)
+        recent = now - int(self.coalesce_s * 1000) // 2
         for user_id in sorted({key[0] for key in due}):
             for job in self.jobs.due_for_user(user_id, until, limit=MAX_ADS_PER_CALL):
                 key = _key(job)
-                if key not in due and not job.status.terminal:
-                    due[key] = job
-                    report.taken_along += 1
+                if key in due or job.status.terminal:
+                    continue
+                if job.updated_at > recent and (job.next_retry_at or 0) > now + EARLY_SLACK_MS:
+                    continue
+                due[key] = job
+                report.taken_along += 1
 
     # -- asking eBay -------------------------------------------------------------------------
 
@@ -154,7 +181,8 @@ class PromotionWorker:
         for chunk in _chunks(group, MAX_ADS_PER_CALL):
             try:
                 answers = self.ads.create_ads(user_id, campaign, [AdRequest(j.listing_id, j.bid_percentage)
-                                                                  for j in chunk])
+                                                                  for j in chunk],
+                                              urgent=any(j.priority is Priority.HIGH for j in chunk))
                 report.ebay_calls += 1
             except (EbayCallError, RateLimited) as exc:
                 # Our own budget refusing means nothing was sent; anything else reached eBay.
@@ -255,11 +283,17 @@ def _settle_campaign(step: Step, *, explicit: bool) -> Step:
     return step
 
 
-def _by_seller_and_campaign(jobs: Iterable[PromotionJob]) -> dict[tuple[str, str | None], list[PromotionJob]]:
+def _fair_order(jobs: Iterable[PromotionJob]) -> list[tuple[tuple[str, str | None], list[PromotionJob]]]:
+    """Jobs grouped by seller and campaign (one bulk call each), in the order they are sent:
+    high priority first, then the smallest groups, so a seller with a few listings is not kept
+    waiting behind another's thousands in the same invocation. Within a group, high first."""
     groups: dict[tuple[str, str | None], list[PromotionJob]] = defaultdict(list)
     for job in jobs:
         groups[(job.user_id, job.campaign_id)].append(job)
-    return groups
+    for group in groups.values():
+        group.sort(key=lambda j: (j.priority is not Priority.HIGH, j.next_retry_at or 0))
+    return sorted(groups.items(), key=lambda entry: (
+        not any(j.priority is Priority.HIGH for j in entry[1]), len(entry[1]), entry[0][0]))
 
 
 def _chunks(items: list[PromotionJob], size: int) -> Iterable[list[PromotionJob]]:
