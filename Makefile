@@ -15,7 +15,7 @@ BENCH := PYTHONPATH=shared $(PY) -m bench
 # `make token USER=alice`: USER from the command line, not the login name from the environment.
 TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),alice)
 
-.PHONY: help venv demo up token invoke bench test browser lint template-check build lambda-check clean
+.PHONY: help venv demo up token invoke openapi bench test browser lint template-check build lambda-check clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ token: venv ## print a dev JWT: make token USER=alice [ADMIN=1]
 invoke: venv ## run one function like sam local invoke: make invoke FN=<logical id> EVENT=events/<file>.json
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=PromotionWorkerFunction EVENT=events/promotion_worker.sqs.json"; exit 2; }
 	$(LOCAL) invoke $(FN) $(EVENT)
+
+openapi: venv ## write functions/openapi/openapi.json from the handlers' routes
+	$(LOCAL) openapi
 
 bench: venv ## run every benchmark (about 40 minutes): tables here, JSON in bench/results/
 	$(BENCH) coldstart

@@ -17,7 +17,9 @@ TREE_PATH = re.compile(r"/commerce/taxonomy/v1/category_tree/[^/]+")  # the whol
 
 
 def start(system, user="alice", **body):
-    response = system.call("POST", "/category-fetches", user=user, body={"marketplaceId": "EBAY_US"} | body)
+    # Without a parent category, the whole tree has to be asked for.
+    scope = {} if "parentCategoryId" in body else {"wholeTree": True}
+    response = system.call("POST", "/category-fetches", user=user, body={"marketplaceId": "EBAY_US"} | scope | body)
     assert response.status == 202, response.body
     return response.json()
 
@@ -293,13 +295,29 @@ def test_two_runs_of_one_job_never_work_at_once(system):
     ({"colour": "red"}, "colour"),
 ])
 def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(system, body, field):
-    response = system.call("POST", "/category-fetches", body={"marketplaceId": "EBAY_US"} | body)
+    scope = {} if "parentCategoryId" in body else {"wholeTree": True}
+    response = system.call("POST", "/category-fetches", body={"marketplaceId": "EBAY_US"} | scope | body)
 
     assert response.status == 400, response.body
     assert response.json()["ok"] is False
     assert response.json()["errors"][0]["field"] == field
     assert system.table_items("CategoryFetchTable") == []
     assert system.sim.waiting("CategoryFetchQueue") == 0
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ({}, "must be true to fetch the whole category tree; or give parentCategoryId to fetch one category's leaves"),
+    ({"marketplaceId": "EBAY_US", "maxCategories": 100}, "must be true to fetch the whole category tree; or give "
+                                                         "parentCategoryId to fetch one category's leaves"),
+    ({"parentCategoryId": "26395", "wholeTree": True}, "must be left out when parentCategoryId is given"),
+])
+@pytest.mark.parametrize("path", ["/category-fetches", "/ebay-fetch-all-categories"])
+def test_a_whole_tree_is_fetched_only_when_asked_for(system, path, body, message):
+    response = system.call("POST", path, body=body)
+
+    assert response.status == 400, response.body
+    assert response.json()["errors"] == [{"field": "wholeTree", "message": message}]
+    assert system.table_items("CategoryFetchTable") == [] and system.sandbox.calls == []
 
 
 def test_another_users_job_is_not_found(system):
