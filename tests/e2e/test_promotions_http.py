@@ -31,11 +31,13 @@ def test_the_original_examples_answer_in_the_original_shapes(stack):
     stats = stack.call("GET", "/promotion-status", user)
 
     assert queued.status_code == 202
-    assert set(queued.json()) == {"success", "jobId", "message"}
+    # The original fields, and when the job is first tried.
+    assert set(queued.json()) == {"success", "jobId", "message", "firstAttemptAt"}
     assert queued.json()["jobId"].startswith(f"{single}_")
     assert batched.status_code == 202
     # The original fields, and what a batch names besides: listings named twice, changed or being promoted.
-    assert set(batched.json()) == {"success", "jobIds", "count", "message", "duplicates", "updated", "busy"}
+    assert set(batched.json()) == {"success", "jobIds", "count", "message", "duplicates", "updated", "busy",
+                                   "firstAttemptAt"}
     assert batched.json()["count"] == 3
     job = status.json()["job"]
     assert {"id", "userId", "listingId", "adRate", "attempts", "maxAttempts", "nextRetryAt", "createdAt",
