@@ -1,4 +1,4 @@
-"""Command line for the local stack: ``python -m local up|demo|token|invoke`` (see the Makefile)."""
+"""Command line for the local stack: ``python -m local up|demo|token|invoke|openapi`` (see the Makefile)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,8 @@ def _up(args: argparse.Namespace) -> int:
         print(f"\n  {user}: {stack.api_url}/admin#token={stack.token(user)}", file=out)
     print(f"\n  operator (admin: market data pane): {stack.api_url}/admin#token={stack.token('operator', admin=True)}",
           file=out)
-    print(f"\n  export TOKEN={stack.token(DEV_USERS[0])} ADMIN_TOKEN={stack.token('operator', admin=True)}", file=out)
+    print(f"\n  export API={stack.api_url} SANDBOX={stack.sandbox_url} TOKEN={stack.token(DEV_USERS[0])} "
+          f"ADMIN_TOKEN={stack.token('operator', admin=True)}", file=out)
     print("\nFunction logs follow. Ctrl-C stops the stack.\n", file=out, flush=True)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
@@ -68,6 +69,12 @@ def _invoke(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _openapi(args: argparse.Namespace) -> int:
+    from local.openapi import run
+
+    return run(check=args.check)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -92,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     invoke.add_argument("function", help="logical id in template.yaml, e.g. PromotionWorkerFunction")
     invoke.add_argument("event", help="event file, e.g. events/promotion_worker.sqs.json")
     invoke.set_defaults(run=_invoke)
+
+    openapi = commands.add_parser("openapi", help="write functions/openapi/openapi.json from the handlers' routes")
+    openapi.add_argument("--check", action="store_true", help="only check that the committed document is current")
+    openapi.set_defaults(run=_openapi)
 
     args = parser.parse_args(argv)
     return int(args.run(args))

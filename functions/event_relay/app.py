@@ -9,8 +9,9 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Json
 
 from sellerjobs import wiring
 from sellerjobs.events.ports import RelayMessage
@@ -20,12 +21,18 @@ from sellerjobs.tracing import LazyTracer
 logger = Logger()
 tracer = LazyTracer()
 metrics = Metrics()
-processor = BatchProcessor(event_type=EventType.SQS)
 
 
-def relay(record: SQSRecord) -> None:
-    message = RelayMessage.from_json(record.body)  # a malformed message fails and ends in the DLQ
-    report = wiring.event_relay().relay(message.event_ids)
+class RelayRecord(SqsRecordModel):
+    body: Json[RelayMessage]
+
+
+# A body that does not parse fails its record: SQS delivers it again, then moves it to the DLQ.
+processor = BatchProcessor(event_type=EventType.SQS, model=RelayRecord)
+
+
+def relay(record: RelayRecord) -> None:
+    report = wiring.event_relay().relay(record.body.event_ids)
     _count(report)
     if report.refused:
         raise RuntimeError(f"the bus refused {len(report.refused)} events; the message comes back")

@@ -45,10 +45,6 @@ class PromotionSettings(_EnvModel):
     first_attempt_delay_s: float = Field(60.0, alias="PROMOTION_FIRST_ATTEMPT_DELAY_SECONDS", ge=0)
     stagger_s: float = Field(5.0, alias="PROMOTION_STAGGER_SECONDS", ge=0)
     history_days: int = Field(30, alias="PROMOTION_HISTORY_DAYS", ge=1)
-    max_batch: int = Field(500, alias="PROMOTION_MAX_BATCH", ge=1, le=500)
-    max_body_bytes: int = Field(65_536, alias="PROMOTION_MAX_BODY_BYTES", ge=1024)
-    bid_min: float = Field(2.0, alias="EBAY_BID_PERCENTAGE_MIN")
-    bid_max: float = Field(100.0, alias="EBAY_BID_PERCENTAGE_MAX")
     sweep_overdue_s: float = Field(120.0, alias="PROMOTION_SWEEP_OVERDUE_SECONDS", gt=0)
     sweep_max_jobs: int = Field(1000, alias="PROMOTION_SWEEP_MAX_JOBS", ge=1)
     due_shards: int = Field(4, alias="PROMOTION_DUE_SHARDS", ge=1, le=64)
@@ -108,7 +104,6 @@ class MarketSettings(_EnvModel):
     manual_reserve: int = Field(5, alias="MARKET_MANUAL_RESERVE", ge=0)
     retries: int = Field(3, alias="MARKET_RETRIES", ge=0, le=10)
     retry_backoff_s: float = Field(1.0, alias="MARKET_RETRY_BACKOFF_SECONDS", ge=0)
-    max_items: int = Field(100, alias="MARKET_MAX_ITEMS", ge=1, le=1000)
     rate_buckets_table: str = Field("", alias="RATE_BUCKETS_TABLE")
     # What one seller's requests may cost of a provider's hour (manual refreshes, first reads).
     seller_share: float = Field(0.2, alias="MARKET_SELLER_SHARE", gt=0, le=1)
@@ -156,6 +151,12 @@ class EventSettings(_EnvModel):
     retry_seed: int | None = Field(None, alias="WEBHOOK_RETRY_SEED")
 
 
+class IdempotencySettings(_EnvModel):
+    """Where POST and PUT requests with an Idempotency-Key keep their answers."""
+
+    table: str = Field(alias="IDEMPOTENCY_TABLE")
+
+
 @cache
 def runtime_settings() -> RuntimeSettings:
     return RuntimeSettings.from_env()
@@ -186,6 +187,11 @@ def event_settings() -> EventSettings:
     return EventSettings.from_env()
 
 
+@cache
+def idempotency_settings() -> IdempotencySettings:
+    return IdempotencySettings.from_env()
+
+
 def reset() -> None:
     """Forget cached settings (the local stack and tests change the environment)."""
     runtime_settings.cache_clear()
@@ -194,3 +200,4 @@ def reset() -> None:
     category_settings.cache_clear()
     market_settings.cache_clear()
     event_settings.cache_clear()
+    idempotency_settings.cache_clear()

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from sellerjobs import clock, config
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+
     from sellerjobs.accounts import EbayAccountService
     from sellerjobs.aws.category_fetches import DynamoFetchJobs
     from sellerjobs.aws.delay_queue import SqsDelayQueue
@@ -77,7 +79,8 @@ def promotion_service() -> PromotionService:
     settings = config.promotion_settings()
     return PromotionService(jobs=_jobs(), queue=_queue(), policy=retry_policy(), clock=clock.current(),
                             first_delay_s=settings.first_attempt_delay_s, stagger_s=settings.stagger_s,
-                            history_s=settings.history_days * 86400, events=_announcer())
+                            history_s=settings.history_days * 86400, coalesce_s=settings.coalesce_s,
+                            events=_announcer())
 
 
 @cache
@@ -433,14 +436,23 @@ def _ebay_http(api: str, reserve: int = 1):  # type: ignore[no-untyped-def]
                         budget=budget, reserve=reserve)
 
 
+# -- the HTTP API ----------------------------------------------------------------------------------
+
+@cache
+def idempotency_store() -> BasePersistenceLayer:
+    from sellerjobs.aws.idempotency import persistence_layer
+
+    return persistence_layer(config.idempotency_settings().table)
+
+
 def reset() -> None:
     """Forget every wired object, settings and AWS client (after the environment changed)."""
     for factory in (_jobs, _queue, retry_policy, promotion_service, promotion_worker, promotion_sweeper,
                     ebay_account_service, _ebay_tokens, _ebay_http, _fetch_jobs, _fetch_queue, _taxonomy,
                     category_service, category_worker, _market_jobs, _market_limiter, market_budgets,
-                    market_service, market_scheduler, market_worker, _outbox, _announcer, event_store, event_log,
-                    _webhook_store, _delivery_store, webhook_fanout, event_relay, webhook_service,
-                    webhook_deliverer):
+                    market_service, market_scheduler, market_worker, idempotency_store, _outbox, _announcer,
+                    event_store, event_log, _webhook_store, _delivery_store, webhook_fanout, event_relay,
+                    webhook_service, webhook_deliverer):
         factory.cache_clear()
     config.reset()
     from sellerjobs.aws import app_secrets, clients

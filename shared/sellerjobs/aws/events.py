@@ -157,7 +157,8 @@ class SqsEventAnnouncer:
 
     def announce(self, events: Sequence[JobEvent]) -> None:
         ids = [e.id for e in events]
-        messages = [RelayMessage(tuple(ids[i:i + IDS_PER_MESSAGE])) for i in range(0, len(ids), IDS_PER_MESSAGE)]
+        messages = [RelayMessage(event_ids=tuple(ids[i:i + IDS_PER_MESSAGE]))
+                    for i in range(0, len(ids), IDS_PER_MESSAGE)]
         if messages and self.queue.send(messages):
             # Stored all the same: the relay's sweep publishes them within a couple of minutes.
             logger.warning("Could not tell the relay about stored events; the sweep will publish them",

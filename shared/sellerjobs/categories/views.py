@@ -1,10 +1,13 @@
-"""What the category-fetch API answers, as models for the OpenAPI document and the tests."""
+"""What the category-fetch API answers, as pydantic models: the routes return them and the
+OpenAPI document is generated from them."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
+
+from sellerjobs.categories.job import FetchMode, FetchStatus
 
 
 class _View(BaseModel):
@@ -20,12 +23,12 @@ class CategoryError(_View):
 class FetchStatusView(_View):
     jobId: str
     marketplaceId: str
-    mode: Literal["auto", "per_category", "bulk"]
+    mode: FetchMode
     totalCategories: int
     processed: int
     success: int
     failed: int
-    status: Literal["queued", "processing", "completed", "failed", "cancelled"]
+    status: FetchStatus
     createdAt: int
     updatedAt: int
     parentCategory: str

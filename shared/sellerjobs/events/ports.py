@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from typing import Annotated, Protocol
+
+from pydantic import Field
 
 from sellerjobs.events.model import JobEvent, StoredEvent
+from sellerjobs.jobs.messages import MessageBody
 
 
 class EventAnnouncer(Protocol):
@@ -57,26 +58,11 @@ class Fanout(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class RelayMessage:
+class RelayMessage(MessageBody):
     """A relay queue message: these stored events are waiting to be published."""
 
-    event_ids: tuple[str, ...]
+    event_ids: tuple[Annotated[str, Field(min_length=1)], ...] = Field(alias="eventIds", min_length=1)
 
     @property
     def not_before(self) -> int:
         return 0  # at once
-
-    def to_json(self) -> str:
-        return json.dumps({"eventIds": list(self.event_ids)}, separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, body: str) -> RelayMessage:
-        try:
-            raw = json.loads(body)
-            ids = raw["eventIds"]
-            if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
-                raise TypeError("eventIds must be a non-empty list of strings")
-            return cls(event_ids=tuple(ids))
-        except (KeyError, TypeError, json.JSONDecodeError) as exc:
-            raise ValueError(f"not an event relay message: {exc}") from exc

@@ -1,4 +1,5 @@
-"""What the market API answers, as models for the OpenAPI document and the contract tests."""
+"""What the market API answers, as pydantic models: the routes return them and the OpenAPI
+document is generated from them."""
 
 from __future__ import annotations
 
@@ -6,8 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Status = Literal["pending", "running", "succeeded", "failed", "deferred"]
-ProviderName = Literal["stockx", "alias", "ebay"]
+from sellerjobs.market.job import MarketStatus, Provider
 
 
 class _View(BaseModel):
@@ -16,11 +16,11 @@ class _View(BaseModel):
 
 class MarketJobView(_View):
     id: str
-    provider: ProviderName
+    provider: Provider
     sku: str
     size: str | None
     priority: int
-    status: Status
+    status: MarketStatus
     retryCount: int
     error: str | None
     enqueuedAt: int
@@ -44,7 +44,7 @@ class MarketJobPage(_View):
 
 
 class PriceView(_View):
-    provider: ProviderName
+    provider: Provider
     sku: str
     size: str | None
     currency: str
@@ -91,7 +91,7 @@ class SchedulerRunView(_View):
 
 
 class BatchMetricsView(_View):
-    provider: ProviderName
+    provider: Provider
     startedAt: int
     batchSize: int
     succeeded: int

@@ -42,7 +42,7 @@ class Priority(StrEnum):
 
 class InvalidTransition(Conflict):
     def __init__(self, job: PromotionJob, action: str) -> None:
-        super().__init__(f"cannot {action} job {job.id}: it is {job.status}")
+        super().__init__(f"cannot {action} job {job.id}: it is {job.status}", field="jobId")
         self.job = job
         self.action = action
 
@@ -116,6 +116,11 @@ class PromotionJob:
         self._require_pending("defer")
         return self._next(now_ms, next_retry_at=next_retry_at,
                           last_error=reason if reason is not None else self.last_error)
+
+    def change_terms(self, ad_rate: Decimal, campaign_id: str | None, now_ms: int) -> PromotionJob:
+        """A waiting job takes a new bid and campaign for its next attempts."""
+        self._require_pending("change")
+        return self._next(now_ms, ad_rate=ad_rate, campaign_id=campaign_id)
 
     def cancel(self, now_ms: int, history_s: int) -> PromotionJob:
         self._require_pending("cancel")

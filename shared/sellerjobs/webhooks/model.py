@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+from pydantic import Field, StrictBool, StrictInt
+
 from sellerjobs.events.model import WEBHOOK_DISABLED
+from sellerjobs.jobs.messages import MessageBody
 
 
 class WebhookStatus(StrEnum):
@@ -107,45 +109,24 @@ def disabled_note(hook: Webhook, now_ms: int, reason: str) -> Delivery:
                     created_at=now_ms, updated_at=now_ms, last_error=reason)
 
 
-@dataclass(frozen=True)
-class DeliveryMessage:
+class DeliveryMessage(MessageBody):
     """A delivery queue message: attempt the delivery (attempts made so far: ``attempt``) not
     before ``not_before``. ``attempt`` makes it single-use: once the delivery has moved on, a
     duplicate or stale message no longer matches and is dropped."""
 
-    user_id: str
-    webhook_id: str
-    event_id: str
-    occurred_at: int
-    attempt: int
-    not_before: int
-    final: bool = False  # sent to the dead-letter queue after the last attempt (a redrive tries once more)
+    user_id: str = Field(alias="userId", min_length=1)
+    webhook_id: str = Field(alias="webhookId", min_length=1)
+    event_id: str = Field(alias="eventId", min_length=1)
+    occurred_at: StrictInt = Field(alias="occurredAt", description="epoch ms of the event")
+    attempt: StrictInt = Field(ge=0)
+    not_before: StrictInt = Field(alias="notBefore", description="epoch ms")
+    # Sent to the dead-letter queue after the last attempt (a redrive tries once more).
+    final: StrictBool = False
 
     @property
     def group(self) -> str:
         """The endpoint: SQS fair queues keep one slow or failing endpoint from holding up the others."""
         return self.webhook_id
-
-    def to_json(self) -> str:
-        body: dict[str, Any] = {"userId": self.user_id, "webhookId": self.webhook_id, "eventId": self.event_id,
-                                "occurredAt": self.occurred_at, "attempt": self.attempt, "notBefore": self.not_before}
-        if self.final:
-            body["final"] = True
-        return json.dumps(body, separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, body: str) -> DeliveryMessage:
-        try:
-            raw = json.loads(body)
-            texts = [raw["userId"], raw["webhookId"], raw["eventId"]]
-            numbers = [raw["occurredAt"], raw["attempt"], raw["notBefore"]]
-            if not all(isinstance(t, str) and t for t in texts) or \
-                    not all(isinstance(n, int) and not isinstance(n, bool) for n in numbers):
-                raise TypeError("ids must be strings, times and attempt integers")
-            return cls(user_id=texts[0], webhook_id=texts[1], event_id=texts[2], occurred_at=numbers[0],
-                       attempt=numbers[1], not_before=numbers[2], final=raw.get("final") is True)
-        except (KeyError, TypeError, json.JSONDecodeError) as exc:
-            raise ValueError(f"not a webhook delivery message: {exc}") from exc
 
 
 def message_for(delivery: Delivery, not_before: int | None = None, *, final: bool = False) -> DeliveryMessage:

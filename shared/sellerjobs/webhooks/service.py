@@ -22,7 +22,7 @@ ROTATION_OVERLAP_S = 24 * 3600
 
 class WebhookNotFound(NotFound):
     def __init__(self, webhook_id: str) -> None:
-        super().__init__(f"webhook {webhook_id} not found")
+        super().__init__(f"webhook {webhook_id} not found", field="webhookId")
 
 
 def new_webhook_id() -> str:
@@ -61,6 +61,13 @@ class WebhookService:
             raise WebhookNotFound(webhook_id)
         return hook
 
+    def current_secret(self, user_id: str, webhook_id: str) -> str:
+        """The endpoint's signing secret now, opened from its sealed copy."""
+        hook = self.store.get(user_id, webhook_id, with_secrets=True)
+        if hook is None or hook.secret is None:
+            raise WebhookNotFound(webhook_id)
+        return hook.secret
+
     def delete(self, user_id: str, webhook_id: str) -> None:
         if not self.store.delete(user_id, webhook_id):
             raise WebhookNotFound(webhook_id)
@@ -90,7 +97,8 @@ class WebhookService:
         """A ``webhook.test`` event for this endpoint alone (not on the bus), delivered like any other."""
         hook = self.get(user_id, webhook_id)
         if hook.status is not WebhookStatus.ACTIVE:
-            raise Conflict(f"webhook {webhook_id} is disabled; enable it (PATCH status active) first")
+            raise Conflict(f"webhook {webhook_id} is disabled; enable it (PATCH status active) first",
+                           field="webhookId")
         now = now_ms(self.clock)
         event = JobEvent.create(WEBHOOK_TEST, ("webhook", hook.id, now, secrets.token_hex(8)), now,
                                 {"webhookId": hook.id, "message": "A test event from sellerjobs."}, [user_id])

@@ -1,4 +1,5 @@
-"""What the webhook and event API answers, as models for the OpenAPI document and the tests."""
+"""What the webhook and event API answers, as pydantic models: the routes return them, Powertools
+checks each answer against its model, and the OpenAPI document is generated from them."""
 
 from __future__ import annotations
 
@@ -6,17 +7,20 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sellerjobs.events.model import EventType
+from sellerjobs.webhooks.model import DeliveryState, WebhookStatus
+
 
 class _View(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
 class WebhookView(_View):
-    id: str
+    id: str = Field(description="wh_ and 24 hex digits")
     url: str
-    events: list[str]
+    events: list[EventType]
     description: str | None
-    status: Literal["active", "disabled"]
+    status: WebhookStatus
     createdAt: int
     updatedAt: int
     failingSince: int | None = Field(description="epoch ms of the first failed attempt since the last success")
@@ -25,7 +29,8 @@ class WebhookView(_View):
 
 
 class WebhookWithSecret(WebhookView):
-    secret: str = Field(description="whsec_…: shown only when the endpoint is created and when it is rotated")
+    secret: str = Field(description="whsec_…: shown only in the answers to creating the endpoint and rotating "
+                                    "its secret")
 
 
 class WebhookList(_View):
@@ -34,12 +39,12 @@ class WebhookList(_View):
 
 class DeliveryView(_View):
     eventId: str
-    type: str
-    state: Literal["pending", "delivered", "failed", "note"]
+    type: str = Field(description="the event type, webhook.test, or for a note what happened (webhook.disabled)")
+    state: DeliveryState
     attempts: int
-    lastStatus: int | None
+    lastStatus: int | None = Field(description="the endpoint's last HTTP status; null without an answer")
     lastError: str | None
-    nextAttemptAt: int | None
+    nextAttemptAt: int | None = Field(description="epoch ms; null unless pending")
     createdAt: int
     updatedAt: int
     deliveredAt: int | None
@@ -58,9 +63,9 @@ class TestSent(_View):
 
 class EventView(_View):
     id: str
-    type: str
-    timestamp: str
-    sellers: list[str]
+    type: EventType
+    timestamp: str = Field(description="ISO 8601 in UTC: when the state change was stored")
+    sellers: list[str] = Field(description="whose webhooks receive it")
     publishedAt: int | None = Field(description="epoch ms when the bus accepted it; null until then")
     data: dict[str, Any]
 
