@@ -1,4 +1,5 @@
-"""PUT /ebay/credentials: store the caller's eBay refresh token (sealed with KMS, never echoed)."""
+"""PUT /ebay/credentials: store the caller's eBay refresh token (sealed with KMS, never echoed);
+GET /ebay/connection: whether promotions can act on the caller's eBay account, and what to do if not."""
 
 from __future__ import annotations
 
@@ -27,6 +28,14 @@ def put_credentials() -> Response[Any]:
     user = api.caller(app)
     wiring.ebay_account_service().connect(user.user_id, body.refreshToken.get_secret_value())
     return api.json_response(200, {"success": True, "message": "eBay credentials stored."})
+
+
+@app.get("/ebay/connection")
+@tracer.capture_method
+def connection() -> Response[Any]:
+    user = api.caller(app)
+    found = wiring.ebay_connections().connection(user.user_id)
+    return api.json_response(200, {"ok": True, "connection": found.to_api()})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

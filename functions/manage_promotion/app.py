@@ -23,7 +23,7 @@ def cancel(jobId: str) -> Response[Any]:
     user = api.caller(app)
     job = wiring.promotion_service().cancel(user.user_id, jobId)
     logger.info("Job cancelled", extra={"job_id": job.id, "user_id": user.user_id})
-    return api.json_response(200, {"success": True, "job": job.to_api()})
+    return api.json_response(200, {"success": True, "job": job.to_api(history=True)})
 
 
 @app.post("/promotions/<jobId>/retry")
@@ -32,7 +32,7 @@ def retry(jobId: str) -> Response[Any]:
     user = api.caller(app)
     job = wiring.promotion_service().retry(user.user_id, jobId)
     logger.info("Job re-queued", extra={"job_id": job.id, "user_id": user.user_id})
-    return api.json_response(202, {"success": True, "job": job.to_api()})
+    return api.json_response(202, {"success": True, "job": job.to_api(history=True)})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -41,7 +41,7 @@ def stats() -> Response[Any]:
 def job(jobId: str) -> Response[Any]:
     user = api.caller(app)
     found = wiring.promotion_service().get(user.user_id, jobId)
-    return api.json_response(200, {"job": found.to_api()})
+    return api.json_response(200, {"job": found.to_api(history=True)})
 
 
 @app.get("/promotions")

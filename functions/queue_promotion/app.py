@@ -33,7 +33,12 @@ def queue_promotion() -> Response[Any]:
            else [api.validate(PromotionRequest, body, context).to_new()])
     service = wiring.promotion_service()
     queued = service.enqueue(user.user_id, new)
-    logger.info("Promotions queued", extra={"user_id": user.user_id, "job_ids": [q.job_id for q in queued],
+    # One line per job, so that a query for one job id finds it wherever it sits in a batch.
+    for request, result in zip(new, queued, strict=True):
+        logger.info("Promotion queued" if result.created else "Promotion already queued", extra={
+            "job_id": result.job_id, "listing_id": request.listing_id, "user_id": user.user_id,
+            "first_attempt_at": result.first_attempt_at})
+    logger.info("Promotions queued", extra={"user_id": user.user_id, "jobs": len(queued),
                                             "jobs_created": sum(q.created for q in queued)})
     firsts = [q.first_attempt_at for q in queued if q.first_attempt_at is not None]
     first = min(firsts) if firsts else None

@@ -15,6 +15,8 @@ from sellerjobs.categories import views as category_views
 from sellerjobs.categories.requests import CategoryFetchRequest
 from sellerjobs.market import views as market_views
 from sellerjobs.market.requests import EnqueueRequest, RefreshRequest, SettingsRequest
+from sellerjobs.operations import views as ops_views
+from sellerjobs.operations.requests import BulkFilter, PauseRequest, SellerBulkFilter
 from sellerjobs.promotions import views
 from sellerjobs.promotions.requests import CredentialsRequest, PromotionBatchRequest, PromotionRequest
 
@@ -44,6 +46,8 @@ class Operation:
 
 
 JOB_ID = Param("jobId", "path", {"type": "string", "minLength": 1}, required=True)
+ACTION_ID = Param("actionId", "path", {"type": "string", "minLength": 1}, required=True)
+QUEUE = Param("queue", "path", {"enum": ["promotion", "categoryFetch", "market"]}, required=True)
 ERRORS: dict[int, type[BaseModel] | tuple[type[BaseModel], ...] | None] = {
     400: views.ErrorView, 401: views.GatewayError}
 
@@ -71,6 +75,8 @@ OPERATIONS: tuple[Operation, ...] = (
               {202: views.JobAction, 404: views.ErrorView, 409: views.ErrorView, **ERRORS}, params=(JOB_ID,)),
     Operation("PUT", "/ebay/credentials", "Store the caller's eBay refresh token (never returned)",
               {200: views.Done, 413: views.ErrorView, **ERRORS}, body=(CredentialsRequest,), tags=("accounts",)),
+    Operation("GET", "/ebay/connection", "Whether promotions can act on your eBay account, and what to do if not",
+              {200: views.ConnectionEnvelope, **ERRORS}, tags=("accounts",)),
     Operation("POST", "/ebay-fetch-all-categories", "Start a category fetch (the original endpoint)",
               {202: category_views.FetchStarted, 413: views.ErrorView, **ERRORS}, body=(CategoryFetchRequest,),
               tags=("categories",)),
@@ -123,6 +129,42 @@ OPERATIONS: tuple[Operation, ...] = (
               tags=("market",)),
     Operation("POST", "/market/jobs/reset-failed", "Put failed market jobs back in the queue (admin)",
               {200: market_views.FailedReset, 403: views.ErrorView, **ERRORS}, tags=("market",)),
+    Operation("GET", "/admin/jobs", "Every seller's jobs of a family, filtered, newest first (admin)",
+              {200: (ops_views.PromotionSearchPage, ops_views.FetchSearchPage, ops_views.MarketSearchPage),
+               403: views.ErrorView, **ERRORS},
+              params=(Param("family", "query", {"enum": ["promotion", "category_fetch", "market"]}),
+                      Param("status", "query", {"type": "string"}, description="one of the family's statuses"),
+                      Param("seller", "query", {"type": "string"}), Param("listingId", "query", {"type": "string"}),
+                      Param("jobId", "query", {"type": "string"}),
+                      Param("provider", "query", {"enum": ["stockx", "alias", "ebay"]}),
+                      Param("sku", "query", {"type": "string"}), Param("size", "query", {"type": "string"}),
+                      Param("reason", "query", {"type": "string"}),
+                      Param("since", "query", {"type": "integer", "minimum": 0}),
+                      Param("until", "query", {"type": "integer", "minimum": 0}),
+                      Param("cursor", "query", {"type": "string"}),
+                      Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 100})),
+              tags=("operations",)),
+    Operation("POST", "/admin/promotions/retry", "Retry every failed job a filter matches, as a bulk action (admin)",
+              {202: ops_views.BulkStarted, 200: ops_views.BulkPreview, 403: views.ErrorView, 413: views.ErrorView,
+               **ERRORS}, body=(BulkFilter,), tags=("operations",)),
+    Operation("POST", "/admin/promotions/cancel", "Cancel every pending job a filter matches, as a bulk action (admin)",
+              {202: ops_views.BulkStarted, 200: ops_views.BulkPreview, 403: views.ErrorView, 413: views.ErrorView,
+               **ERRORS}, body=(BulkFilter,), tags=("operations",)),
+    Operation("GET", "/admin/bulk-actions/{actionId}", "A bulk action's progress (admin)",
+              {200: ops_views.BulkActionEnvelope, 403: views.ErrorView, 404: views.ErrorView, **ERRORS},
+              params=(ACTION_ID,), tags=("operations",)),
+    Operation("POST", "/promotions/retry", "Retry your failed jobs a filter matches, as a bulk action",
+              {202: ops_views.BulkStarted, 200: ops_views.BulkPreview, 413: views.ErrorView, **ERRORS},
+              body=(SellerBulkFilter,)),
+    Operation("GET", "/bulk-actions/{actionId}", "One of your bulk actions' progress",
+              {200: ops_views.BulkActionEnvelope, 404: views.ErrorView, **ERRORS}, params=(ACTION_ID,)),
+    Operation("GET", "/queues", "Every queue's jobs by state, dead-letter depth and age, pauses (admin)",
+              {200: ops_views.QueuesView, 403: views.ErrorView, **ERRORS}, tags=("operations",)),
+    Operation("POST", "/admin/queues/{queue}/pause", "Pause a queue: nothing new starts, nothing is lost (admin)",
+              {200: ops_views.QueuePaused, 403: views.ErrorView, **ERRORS}, body=(PauseRequest,), params=(QUEUE,),
+              tags=("operations",), extra={"optional_body": True}),
+    Operation("POST", "/admin/queues/{queue}/resume", "Resume a paused queue (admin)",
+              {200: ops_views.QueuePaused, 403: views.ErrorView, **ERRORS}, params=(QUEUE,), tags=("operations",)),
     Operation("GET", "/admin", "The dashboard page (static HTML; its data comes from this API)", {200: None},
               public=True, tags=("dashboard",), extra={"html": True}),
     Operation("GET", "/admin/assets/{file}", "A script or stylesheet of the dashboard page",
@@ -144,10 +186,11 @@ def document(title: str = "sellerjobs", version: str = "1") -> dict[str, Any]:
             entry["security"] = []
         if op.params:
             entry["parameters"] = [{"name": p.name, "in": p.where, "required": p.required, "schema": p.schema}
-                                   for p in op.params]
+                                   | ({"description": p.description} if p.description else {}) for p in op.params]
         if op.body:
             models.update(op.body)
-            entry["requestBody"] = {"required": True, "content": {"application/json": {"schema": _one_of(op.body)}}}
+            entry["requestBody"] = {"required": not op.extra.get("optional_body"),
+                                    "content": {"application/json": {"schema": _one_of(op.body)}}}
         for status, answer in op.responses.items():
             entry["responses"][str(status)] = _response(status, answer, op, models)
         paths.setdefault(op.path, {})[op.method.lower()] = entry

@@ -66,6 +66,7 @@ def test_answers_match_the_document(system):
 
 
 def test_the_views_accept_what_the_jobs_serialise_to(system):
+    system.connect("alice")
     job_id = system.call("POST", "/promotions", body={"listingId": "177681098666", "adRate": 5.5}).json()["jobId"]
     job = system.job("alice", job_id)
     from sellerjobs.promotions.views import JobView

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class _View(BaseModel):
@@ -15,6 +15,21 @@ class CategoryError(_View):
     categoryId: str
     categoryName: str
     error: str
+
+
+class RunView(_View):
+    """One run of the job's worker, or several alike in a row (``runs``)."""
+
+    startedAt: int
+    endedAt: int
+    runs: int
+    outcome: Literal["completed", "continued", "waiting", "deferred", "failed", "stopped"]
+    fetched: int
+    failed: int
+    retried: int
+    ebayCalls: int
+    reason: str | None
+    resumeAt: int | None
 
 
 class FetchStatusView(_View):
@@ -31,6 +46,9 @@ class FetchStatusView(_View):
     parentCategory: str
     error: str | None
     errors: list[CategoryError]
+    resumeAt: int | None = Field(None, description="epoch ms: an active job waiting (a category's retry, the "
+                                                   "Taxonomy budget) goes on then")
+    runs: list[RunView] | None = Field(None, description="the run log, oldest first (single-job reads)")
 
 
 class FetchStarted(_View):

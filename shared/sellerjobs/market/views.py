@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sellerjobs.promotions.views import HistoryEntryView
+
 Status = Literal["pending", "running", "succeeded", "failed", "deferred"]
 ProviderName = Literal["stockx", "alias", "ebay"]
 
@@ -27,6 +29,8 @@ class MarketJobView(_View):
     updatedAt: int
     startedAt: int | None
     completedAt: int | None
+    history: list[HistoryEntryView] | None = Field(
+        None, description="its attempts, oldest first (the last 50); read by key only")
 
 
 class Enqueued(_View):

@@ -13,6 +13,26 @@ class _View(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class HistoryEntryView(_View):
+    """One thing that happened to a job, or the same thing ``count`` times in a row."""
+
+    at: int = Field(description="epoch ms; the first time, when count > 1")
+    lastAt: int | None = Field(None, description="epoch ms of the last time, when count > 1")
+    count: int = Field(description="how many times in a row")
+    outcome: str = Field(description="queued, succeeded, retrying, failed, deferred, recovered, cancelled or "
+                                     "retried (market jobs: succeeded, failed, deferred, retrying, reset)")
+    attempt: int | None = Field(None, description="the attempt number (the last one, when count > 1)")
+    operation: str | None = Field(None, description="the marketplace call, e.g. bulk_create_ads_by_listing_id")
+    httpStatus: int | None = None
+    errorId: int | None = Field(None, description="the marketplace's error id, e.g. eBay's 35048")
+    message: str | None = None
+    nextAttemptAt: int | None = Field(None, description="epoch ms: when the job is tried next")
+    adId: str | None = None
+    campaignId: str | None = None
+    provider: str | None = None
+    by: str | None = Field(None, description="who asked for it (a user id), when a person did")
+
+
 class JobView(_View):
     id: str = Field(description="<listingId>_<epoch ms>")
     userId: str
@@ -28,6 +48,8 @@ class JobView(_View):
     lastError: str | None
     adId: str | None
     priority: Literal["normal", "high"]
+    history: list[HistoryEntryView] | None = Field(
+        None, description="what happened to the job, oldest first (the last 50 entries); single-job reads only")
 
 
 class JobEnvelope(_View):
@@ -76,6 +98,18 @@ class JobAction(_View):
 class Done(_View):
     success: Literal[True]
     message: str
+
+
+class ConnectionView(_View):
+    status: Literal["connected", "not_connected", "revoked"]
+    connected: bool
+    since: int | None = Field(description="epoch ms: when the token was stored, or found revoked")
+    message: str = Field(description="what it means, and what to do")
+
+
+class ConnectionEnvelope(_View):
+    ok: Literal[True]
+    connection: ConnectionView
 
 
 class FieldError(_View):
