@@ -9,9 +9,10 @@ import { poller } from "./poll.js";
 import { begin, end, session, storedToken, takeTokenFromFragment } from "./session.js";
 import { categoryFetchesPane } from "./category-fetches.js";
 import { marketPane } from "./market.js";
+import { operationsPane } from "./operations.js";
 import { promotionsPane } from "./promotions.js";
 
-const PANES = [promotionsPane, categoryFetchesPane, marketPane];
+const PANES = [promotionsPane, categoryFetchesPane, marketPane, operationsPane];
 
 function showSignIn(message) {
   byId("session").hidden = true;
