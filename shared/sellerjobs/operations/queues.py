@@ -1,4 +1,4 @@
-"""Every queue at a glance, in the phase-3 write-up's shape, for a cost that does not grow with jobs.
+"""Every queue at a glance, counted by state as BullMQ counts a queue, for a cost that does not grow with jobs.
 
 Per family, the counts come from counters kept in step with every status change (one read of a
 few items), and what only SQS knows from one ``GetQueueAttributes`` per queue:
