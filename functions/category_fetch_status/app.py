@@ -32,8 +32,7 @@ def seed_status() -> Response[Any]:
 @tracer.capture_method
 def status(jobId: str) -> Response[Any]:
     user = api.caller(app)
-    job, errors = wiring.category_service().status(user.user_id, jobId)
-    return api.json_response(200, {"ok": True, "status": job.to_api(errors)})
+    return api.json_response(200, {"ok": True, "status": wiring.category_service().report(user.user_id, jobId)})
 
 
 @app.get("/category-fetches")

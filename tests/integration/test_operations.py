@@ -309,3 +309,37 @@ def test_pausing_an_unknown_queue_names_the_field(system):
     response = admin(system, "POST", "/admin/queues/everything/pause")
 
     assert response.status == 400 and response.json()["errors"][0]["field"] == "queue"
+
+
+def test_a_category_fetch_keeps_a_run_log_and_starts_no_run_while_its_queue_is_paused(system):
+    admin(system, "POST", "/admin/queues/categoryFetch/pause")
+    started = system.call("POST", "/category-fetches", body={"marketplaceId": "EBAY_US", "parentCategoryId": "26395",
+                                                             "maxCategories": 5, "mode": "per_category"}).json()
+    system.sim.run_for(3 * MINUTE)
+    waiting = system.call("GET", f"/category-fetches/{started['jobId']}").json()["status"]
+    admin(system, "POST", "/admin/queues/categoryFetch/resume")
+    system.sim.run_for(3 * MINUTE)
+
+    status = system.call("GET", f"/category-fetches/{started['jobId']}").json()["status"]
+    found = admin(system, "GET", f"/admin/jobs?family=category_fetch&jobId={started['jobId']}").json()["jobs"]
+    assert waiting["processed"] == 0 and waiting["runs"] == []
+    assert status["status"] == "completed" and status["runs"][-1]["outcome"] == "completed"
+    assert sum(run["fetched"] for run in status["runs"]) == 5
+    assert found[0]["runs"] == status["runs"]
+    counts = admin(system, "GET", "/queues").json()["categoryFetch"]
+    assert (counts["completed"], counts["waiting"] + counts["active"]) == (1, 0)
+
+
+def test_market_attempts_are_kept_and_a_paused_market_queue_dispatches_nothing(system):
+    admin(system, "POST", "/admin/queues/market/pause")
+    queued = system.call("POST", "/market/jobs", body={"provider": "stockx", "sku": "DD1391-100", "size": "10"})
+    system.sim.run_for(3 * MINUTE)
+    held = admin(system, "GET", "/admin/jobs?family=market&provider=stockx&sku=DD1391-100&size=10").json()["jobs"]
+    admin(system, "POST", "/admin/queues/market/resume")
+    system.sim.run_for(3 * MINUTE)
+
+    done = admin(system, "GET", "/admin/jobs?family=market&provider=stockx&sku=DD1391-100&size=10").json()["jobs"]
+    assert queued.status == 202 and held[0]["status"] == "pending" and held[0]["history"] == []
+    assert done[0]["status"] == "succeeded"
+    assert done[0]["history"][-1] | {"at": 0} == {"at": 0, "count": 1, "outcome": "succeeded", "attempt": 1,
+                                                   "provider": "stockx", "httpStatus": 200}

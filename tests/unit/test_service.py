@@ -15,7 +15,9 @@ from decimal import Decimal
 
 import pytest
 
+from sellerjobs.accounts import Connection, ConnectionStatus, NotConnected
 from sellerjobs.clock import ManualClock, now_ms
+from sellerjobs.errors import Conflict
 from sellerjobs.jobs.retry import ExponentialPolicy, Jitter, SyncWindowPolicy
 from sellerjobs.promotions.job import TERMINAL, InvalidTransition, PromotionJob, Status
 from sellerjobs.promotions.ports import (
@@ -614,3 +616,40 @@ def test_message_for_carries_ids_version_and_due_time(service, repo):
 
     assert message == JobMessage("alice", job.id, 0, job.next_retry_at or -1)
     assert JobMessage.from_json(message.to_json()) == message
+
+
+# ---------------------------------------------------------------- the seller's eBay account
+
+
+@dataclass
+class Accounts:
+    of: dict[str, Connection] = field(default_factory=dict)
+
+    def connection(self, user_id: str) -> Connection:
+        return self.of.get(user_id, Connection(ConnectionStatus.NOT_CONNECTED))
+
+
+@pytest.mark.parametrize(("connection", "advice"), [
+    (Connection(ConnectionStatus.NOT_CONNECTED), "No eBay account is connected"),
+    (Connection(ConnectionStatus.REVOKED, since=1), "connect your eBay account again"),
+])
+def test_queueing_without_a_usable_ebay_account_is_refused_before_anything_is_written(repo, queue, clock,
+                                                                                       connection, advice):
+    service = PromotionService(jobs=repo, queue=queue, policy=sync_window_policy(), clock=clock,
+                               connections=Accounts({"alice": connection}))
+
+    with pytest.raises(NotConnected) as refused:
+        service.enqueue("alice", [promotion("177681098666")])
+
+    assert isinstance(refused.value, Conflict) and advice in str(refused.value)
+    assert repo.jobs == {} and queue.sent == []
+
+
+def test_queueing_with_a_connected_account_records_the_job_as_queued(repo, queue, clock):
+    service = PromotionService(jobs=repo, queue=queue, policy=sync_window_policy(), clock=clock,
+                               connections=Accounts({"alice": Connection(ConnectionStatus.CONNECTED, since=1)}))
+
+    (queued,) = service.enqueue("alice", [promotion("177681098666")])
+
+    job = repo.get("alice", queued.job_id)
+    assert job is not None and [(e.outcome, e.next_at) for e in job.history or ()] == [("queued", job.next_retry_at)]

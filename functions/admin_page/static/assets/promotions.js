@@ -45,7 +45,7 @@ export function promotionsPane() {
       { head: "Attempts", attrs: numeric({ "data-testid": "job-attempts" }), show: (job) => job.attempts + " / " + job.maxAttempts },
       { head: "Next retry", attrs: numeric({ "data-testid": "job-next-retry" }),
         show: (job) => relativeTime(job.status === "pending" ? job.nextRetryAt : null) },
-      { head: "Last error", attrs: (job) => ({ "class": waiting(job) ? "waiting-text" : "error-text", "data-testid": "job-error" }),
+      { head: "Last error", attrs: { "class": "error-text", "data-testid": "job-error" },
         show: (job) => (waiting(job) ? "Waiting for eBay to sync the listing" : job.lastError || DASH) },
       { head: "Ad id", attrs: { "data-testid": "job-ad-id" }, show: (job) => (job.adId ? el("code", { text: job.adId }) : DASH) },
       { head: "Actions", hideHead: true, attrs: { "data-testid": "job-actions" }, show: jobButton },
@@ -58,7 +58,8 @@ export function promotionsPane() {
     create: addHistoryRow,
     update: (row, job) => {
       row.tr.setAttribute("data-status", job.status);
-      row.tr.classList.toggle("waiting", waiting(job));
+      // Waiting for eBay's sync delay reads as waiting, not as an error.
+      row.tr.querySelector('[data-testid="job-error"]').className = waiting(job) ? "waiting-text" : "error-text";
       row.historyKey = [job.status, job.attempts, job.updatedAt].join("|");
     },
   });
