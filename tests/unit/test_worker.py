@@ -797,3 +797,14 @@ def test_the_pause_switch_is_read_once_per_period_and_resuming_lets_jobs_through
 
     assert pauses.reads == 2 and report.succeeded == 1
     assert world.stored(first).attempts == 1
+
+
+def test_jobs_an_invocation_has_no_time_for_are_handed_on_and_say_why(world):
+    job = world.job("100001", attempts=1)
+
+    report = world.worker.process([message_for(job)], time_left_s=5)  # less than the worker's margin
+
+    handed = world.stored(job)
+    assert report.handed_on == 1 and world.ads.calls == []
+    assert handed.attempts == 1 and handed.history and handed.history[-1].outcome == "deferred"
+    assert "ran out of time" in (handed.history[-1].message or "")

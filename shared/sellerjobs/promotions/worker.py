@@ -63,6 +63,10 @@ class _Defer:
 
     delay_s: float
     reason: str | None  # None: keep the job's last error
+    why: str | None = None  # for the job's history, when the reason is not the job's error
+
+
+HANDED_ON = "not attempted: this invocation ran out of time; another one takes it at once"
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,7 @@ class PromotionWorker:
                 steps: dict[JobKey, Step] = {_key(j): _Hold(paused, self.paused_recheck_s) for j in group}
             elif stop_at is not None and self.clock.now() >= stop_at:
                 # Out of time: another invocation takes these at once; not an attempt.
-                steps = {_key(j): _Defer(1.0, None) for j in group}
+                steps = {_key(j): _Defer(1.0, None, HANDED_ON) for j in group}
                 report.handed_on += len(group)
             else:
                 steps, campaign = self._promote(user_id, campaign_id, group, now_ms(self.clock), report)
@@ -293,7 +297,8 @@ class PromotionWorker:
             return (job.hold(now + int(step.recheck_s * 1000), now, step.pause.describe(), by=step.pause.by),
                     "held")
         if isinstance(step, _Defer):
-            return job.defer(now + int(step.delay_s * 1000), now, step.reason), "deferred"
+            note = Note(message=step.why) if step.why else None
+            return job.defer(now + int(step.delay_s * 1000), now, step.reason, note=note), "deferred"
         note = Note(operation=step.operation, http_status=step.http_status, error_id=step.error_id)
         if step.verdict is Verdict.SUCCEEDED:
             return job.succeed(step.ad_id, now, self.history_s, campaign_id=campaign, note=note), "succeeded"
