@@ -186,3 +186,27 @@ def test_a_seller_sees_the_price_of_an_item_they_refreshed(stack, page):
     item = page.get_by_test_id("market-price-item")
     expect(item).to_contain_text("stockx DD1391-100 size 10")
     expect(item.get_by_test_id("market-price")).to_contain_text("USD")
+
+
+def test_an_operator_cancels_a_sellers_pending_jobs_found_by_a_search_after_a_count(stack, page):
+    seller = unique_user()
+    stack.connect(seller)
+    job_ids = []
+    for _ in range(2):
+        listing = unique_listing()
+        stack.sandbox.publish_listing(seller, listing, never_syncs=True)
+        job_ids.append(queue(stack, seller, listing))
+
+    page.goto(f"{stack.api_url}/admin#token={stack.token(OPERATOR, admin=True)}")
+    page.get_by_test_id("ops-seller").fill(seller)
+    page.get_by_test_id("ops-status").fill("pending")
+    page.get_by_test_id("ops-search-submit").click()
+    expect(page.get_by_test_id("ops-search-result")).to_contain_text("2 jobs")
+
+    page.get_by_test_id("ops-cancel-matching").click()
+    expect(page.get_by_test_id("ops-bulk-text")).to_have_text("2 pending jobs match this search.")
+    page.get_by_test_id("ops-bulk-confirm").click()
+
+    expect(page.get_by_test_id("ops-bulk-result")).to_have_attribute("data-status", "completed")
+    expect(page.get_by_test_id("ops-bulk-result")).to_contain_text("2 cancelled")
+    assert all(job(stack, seller, j)["status"] == "cancelled" for j in job_ids)

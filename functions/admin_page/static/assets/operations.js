@@ -30,7 +30,7 @@ export function reasonOf(error) {
 
 export function operationsPane() {
   let forbiddenToken = null;
-  let proposal = null;  // the bulk retry counted and waiting for a confirmation: { reason, matched }
+  let proposal = null;  // a bulk action counted and waiting for a confirmation: { action, body, matched }
   let following = null;  // the bulk action whose progress is shown
   let search = null;  // the search shown: its query
   const opened = new Map();  // job key -> the history shown under it
@@ -163,6 +163,7 @@ export function operationsPane() {
     },
     done(data) {
       const jobs = Array.isArray(data.jobs) ? data.jobs : [];
+      byId("ops-cancel-matching").hidden = search.family !== "promotion" || search.jobId !== "";
       jobsTable.draw(jobs, (job) => ({ "data-testid": "ops-job", "data-ops-job-id": jobKey(job), "data-status": String(job.status || "") }));
       return plural(jobs.length, "job", "jobs") + (data.cursor ? " (the newest; narrow the search to see others)" : "") + ".";
     },
@@ -180,7 +181,7 @@ export function operationsPane() {
       { head: "Latest", attrs: numeric(), show: (group) => relativeTime(group.latest) },
       { head: "Actions", hideHead: true, show: (group) => actionButton({
         action: "retry", testid: "ops-retry-reason-" + group.index, text: "Retry these\u2026",
-        label: "Retry the failed jobs of reason " + group.reason, onClick: (button) => propose(button, group.reason) }) },
+        label: "Retry the failed jobs of reason " + group.reason, onClick: (button) => retryReason(button, group.reason) }) },
     ],
   });
 
@@ -199,17 +200,33 @@ export function operationsPane() {
     failuresTable.draw(sorted, (group) => ({ "data-testid": "ops-failure", "data-reason": group.reason }));
   }
 
-  function propose(button, reason) {
+  // Count what a bulk action would match, then offer it: { action: "retry" | "cancel", body, text(n, more) }.
+  function propose(button, action, body, text) {
     showResult(byId("ops-bulk-result"), "");
-    busyWhile(button, api.post("/admin/promotions/retry", { reason, dryRun: true }), (data) => {
+    busyWhile(button, api.post("/admin/promotions/" + action, { ...body, dryRun: true }), (data) => {
       const matched = count(data.matched);
-      proposal = { reason, matched };
-      byId("ops-bulk-text").textContent = plural(matched, "failed job", "failed jobs") + (data.more ? " or more" : "") +
-        " across sellers failed with \u201c" + reason + "\u201d.";
-      byId("ops-bulk-confirm").textContent = "Retry " + plural(matched, "job", "jobs");
+      proposal = { action, body, matched };
+      byId("ops-bulk-text").textContent = text(matched, !!data.more);
+      byId("ops-bulk-confirm").textContent = (action === "retry" ? "Retry " : "Cancel ") + plural(matched, "job", "jobs");
       byId("ops-bulk").hidden = matched === 0;
+      if (matched === 0) { showResult(byId("ops-bulk-result"), "No jobs match."); }
     }, (error) => showResult(byId("ops-bulk-result"), "Could not count the jobs: " + error.message, true));
   }
+
+  function retryReason(button, reason) {
+    propose(button, "retry", { reason }, (n, more) => plural(n, "failed job", "failed jobs") + (more ? " or more" : "") +
+      " across sellers failed with \u201c" + reason + "\u201d.");
+  }
+
+  byId("ops-cancel-matching").addEventListener("click", (event) => {
+    const body = {};
+    for (const [name, key] of [["seller", "seller"], ["listingId", "listingId"], ["reason", "reason"]]) {
+      const value = searchForm.value(name);
+      if (value) { body[key] = value; }
+    }
+    propose(event.currentTarget, "cancel", body, (n, more) => plural(n, "pending job", "pending jobs") +
+      (more ? " or more" : "") + " match this search" + (body.seller ? "" : " across sellers") + ".");
+  });
 
   byId("ops-bulk-dismiss").addEventListener("click", () => {
     proposal = null;
@@ -217,13 +234,13 @@ export function operationsPane() {
   });
   byId("ops-bulk-confirm").addEventListener("click", (event) => {
     if (!proposal) { return; }
-    const { reason, matched } = proposal;
-    busyWhile(event.currentTarget, api.post("/admin/promotions/retry", { reason, limit: Math.max(1, matched) }), (data) => {
+    const { action, body, matched } = proposal;
+    busyWhile(event.currentTarget, api.post("/admin/promotions/" + action, { ...body, limit: Math.max(1, matched) }), (data) => {
       proposal = null;
       byId("ops-bulk").hidden = true;
       following = data.bulkActionId || null;
-      showResult(byId("ops-bulk-result"), data.message || "Bulk retry queued.");
-    }, (error) => showResult(byId("ops-bulk-result"), "Could not start the retry: " + error.message, true));
+      showResult(byId("ops-bulk-result"), data.message || "Bulk " + action + " queued.");
+    }, (error) => showResult(byId("ops-bulk-result"), "Could not start the " + action + ": " + error.message, true));
   });
 
   function followBulk(signal) {
@@ -233,8 +250,10 @@ export function operationsPane() {
       const action = objectOr(data.bulkAction, {});
       if (id !== following) { return; }
       const over = action.status === "completed" || action.status === "failed";
-      showResult(byId("ops-bulk-result"), "Bulk retry " + id + ": " + (action.status || "") + ", " + count(action.done) +
-                 " retried, " + count(action.skipped) + " skipped of " + count(action.matched) + " matched.", action.status === "failed");
+      const verb = action.action === "cancel" ? " cancelled, " : " retried, ";
+      showResult(byId("ops-bulk-result"), "Bulk " + (action.action || "") + " " + id + ": " + (action.status || "") + ", " +
+                 count(action.done) + verb + count(action.skipped) + " skipped of " + count(action.matched) + " matched.",
+                 action.status === "failed");
       byId("ops-bulk-result").setAttribute("data-status", String(action.status || ""));
       if (over) { following = null; }
     }, (error) => { if (!isAbort(error)) { throw error; } });
@@ -275,6 +294,7 @@ export function operationsPane() {
     jobsTable.draw([]);
     failuresTable.draw([]);
     byId("ops-bulk").hidden = true;
+    byId("ops-cancel-matching").hidden = true;
     for (const id of ["ops-queue-result", "ops-search-result", "ops-bulk-result"]) { showResult(byId(id), ""); }
     showMessage(byId("ops-error"), "");
     searchForm.reset();
