@@ -343,3 +343,29 @@ def test_market_attempts_are_kept_and_a_paused_market_queue_dispatches_nothing(s
     assert done[0]["status"] == "succeeded"
     assert done[0]["history"][-1] | {"at": 0} == {"at": 0, "count": 1, "outcome": "succeeded", "attempt": 1,
                                                    "provider": "stockx", "httpStatus": 200}
+
+
+def test_a_job_change_counted_for_a_bulk_run_that_lost_its_hold_is_not_written(system, sellers):
+    from sellerjobs import wiring
+    from sellerjobs.aws.bulk_actions import DynamoBulkActions
+    from sellerjobs.promotions.bulk import BulkAction, BulkKind, BulkStatus
+    from sellerjobs.promotions.job import Status
+    from sellerjobs.promotions.ports import JobFilter, Tally, TallyRefused
+
+    (job_id,) = queue(system, "alice", "177681098666")
+    actions = DynamoBulkActions(system.stack.table_name("PromotionJobsTable"))
+    now = int(system.clock.now() * 1000)
+    actions.create(BulkAction(id="bulk-1-abcdef", kind=BulkKind.CANCEL, where=JobFilter(status=Status.PENDING),
+                              limit=10, by="ops", owner=None, status=BulkStatus.QUEUED, created_at=now, updated_at=now))
+    assert actions.take("bulk-1-abcdef", "run-a", now, now + 60_000) is not None
+    repository = wiring.promotion_service().jobs
+    job = repository.get("alice", job_id)
+    assert job is not None
+
+    with pytest.raises(TallyRefused):
+        repository.save(job, job.cancel(now, 86400, by="ops"), Tally("bulk-1-abcdef", owner="run-b"))
+
+    assert system.job("alice", job_id)["status"] == "pending"
+    assert actions.get("bulk-1-abcdef").done == 0
+    assert repository.save(job, job.cancel(now, 86400, by="ops"), Tally("bulk-1-abcdef", owner="run-a"))
+    assert actions.get("bulk-1-abcdef").done == 1

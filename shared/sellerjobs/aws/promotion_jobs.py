@@ -250,6 +250,7 @@ class DynamoJobRepository:
             items.append(self._lock_put(new))
             items.append(self._count(new.user_id, previous.status, -1))
             items.append(self._global_count(new.id, {previous.status: -1, Status.PENDING: +1}))
+        tally_at = len(items)  # the tally's place among the transaction's items (its cancellation reason)
         if tally is not None:
             items.append(self._tally(tally))
         try:
@@ -264,7 +265,8 @@ class DynamoJobRepository:
                 raise ListingBusy(new.listing_id, str(holder)) from exc
             if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
                 return False
-            if tally is not None and reasons and reasons[-1].get("Code") == "ConditionalCheckFailed":
+            tally_reason = reasons[tally_at] if tally is not None and len(reasons) > tally_at else {}
+            if tally is not None and tally_reason.get("Code") == "ConditionalCheckFailed":
                 raise TallyRefused(tally.action_id) from exc
             raise
 
