@@ -15,7 +15,7 @@ BENCH := PYTHONPATH=shared $(PY) -m bench
 # `make token USER=alice`: USER from the command line, not the login name from the environment.
 TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),alice)
 
-.PHONY: help venv demo up token invoke bench test browser lint template-check build lambda-check clean
+.PHONY: help venv demo up token invoke openapi bench test browser lint template-check build lambda-check clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -41,6 +41,9 @@ invoke: venv ## run one function like sam local invoke: make invoke FN=<logical 
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=PromotionWorkerFunction EVENT=events/promotion_worker.sqs.json"; exit 2; }
 	$(LOCAL) invoke $(FN) $(EVENT)
 
+openapi: venv ## write functions/openapi/openapi.json from the handlers' routes
+	$(LOCAL) openapi
+
 bench: venv ## run every benchmark (about 40 minutes): tables here, JSON in bench/results/
 	$(BENCH) coldstart
 	$(BENCH) enqueue
@@ -50,6 +53,8 @@ bench: venv ## run every benchmark (about 40 minutes): tables here, JSON in benc
 	$(BENCH) fuzz
 	$(BENCH) categories
 	$(BENCH) market
+	$(BENCH) market --hours 6 --backlog 6000
+	$(BENCH) fairness
 
 test: venv $(SAM_VENV)/.installed browser ## run every test: unit, integration (moto + sandbox), end-to-end (stack + browser)
 	$(PY) -m pytest -n auto tests/unit tests/integration $(PYTEST_ARGS)

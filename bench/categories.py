@@ -88,7 +88,7 @@ def run_mode(mode: str, scenario: Scenario) -> ModeResult:
         posted_at = bench.clock.now()
         job_started = time.perf_counter()
         response = bench.call("POST", "/category-fetches", USER, {"marketplaceId": scenario.marketplace_id,
-                                                                   "mode": mode})
+                                                                   "wholeTree": True, "mode": mode})
         assert response.status == 202, response.body
         job_id = response.json()["jobId"]
         bench.virtual.sim.run_while(lambda: _status(bench, job_id)["status"] in ACTIVE,

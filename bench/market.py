@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -155,10 +156,9 @@ class WriteLog:
                 return
             now = clock.now()
             for entry in params.get("TransactItems", []):
-                put = entry.get("Put")
-                if put is None or not put["Item"]["pk"].get("S", "").startswith("MJOB#"):
+                item = _job_written(entry)
+                if item is None:
                     continue
-                item = from_item(put["Item"])
                 started = item.get("startedAt")
                 self.writes.append(Write(at=now, kind="job", key=str(item["pk"])[5:], status=str(item["status"]),
                                          priority=int(item["priority"]),
@@ -178,6 +178,20 @@ class WriteLog:
         events.register("after-call.dynamodb.TransactWriteItems", transaction, unique_id="bench-market-transaction")
         events.register("after-call.dynamodb.PutItem", put_item, unique_id="bench-market-price")
         return self
+
+
+def _job_written(entry: dict[str, Any]) -> dict[str, Any] | None:
+    """A market job as a transaction item writes it: a new job's put, or a move's update (which
+    sets every attribute but the history, and removes the ones that no longer have a value)."""
+    if "Put" in entry:
+        item = entry["Put"]["Item"]
+        return from_item(item) if item["pk"].get("S", "").startswith("MJOB#") else None
+    update = entry.get("Update")
+    if update is None or not update["Key"]["pk"].get("S", "").startswith("MJOB#"):
+        return None
+    names, values = update.get("ExpressionAttributeNames", {}), update.get("ExpressionAttributeValues", {})
+    assigned = re.findall(r"(#\w+) = (:\w+)", update["UpdateExpression"])
+    return {"pk": from_item(update["Key"])["pk"]} | from_item({names[n]: values[v] for n, v in assigned})
 
 
 # -- running -------------------------------------------------------------------------------------
@@ -215,6 +229,7 @@ def run_day(scenario: Scenario) -> dict[str, Any]:
                 refreshes += _refresh(bench, log, step)
             api_seconds += time.perf_counter() - requested
         bench.virtual.sim.run_until(end)
+        bench.virtual.sim.finish_running()
         simulation_seconds = time.perf_counter() - simulated
         runs = _runs(bench)
         scheduler_invocations = sum(1 for entry in bench.virtual.sim.invocations
@@ -249,7 +264,10 @@ def _refresh(bench: Bench, log: WriteLog, round_: RefreshRound) -> list[Refresh]
                                                  "items": [{"sku": s, "size": z} for s, z in items]})
         for job in reply["jobs"]:
             key = f"{provider}|{job['sku']}|{job['size'] or ''}"
-            done.append(Refresh(key=key, at=at, seq=seq, running=job["status"] == "running"))
+            # Running since before the request: that fetch answers it. Started by the request itself (a
+            # manual refresh goes out at once when the budget allows): its wait is measured.
+            before = job["status"] == "running" and (job["startedAt"] or 0) < int(at * 1000)
+            done.append(Refresh(key=key, at=at, seq=seq, running=before))
     return done
 
 
@@ -319,7 +337,8 @@ def measure(scenario: Scenario, the_plan: Plan, calls: list[dict[str, Any]], ope
         "no_call_over_budget_in_any_hour": all(providers[p]["over_budget_calls"] == 0 for p in PROVIDERS),
         "no_429_received": all(providers[p]["throttled_429"] == 0 for p in PROVIDERS),
         "no_priority_inversion": result["priority_inversions"] == 0,
-        "p95_wait_of_refreshes_at_most_120_s": waits["count"] > 0 and waits["p95_dispatch_s"] <= 120.0,
+        "p95_wait_of_refreshes_at_most_60_s_in_every_hour": waits["count"] > 0 and all(
+            p95 <= 60.0 for p95 in waits["p95_dispatch_s_by_hour"]),
         "reads_at_most_2x_dispatched": reads_per_dispatched <= 2.0,
     }
     return result
@@ -374,8 +393,10 @@ def refresh_waits(writes: list[Write], refreshes: list[Refresh], end: float) -> 
     """From each refresh request to its job's start and to its price being cached."""
     dispatch: list[float] = []
     cached: list[float] = []
+    by_hour: dict[int, list[float]] = {}
     already_running = never_dispatched = no_price = 0
     for refresh in refreshes:
+        hour = int((refresh.at - START) // HOUR)
         started_at = price_at = None
         for write in writes[refresh.seq:]:
             if write.key != refresh.key:
@@ -391,8 +412,10 @@ def refresh_waits(writes: list[Write], refreshes: list[Refresh], end: float) -> 
         elif started_at is None:
             never_dispatched += 1
             dispatch.append(end - refresh.at)  # at least this long
+            by_hour.setdefault(hour, []).append(dispatch[-1])
         else:
             dispatch.append(started_at - refresh.at)
+            by_hour.setdefault(hour, []).append(dispatch[-1])
         if price_at is None:
             no_price += 1
         else:
@@ -402,6 +425,8 @@ def refresh_waits(writes: list[Write], refreshes: list[Refresh], end: float) -> 
         "no_price": no_price,
         "p50_dispatch_s": percentile(dispatch, 0.5), "p95_dispatch_s": percentile(dispatch, 0.95),
         "max_dispatch_s": max(dispatch, default=0.0),
+        "p95_dispatch_s_by_hour": [percentile(by_hour.get(h, []), 0.95)
+                                   for h in range(max(by_hour, default=-1) + 1)],
         "p50_cached_s": percentile(cached, 0.5), "p95_cached_s": percentile(cached, 0.95),
         "max_cached_s": max(cached, default=0.0),
     }
@@ -440,6 +465,7 @@ def notes(result: dict[str, Any]) -> list[str]:
         f"p50 {waits['p50_cached_s']:.0f} s, p95 {waits['p95_cached_s']:.0f} s, max {waits['max_cached_s']:.0f} s "
         f"({waits['already_running']} found their job running, {waits['never_dispatched']} not dispatched by the "
         f"end, {waits['no_price']} got no price)",
+        "request to dispatch, p95 per hour (s): " + ", ".join(f"{p95:.0f}" for p95 in waits["p95_dispatch_s_by_hour"]),
         f"scheduler runs: {result['runs']['records']:,} recorded ({result['runs']['scheduler_invocations']:,} "
         f"invocations); items read {result['reads']:,} for {result['dispatched']:,} jobs dispatched: "
         f"{result['reads_per_dispatched']:.2f} reads per dispatched job",

@@ -306,6 +306,9 @@ def table(result: dict[str, Any]) -> list[tuple[str, ...]]:
             for stat in ("mean_s", "p95_s"):
                 values = [fmt(policies[p]["by_kind"][kind][stat], 1) for p in POLICIES]
                 rows.append((f"  {name}: {stat.removesuffix('_s')} (s)", *values, ""))
+    if "big_vs_batch_mean" in result["ratios"]:
+        rows.append(("  big / small batches, sync-window: mean, p95", "",
+                     f"{result['ratios']['big_vs_batch_mean']:.2f}, {result['ratios']['big_vs_batch_p95']:.2f}", ""))
     row("eBay calls per promoted listing", "ebay_calls_per_listing", 2, ratio="ebay_calls_per_listing")
     row("  of which ad calls", "ebay_ad_calls_per_listing", 2, ratio="ebay_ad_calls_per_listing")
     row("attempts per job", "attempts_per_job", 2, ratio="attempts_per_job")
@@ -316,6 +319,11 @@ def table(result: dict[str, Any]) -> list[tuple[str, ...]]:
     for key, label in (("promoted", "listings promoted"), ("lost_jobs", "jobs lost"),
                        ("duplicate_ads", "duplicate ads"), ("wrong_terminal_state", "wrong final state")):
         rows.append((label, *[fmt(policies[p][key]) for p in POLICIES], ""))
+    for label, key in (("peak worker concurrency", "peak_concurrency"), ("worker timeouts", "timeouts"),
+                       ("worker cold starts", "cold_starts")):
+        values = [fmt(policies[p]["capacity"]["functions"].get("PromotionWorkerFunction", {}).get(key, 0))
+                  for p in POLICIES]
+        rows.append((label, *values, ""))
     rows.append(("virtual minutes / real seconds",
                  *[f"{policies[p]['virtual_minutes']:.0f} / {policies[p]['real_seconds']:.0f}" for p in POLICIES], ""))
     return rows

@@ -20,8 +20,8 @@ from bench.report import emit, fmt
 from sellerjobs.aws import clients
 
 
-def run(listings_count: int, sellers: int, crash_rate: float, seed: int) -> dict[str, Any]:
-    scenario = Scenario(listings=listings_count, sellers=sellers, seed=seed,
+def run(listings_count: int, sellers: int, crash_rate: float, seed: int, big_batches: int = 0) -> dict[str, Any]:
+    scenario = Scenario(listings=listings_count, sellers=sellers, seed=seed, big_batches=big_batches,
                         sessions_within_s=3600.0 * listings_count / 1000)
     listings = plan(scenario)
     started = time.perf_counter()
@@ -71,8 +71,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--sellers", type=int, default=400)
     parser.add_argument("--crash-rate", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--big-batches", type=int, default=2,
+                        help="sellers who queue a full page (500 listings) at once, on top of --jobs")
     args = parser.parse_args(argv)
-    result = run(args.jobs, args.sellers, args.crash_rate, args.seed)
+    result = run(args.jobs, args.sellers, args.crash_rate, args.seed, args.big_batches)
     result["all_clean"] = result["lost_jobs"] == result["duplicate_ads"] == result["wrong_terminal_state"] == 0
     rows = [("", "count")] + [(label, fmt(result[key])) for key, label in (
         ("jobs", "promotion jobs"), ("worker_invocations", "worker invocations"),

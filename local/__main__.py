@@ -1,4 +1,4 @@
-"""Command line for the local stack: ``python -m local up|demo|token|invoke`` (see the Makefile)."""
+"""Command line for the local stack: ``python -m local up|demo|token|invoke|openapi`` (see the Makefile)."""
 
 from __future__ import annotations
 
@@ -66,6 +66,12 @@ def _invoke(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _openapi(args: argparse.Namespace) -> int:
+    from local.openapi import run
+
+    return run(check=args.check)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -90,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     invoke.add_argument("function", help="logical id in template.yaml, e.g. PromotionWorkerFunction")
     invoke.add_argument("event", help="event file, e.g. events/promotion_worker.sqs.json")
     invoke.set_defaults(run=_invoke)
+
+    openapi = commands.add_parser("openapi", help="write functions/openapi/openapi.json from the handlers' routes")
+    openapi.add_argument("--check", action="store_true", help="only check that the committed document is current")
+    openapi.set_defaults(run=_openapi)
 
     args = parser.parse_args(argv)
     return int(args.run(args))

@@ -29,7 +29,43 @@ ADMIN_SCOPE = "sellerjobs/admin"
 
 
 class InvalidToken(Exception):
-    pass
+    """A refused token; the message says why, in the words API Gateway's JWT authorizer uses."""
+
+
+# PyJWT's exceptions, most specific first (several subclass others), and how the authorizer
+# describes each in its WWW-Authenticate header.
+_REASONS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
+    (jwt.ExpiredSignatureError, "the token has expired"),
+    (jwt.ImmatureSignatureError, "the token is not valid yet"),
+    (jwt.InvalidAudienceError, "the token does not have a valid audience"),
+    (jwt.InvalidIssuerError, "the token does not have a valid issuer"),
+    (jwt.InvalidAlgorithmError, "the token's signing algorithm is not allowed"),
+    (jwt.InvalidSignatureError, "the token's signature is invalid"),
+    (jwt.DecodeError, "the token is malformed"),
+)
+
+
+def refusal_reason(exc: jwt.PyJWTError) -> str:
+    if isinstance(exc, jwt.MissingRequiredClaimError):
+        return f"the token has no {exc.claim} claim"
+    return next((reason for kind, reason in _REASONS if isinstance(exc, kind)), "the token is invalid")
+
+
+def bearer_token(header: str | None) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header, or InvalidToken saying what is wrong."""
+    if header is None or not header.strip():
+        raise InvalidToken("the request has no Authorization header with a bearer token")
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        raise InvalidToken("the Authorization header does not use the Bearer scheme")
+    if not token.strip():
+        raise InvalidToken("the Authorization header has no token after Bearer")
+    return token.strip()
+
+
+def challenge(reason: str) -> str:
+    """The WWW-Authenticate value of a refusal, as API Gateway's JWT authorizer sends it."""
+    return f'Bearer scope="" error="invalid_token" error_description="{reason}"'
 
 
 def _load_or_create_key(path: Path) -> rsa.RSAPrivateKey:
@@ -69,8 +105,12 @@ class DevIssuer:
                                                 audience=self.audience, issuer=self.issuer,
                                                 options={"require": ["exp", "iss", "sub"]})
         except jwt.PyJWTError as exc:
-            raise InvalidToken(str(exc)) from exc
+            raise InvalidToken(refusal_reason(exc)) from exc
         return claims
+
+    def authorize(self, header: str | None) -> dict[str, Any]:
+        """The claims of a request's Authorization header, or InvalidToken saying why not."""
+        return self.verify(bearer_token(header))
 
     def jwks(self) -> dict[str, Any]:
         public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self._key.public_key()))

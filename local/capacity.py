@@ -25,7 +25,7 @@ every message they send and every call they make carries its modelled time.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,73 +94,114 @@ class Span:
     deadline_s: float  # spent past this, Lambda stops it
     thread: int
     elapsed: float = 0.0
+    # For an invocation the event loop drives: hands control back to the loop until the span's
+    # current time comes round (see EventLoop). None: the span runs straight through.
+    suspend: Callable[[Span], None] | None = None
+    yielded_at: float = 0.0  # elapsed at the last hand-back
 
     @property
     def timed_out(self) -> bool:
         return self.elapsed > self.deadline_s
 
+    @property
+    def now(self) -> float:
+        return self.started + self.elapsed
+
 
 class VirtualClock(ManualClock):
     """Virtual time: the event loop's instant, plus the running invocation's own elapsed time.
 
-    Outside an invocation it is a :class:`ManualClock`. Inside one (:meth:`span`), ``advance``,
-    ``sleep`` and ``spend`` spend the invocation's time instead of moving the event loop, and
-    ``now`` is its start plus what it spent. Past the function's timeout, the invocation's thread
-    gets a :class:`SimulatedTimeout` at its next look at the clock or its next AWS request — the
-    moment a real Lambda would have been stopped. Other threads (the sandbox answering its HTTP
-    call) only add time. An invocation started while another runs (a request arriving during a
-    worker's eBay call) is concurrent with it: it starts at the other's current time, and its
-    time is its own.
+    Outside an invocation it is a :class:`ManualClock`. Inside one, ``advance``, ``sleep`` and
+    ``spend`` spend the invocation's time instead of moving the event loop, and ``now`` is its
+    start plus what it spent. Past the function's timeout, the invocation's thread gets a
+    :class:`SimulatedTimeout` at its next look at the clock or its next AWS request — the moment a
+    real Lambda would have been stopped. Other threads (the sandbox answering its HTTP call) only
+    add time.
+
+    Invocations the event loop drives (:meth:`activate`) each run in a thread of their own; when
+    one spends time, its thread hands control back to the loop, which resumes it when its time
+    comes round. Only one thread runs at a time, so what invocations do is applied in the order of
+    virtual time, and two of them overlap the way they would in AWS. Invocations started straight
+    away (:meth:`span`: an API request made by a test) run through without handing back; one that
+    starts while another runs (a request arriving during a worker's eBay call) starts at the
+    other's current time.
     """
 
     def __init__(self, start: float = 1_767_225_600.0) -> None:
         super().__init__(start)
-        self._spans: list[Span] = []
+        self._stack: list[Span] = []  # invocations running straight through, innermost last
+        self._active: Span | None = None  # the loop-driven invocation running now
+
+    def _current(self) -> Span | None:
+        return self._stack[-1] if self._stack else self._active
 
     def now(self) -> float:
         with self._lock:
-            span = self._spans[-1] if self._spans else None
-            instant = span.started + span.elapsed if span is not None else self._now
-        if span is not None:
-            self._check(span)
-        return instant
+            span = self._current()
+            if span is None:
+                return self._now
+        if span.suspend is not None and span.elapsed > span.yielded_at and threading.get_ident() == span.thread:
+            self._hand_back(span)  # time was spent on its behalf (a provider's latency): let it pass first
+        self._check(span)
+        return span.now
 
     def advance(self, seconds: float) -> None:
         if seconds < 0:
             raise ValueError("a clock cannot go backwards")
         with self._lock:
-            if not self._spans:
+            if self._current() is None:
                 self._now += seconds
                 return
-            span = self._spans[-1]
-            span.elapsed += seconds
-        self._check(span)
+        self.spend(seconds)
 
     def spend(self, seconds: float) -> None:
         """Charge time to the running invocation; outside one (setup, checks) nothing happens."""
         with self._lock:
-            if not self._spans:
+            span = self._current()
+            if span is None:
                 return
-            span = self._spans[-1]
             span.elapsed += seconds
+        if span.suspend is not None and threading.get_ident() == span.thread:
+            self._hand_back(span)
         self._check(span)
 
+    def _hand_back(self, span: Span) -> None:
+        assert span.suspend is not None
+        span.yielded_at = span.elapsed
+        span.suspend(span)
+
     def set(self, when: float) -> None:
-        if self._spans:
+        if self._stack or self._active is not None:
             raise RuntimeError("the event loop's time cannot move while an invocation runs")
         super().set(when)
 
-    @contextmanager
-    def span(self, function: str, deadline_s: float) -> Iterator[Span]:
+    def activate(self, span: Span | None) -> None:
+        """The event loop resumes ``span``'s invocation (None: the loop itself runs again)."""
         with self._lock:
-            started = self._spans[-1].started + self._spans[-1].elapsed if self._spans else self._now
-            span = Span(function=function, started=started, deadline_s=deadline_s, thread=threading.get_ident())
-            self._spans.append(span)
+            self._active = span
+            if span is not None:
+                self._now = max(self._now, span.now)
+
+    @contextmanager
+    def span(self, function: str, deadline_s: float, *,
+             suspend: Callable[[Span], None] | None = None) -> Iterator[Span]:
+        """An invocation's time, starting now. With ``suspend`` the loop drives it (the calling
+        thread must be the invocation's own, already activated); without, it runs straight through."""
+        with self._lock:
+            outer = self._current()
+            started = outer.now if outer is not None else self._now
+            span = Span(function=function, started=started, deadline_s=deadline_s, thread=threading.get_ident(),
+                        suspend=suspend)
+            if suspend is None:
+                self._stack.append(span)
+            else:
+                self._active = span
         try:
             yield span
         finally:
             with self._lock:
-                self._spans.remove(span)
+                if suspend is None:
+                    self._stack.remove(span)
 
     @staticmethod
     def _check(span: Span) -> None:
@@ -172,6 +213,7 @@ class VirtualClock(ManualClock):
 class Environment:
     busy_until: float
     invocations: int = 0
+    index: int = 0  # which of the function's environments: each has its own copy of the handler
 
 
 @dataclass
@@ -193,7 +235,8 @@ class Environments:
             if env.busy_until <= at:
                 env.invocations += 1
                 return env, False
-        env = Environment(busy_until=at, invocations=1)
+        taken = {env.index for env in pool}
+        env = Environment(busy_until=at, invocations=1, index=min(set(range(len(pool) + 1)) - taken))
         pool.append(env)
         self.cold_starts[function] = self.cold_starts.get(function, 0) + 1
         return env, True

@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from local.capacity import CostModel, Environments, SimulatedTimeout, VirtualClock
+from local.capacity import CostModel, Environment, Environments, SimulatedTimeout, Span, VirtualClock
 from local.events import sqs_event, sqs_record
 from local.template import QueueSource, Schedule
 
@@ -163,6 +164,24 @@ class _Queue:
         self.in_flight_total -= 1
 
 
+@dataclass
+class _Task:
+    """An invocation the loop drives: its own thread, resumed whenever its time comes round."""
+
+    function: str
+    event: dict[str, Any]
+    log: InvocationLog
+    environment: Environment
+    on_done: Callable[[InvocationLog], None]
+    init_s: float
+    go: threading.Event = field(default_factory=threading.Event)
+    span: Span | None = None
+    finished: bool = False
+    cancelled: bool = False
+    error: BaseException | None = None
+    started_real: float = 0.0
+
+
 @dataclass(order=True)
 class _Completion:
     at: float
@@ -176,7 +195,9 @@ class SimulatedCrash(BaseException):
     """The Lambda runtime died mid-invocation: nothing after this point happened."""
 
 
-Runner = Callable[[str, dict[str, Any]], Any]
+# (function, event, environment): the environment's number, so invocations running at once in one
+# process each use their own copy of the handler's module state.
+Runner = Callable[[str, dict[str, Any], int], Any]
 
 
 @dataclass(frozen=True)
@@ -205,10 +226,13 @@ class EventLoop:
     _seq: Iterator[int] = field(default_factory=itertools.count)
     _next_fire: dict[int, float] = field(default_factory=dict)
     _completions: list[_Completion] = field(default_factory=list)
+    _waking: list[tuple[float, int, _Task]] = field(default_factory=list)  # suspended invocations, by time
+    _back: threading.Event = field(default_factory=threading.Event)  # a running invocation handed back
     # Told which function an invocation runs (None once it is over): failure injection arms itself.
     _armed: Callable[[str | None], None] | None = None
 
     def __post_init__(self) -> None:
+        self._tasks_by_thread: dict[int, _Task] = {}
         self.queues = {name: _Queue(name=name, source=spec.source) for name, spec in self.queue_specs.items()}
         self.environments = Environments(idle_expiry_s=self.costs.idle_expiry_s)
 
@@ -229,6 +253,8 @@ class EventLoop:
         candidates: list[tuple[float, int, str, Any]] = []
         if self._completions:
             candidates.append((self._completions[0].at, 0, "completion", None))
+        if self._waking:
+            candidates.append((self._waking[0][0], 0, "invocation", None))
         for index, schedule in enumerate(self.schedules):
             fire = self._next_fire.setdefault(index, now + schedule.every_s)
             candidates.append((fire, 1, "schedule", index))
@@ -250,6 +276,8 @@ class EventLoop:
         self.clock.set(max(self.clock.now(), at))
         if kind == "completion":
             self._complete(heapq.heappop(self._completions))
+        elif kind == "invocation":
+            self._resume(heapq.heappop(self._waking)[2])
         elif kind == "schedule":
             self._fire(name)
         else:
@@ -261,6 +289,16 @@ class EventLoop:
             pass
         if self.clock.now() < until and (stop is None or not stop()):
             self.clock.set(until)
+
+    def finish_running(self) -> None:
+        """Let the invocations under way run to their end, starting nothing new (a run that ends
+        at a given time still counts what was started before it)."""
+        while self._waking:
+            at, _, task = heapq.heappop(self._waking)
+            self.clock.set(max(self.clock.now(), at))
+            self._resume(task)
+        while self._completions:
+            self._complete(heapq.heappop(self._completions))
 
     def run_for(self, seconds: float, stop: Callable[[], bool] | None = None) -> None:
         self.run_until(self.clock.now() + seconds, stop)
@@ -274,7 +312,8 @@ class EventLoop:
     def busy(self) -> bool:
         """Messages waiting or in flight, or invocations still running."""
         self._before_step()
-        return bool(self._completions) or any(q.waiting() or q.in_flight_total for q in self.queues.values())
+        return bool(self._completions or self._waking) or any(q.waiting() or q.in_flight_total
+                                                              for q in self.queues.values())
 
     def drain(self, max_seconds: float = 6 * 3600, stop: Callable[[], bool] | None = None) -> None:
         """Run until no message is waiting or in flight (schedules keep firing meanwhile) or time runs out."""
@@ -289,7 +328,7 @@ class EventLoop:
         schedule = self.schedules[index]
         self._next_fire[index] = self.clock.now() + schedule.every_s
         event = self.schedule_event(schedule, self.clock.now()) if self.schedule_event else {}
-        self.run(schedule.function, event)
+        self._launch(schedule.function, event, 0, lambda log: None)
 
     def _deliver(self, name: str) -> None:
         queue = self.queues[name]
@@ -308,15 +347,18 @@ class EventLoop:
                                       group=message.group))
         queue.running += 1
         queue.peak_running = max(queue.peak_running, queue.running)
-        log = self.run(queue.source.function, sqs_event(records), records=len(records))
-        if log.crashed or log.timed_out:
-            failed = {m.message_id for m in batch}
-        elif queue.source.report_failures and isinstance(log.result, dict):
-            failed = {f["itemIdentifier"] for f in log.result.get("batchItemFailures", [])}
-        else:
-            failed = set()
-        heapq.heappush(self._completions, _Completion(at=now + log.duration_s, seq=next(self._seq), queue=name,
-                                                      batch=batch, failed=failed))
+
+        def done(log: InvocationLog) -> None:
+            if log.crashed or log.timed_out:
+                failed = {m.message_id for m in batch}
+            elif queue.source.report_failures and isinstance(log.result, dict):
+                failed = {f["itemIdentifier"] for f in log.result.get("batchItemFailures", [])}
+            else:
+                failed = set()
+            heapq.heappush(self._completions, _Completion(at=log.at + log.duration_s, seq=next(self._seq),
+                                                          queue=name, batch=batch, failed=failed))
+
+        self._launch(queue.source.function, sqs_event(records), len(records), done)
 
     def _complete(self, done: _Completion) -> None:
         queue = self.queues[done.queue]
@@ -336,22 +378,74 @@ class EventLoop:
         message.seq = next(self._seq)
         queue.add(message)
 
-    def run(self, function: str, event: dict[str, Any], records: int = 0) -> InvocationLog:
-        """One invocation of ``function`` starting now: it takes its modelled time, in an
-        environment of its own (a cold start if none is free), and is stopped at its timeout."""
+    def _new_task(self, function: str, event: dict[str, Any], records: int,
+                  on_done: Callable[[InvocationLog], None]) -> _Task:
         start = self.clock.now()
         environment, cold = self.environments.acquire(function, start)
         log = InvocationLog(function=function, at=start, event=event if self.keep_events else {}, cold=cold,
                             records=records)
-        init_s = self.costs.cold_start_s if cold else 0.0
-        if self._armed is not None:
-            self._armed(function)
-        started = time.perf_counter()
+        environment.busy_until = float("inf")  # until it finishes
+        return _Task(function=function, event=event, log=log, environment=environment, on_done=on_done,
+                     init_s=self.costs.cold_start_s if cold else 0.0)
+
+    def _launch(self, function: str, event: dict[str, Any], records: int,
+                on_done: Callable[[InvocationLog], None]) -> None:
+        """Start an invocation in a thread of its own; it runs until it first spends time."""
+        task = self._new_task(function, event, records, on_done)
+        threading.Thread(target=self._task_body, args=(task,), name=f"invocation-{function}", daemon=True).start()
+        self._resume(task)
+
+    def run(self, function: str, event: dict[str, Any], records: int = 0) -> InvocationLog:
+        """One invocation of ``function`` starting now and run straight through (an API request a
+        test makes): it takes its modelled time, in an environment of its own (a cold start if none
+        is free), and is stopped at its timeout."""
+        task = self._new_task(function, event, records, lambda log: None)
+        task.started_real = time.perf_counter()
+        self._execute(task, suspend=None)
+        self._finish(task)
+        return task.log
+
+    def _resume(self, task: _Task) -> None:
+        """Let ``task`` run until it spends time again (it is then put back, to wake at its new time)
+        or finishes. Only one thread runs at a time: the loop waits for it."""
+        self.clock.activate(task.span)
+        task.go.set()
+        self._back.wait()
+        self._back.clear()
+        self.clock.activate(None)
+        if task.finished:
+            self._finish(task)
+        else:
+            assert task.span is not None
+            heapq.heappush(self._waking, (task.span.now, next(self._seq), task))
+
+    def _task_body(self, task: _Task) -> None:
+        task.go.wait()
+        task.go.clear()
+        task.started_real = time.perf_counter()
+        try:
+            if not task.cancelled:
+                self._tasks_by_thread[threading.get_ident()] = task
+                self._execute(task, suspend=self._suspend)
+        except BaseException as exc:  # surfaces in the loop's thread, where a test can see it
+            task.error = exc
+        finally:
+            self._tasks_by_thread.pop(threading.get_ident(), None)
+            task.finished = True
+            self._back.set()
+
+    def _execute(self, task: _Task, suspend: Callable[[Span], None] | None) -> None:
+        """The invocation itself, in the calling thread: its costs, the handler, a crash or a timeout."""
+        log = task.log
         # Lambda's timeout covers the invocation, not the environment's init.
-        with self.clock.span(function, deadline_s=self.timeouts[function] + init_s) as span:
+        deadline = self.timeouts[task.function] + task.init_s
+        with self.clock.span(task.function, deadline_s=deadline, suspend=suspend) as span:
+            task.span = span
+            if self._armed is not None:
+                self._armed(task.function)
             try:
-                self.clock.spend(init_s + self.costs.per_invocation_s + self.costs.per_record_s * records)
-                log.result = self.runner(function, event)
+                self.clock.spend(task.init_s + self.costs.per_invocation_s + self.costs.per_record_s * log.records)
+                log.result = self.runner(task.function, task.event, task.environment.index)
             except SimulatedCrash:
                 log.crashed = True
             except SimulatedTimeout:
@@ -362,12 +456,45 @@ class EventLoop:
             if span.timed_out:
                 log.timed_out = True  # it finished its work in this process, but Lambda had stopped it
                 log.result = None
-        log.duration_s = min(span.elapsed, span.deadline_s)
-        log.real_s = time.perf_counter() - started
+
+    def _suspend(self, span: Span) -> None:
+        """In an invocation's thread: it spent time, so the loop decides who runs next."""
+        task = self._tasks_by_thread[threading.get_ident()]
+        restore = self._save_context()
+        self._back.set()
+        task.go.wait()
+        task.go.clear()
+        restore()
+        if task.cancelled:
+            raise SimulatedCrash("the simulation ended while this invocation ran")
+
+    def _save_context(self) -> Callable[[], None]:
+        """Hook: keep what is process-wide but belongs to one invocation (e.g. its log keys) while
+        others run; the returned function puts it back."""
+        return lambda: None
+
+    def _finish(self, task: _Task) -> None:
+        log = task.log
+        if task.error is not None and not task.cancelled:
+            raise task.error
+        span = task.span
+        log.duration_s = min(span.elapsed, span.deadline_s) if span is not None else 0.0
+        log.real_s = time.perf_counter() - task.started_real
         self.timed_out += int(log.timed_out)
-        environment.busy_until = start + log.duration_s
+        task.environment.busy_until = log.at + log.duration_s
         self.invocations.append(log)
-        return log
+        task.on_done(log)
+
+    def close(self) -> None:
+        """Stop invocations still under way (the run ended mid-way): they unwind as if crashed."""
+        while self._waking:
+            _, _, task = heapq.heappop(self._waking)
+            task.cancelled = True
+            self.clock.activate(task.span)
+            task.go.set()
+            self._back.wait()
+            self._back.clear()
+            self.clock.activate(None)
 
     def waiting(self, queue: str) -> int:
         """Messages in ``queue`` not yet handed to an invocation."""

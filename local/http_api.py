@@ -1,21 +1,27 @@
 """The HTTP API in-process: route a request to its function the way API Gateway would.
 
 Routes come from the template's ``HttpApi`` events. ``claims`` stands for a JWT that the
-authorizer has already verified; ``None`` means no valid token, which API Gateway answers with
-401 before any function runs.
+authorizer has already verified. Without them, the request's ``Authorization`` header is checked
+against ``issuer`` (the local dev issuer) as API Gateway's JWT authorizer would; a refusal is
+answered before any function runs, with API Gateway's fixed body and the reason in
+``WWW-Authenticate``, and logged (reason and route, never the token).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from local.auth import DevIssuer, InvalidToken, bearer_token, challenge
 from local.events import http_event
 from local.lambda_runtime import invoke
 from local.template import Function, Route, Template
+
+log = logging.getLogger("sellerjobs.local")
 
 
 @dataclass(frozen=True)
@@ -52,7 +58,7 @@ class HttpApi:
         return None
 
     def call(self, method: str, target: str, *, body: Any = None, claims: dict[str, Any] | None = None,
-             headers: dict[str, str] | None = None) -> ApiResponse:
+             headers: dict[str, str] | None = None, issuer: DevIssuer | None = None) -> ApiResponse:
         parts = urlsplit(target)
         path, query = parts.path, parts.query
         matched = self.match(method, path)
@@ -60,12 +66,29 @@ class HttpApi:
             return ApiResponse(404, {"content-type": "application/json"}, json.dumps({"message": "Not Found"}))
         route, params = matched
         if route.auth and claims is None:
-            return ApiResponse(401, {"content-type": "application/json"}, json.dumps({"message": "Unauthorized"}))
+            try:
+                claims = authorize({k.lower(): v for k, v in (headers or {}).items()}.get("authorization"), issuer)
+            except InvalidToken as refused:
+                return unauthorized(f"{route.method} {route.path}", str(refused))
         event = http_event(method.upper(), path, route=route, body=body, query=query, headers=headers,
                            claims=claims, path_parameters=params or None,
                            now=self.clock_now() if self.clock_now else None)
         result = self.invoker(self.functions[route.function], event)
         return _response(result)
+
+
+def authorize(header: str | None, issuer: DevIssuer | None) -> dict[str, Any]:
+    if issuer is None:  # nothing to check a token against: only verified claims get through
+        bearer_token(header)
+        raise InvalidToken("the token cannot be verified here")
+    return issuer.authorize(header)
+
+
+def unauthorized(route: str, reason: str) -> ApiResponse:
+    """API Gateway's own 401: its body cannot be changed on an HTTP API; the reason is in the header."""
+    log.warning("401 %s: %s", route, reason)
+    return ApiResponse(401, {"content-type": "application/json", "www-authenticate": challenge(reason)},
+                       json.dumps({"message": "Unauthorized"}))
 
 
 def _response(result: Any) -> ApiResponse:

@@ -17,7 +17,9 @@ AWS operation.
 from __future__ import annotations
 
 import json
+import logging
 import random
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,8 +45,8 @@ class Simulation(EventLoop):
     drop: Callable[[str], bool] | None = None  # body -> True to lose that message
     crashes: int = 0
     _crash_plan: tuple[str, float, random.Random] | None = None
-    _crash_armed: bool = False
-    _sent: dict[str, tuple[float, str | None]] = field(default_factory=dict)  # message id -> (due, group)
+    _crash_armed: set[int] = field(default_factory=set)  # threads whose invocation is to crash
+    _sent: dict[str, tuple[float, str | None, float]] = field(default_factory=dict)  # id -> (due, group, sent)
     _dirty: set[str] = field(default_factory=set)  # queue urls sent to since the last pull
 
     @classmethod
@@ -57,8 +59,8 @@ class Simulation(EventLoop):
                                             visibility_timeout_s=stack.visibility_timeout(source.queue),
                                             max_receives=redrive[1] if redrive else None)
 
-        def run_handler(function: str, event: dict[str, Any]) -> Any:
-            return invoke(functions[function], event)
+        def run_handler(function: str, event: dict[str, Any], environment: int) -> Any:
+            return invoke(functions[function], event, environment=environment, now=clock.now)
 
         return cls(clock=clock, queue_specs=specs, schedules=stack.template.schedules(),
                    timeouts={name: float(f.timeout_s) for name, f in functions.items()}, runner=run_handler,
@@ -89,26 +91,32 @@ class Simulation(EventLoop):
 
     # -- observing sends ---------------------------------------------------------------------
 
+    # The queue is marked for collection only once moto holds the message (after the call): the
+    # modelled request latency hands control to the loop between the two hooks, and a collection
+    # then would find nothing and forget the queue until its next send.
+
     def _before_send(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-        context["virtual_due"] = (self.clock.now() + int(params.pop("DelaySeconds", 0) or 0),
-                                  params.get("MessageGroupId"))
-        self._dirty.add(params.get("QueueUrl", ""))
+        now = self.clock.now()
+        context["virtual_due"] = (now + int(params.pop("DelaySeconds", 0) or 0), params.get("MessageGroupId"), now)
+        context["virtual_queue"] = params.get("QueueUrl", "")
 
     def _before_send_batch(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-        dues = {}
-        for entry in params.get("Entries", []):
-            dues[entry["Id"]] = (self.clock.now() + int(entry.pop("DelaySeconds", 0) or 0), entry.get("MessageGroupId"))
-        context["virtual_due"] = dues
-        self._dirty.add(params.get("QueueUrl", ""))
+        now = self.clock.now()
+        context["virtual_due"] = {entry["Id"]: (now + int(entry.pop("DelaySeconds", 0) or 0),
+                                                entry.get("MessageGroupId"), now)
+                                  for entry in params.get("Entries", [])}
+        context["virtual_queue"] = params.get("QueueUrl", "")
 
     def _after_send(self, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         if "MessageId" in parsed:
-            self._sent[parsed["MessageId"]] = context.get("virtual_due", (self.clock.now(), None))
+            self._sent[parsed["MessageId"]] = context.get("virtual_due", (self.clock.now(), None, self.clock.now()))
+        self._dirty.add(context.get("virtual_queue", ""))
 
     def _after_send_batch(self, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         dues = context.get("virtual_due", {})
         for ok in parsed.get("Successful", []):
-            self._sent[ok["MessageId"]] = dues.get(ok["Id"], (self.clock.now(), None))
+            self._sent[ok["MessageId"]] = dues.get(ok["Id"], (self.clock.now(), None, self.clock.now()))
+        self._dirty.add(context.get("virtual_queue", ""))
 
     def _before_step(self) -> None:
         """Take the messages handlers sent (moto holds them) into the virtual-time queues."""
@@ -127,12 +135,24 @@ class Simulation(EventLoop):
                     {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
                 now = self.clock.now()
                 for message in messages:
-                    due, group = self._sent.pop(message["MessageId"], (now, None))
+                    due, group, sent_at = self._sent.pop(message["MessageId"], (now, None, now))
                     if self.drop is not None and self.drop(message["Body"]):
                         continue
                     for copy in range(2 if self.duplicate_deliveries else 1):
-                        self.enqueue(name, message["Body"], visible_at=due, group=group, sent_at=now,
+                        self.enqueue(name, message["Body"], visible_at=due, group=group, sent_at=sent_at,
                                      message_id=message["MessageId"] + (f"-dup{copy}" if copy else ""))
+
+    def _save_context(self) -> Callable[[], None]:
+        # Powertools keeps an invocation's log keys (function name, request id, correlation id)
+        # on the formatter every logger of the service shares; invocations that take turns in
+        # one process must each get theirs back, or their lines name another function.
+        saved = [(formatter, dict(formatter.log_format)) for formatter in _log_formatters()]
+
+        def restore() -> None:
+            for formatter, keys in saved:
+                formatter.log_format = keys
+
+        return restore
 
     # -- failure injection -------------------------------------------------------------------
 
@@ -165,8 +185,9 @@ class Simulation(EventLoop):
         service = client.meta.service_model.service_name
 
         def hook(params: dict[str, Any], **_: Any) -> None:
-            if self._crash_armed and (when is None or when(params)):
-                self._crash_armed = False
+            thread = threading.get_ident()
+            if thread in self._crash_armed and (when is None or when(params)):
+                self._crash_armed.discard(thread)
                 self.crashes += 1
                 raise SimulatedCrash("injected crash")
 
@@ -175,8 +196,19 @@ class Simulation(EventLoop):
                                         unique_id=f"crash-{service}-{operation}")
 
     def _arm_crash(self, function: str | None) -> None:
-        self._crash_armed = bool(function and self._crash_plan and self._crash_plan[0] == function
-                                 and self._crash_plan[2].random() < self._crash_plan[1])
+        # Per thread: invocations the loop drives take turns, each in a thread of its own.
+        thread = threading.get_ident()
+        self._crash_armed.discard(thread)
+        if function and self._crash_plan and self._crash_plan[0] == function \
+                and self._crash_plan[2].random() < self._crash_plan[1]:
+            self._crash_armed.add(thread)
+
+
+def _log_formatters() -> list[Any]:
+    loggers = [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)]
+    formatters = {id(h.formatter): h.formatter for lg in loggers if isinstance(lg, logging.Logger)
+                  for h in lg.handlers if hasattr(h.formatter, "log_format")}
+    return list(formatters.values())
 
 
 def _schedule_event(schedule: Schedule, now: float) -> dict[str, Any]:

@@ -104,7 +104,10 @@ def virtual_stack(clock: VirtualClock, sandbox: MarketplaceSandbox | None = None
             http = HttpApi.from_template(stack.template)
             http.clock_now = clock.now
             http.invoker = _api_invoker(sim)
-            yield VirtualStack(stack=stack, sim=sim, http=http, sandbox=sandbox, clock=clock)
+            try:
+                yield VirtualStack(stack=stack, sim=sim, http=http, sandbox=sandbox, clock=clock)
+            finally:
+                sim.close()
     finally:
         wiring.reset()
         os.environ.clear()

@@ -7,8 +7,9 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Json
 
 from sellerjobs import wiring
 from sellerjobs.promotions.bulk import BulkMessage
@@ -17,12 +18,18 @@ from sellerjobs.tracing import LazyTracer
 logger = Logger()
 tracer = LazyTracer()
 metrics = Metrics()
-processor = BatchProcessor(event_type=EventType.SQS)
 
 
-def run_action(record: SQSRecord) -> None:
-    message = BulkMessage.from_json(record.body)  # a malformed message fails and ends in the DLQ
-    report = wiring.bulk_worker().run(message.action_id)
+class BulkRecord(SqsRecordModel):
+    body: Json[BulkMessage]
+
+
+# A body that does not parse fails its record: SQS delivers it again, then moves it to the DLQ.
+processor = BatchProcessor(event_type=EventType.SQS, model=BulkRecord)
+
+
+def run_action(record: BulkRecord) -> None:
+    report = wiring.bulk_worker().run(record.body.action_id)
     metrics.add_metric(name="BulkJobsDone", unit=MetricUnit.Count, value=report.done)
     metrics.add_metric(name="BulkJobsSkipped", unit=MetricUnit.Count, value=report.skipped)
 

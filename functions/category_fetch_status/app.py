@@ -2,53 +2,55 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sellerjobs import api, wiring
-from sellerjobs.errors import Invalid
+from sellerjobs.categories import views
+from sellerjobs.categories.requests import CategoryId, MarketplaceId
 from sellerjobs.tracing import LazyTracer
 
 logger = Logger()
 tracer = LazyTracer()
 app = api.http_app()
+TAGS = ["categories"]
 
 
-@app.get("/ebay-fetch-categories-status")
+@app.get("/ebay-fetch-categories-status", summary="A category fetch's progress (the original endpoint)",
+         tags=TAGS, responses=api.answers(200, 404))
 @tracer.capture_method
-def seed_status() -> Response[Any]:
-    """The original endpoint: ``?jobId=``."""
-    job_id = api.query_param(app, "jobId")
-    if job_id is None:
-        raise Invalid("jobId is required", field="jobId")
-    return status(job_id)
+def seed_status(user: api.User, jobId: Annotated[str, Query(min_length=1, max_length=128)]
+                ) -> views.FetchStatusEnvelope:
+    return status(user, jobId)
 
 
-@app.get("/category-fetches/<jobId>")
+@app.get("/category-fetches/<jobId>", summary="A category fetch's progress and failed categories", tags=TAGS,
+         responses=api.answers(200, 404))
 @tracer.capture_method
-def status(jobId: str) -> Response[Any]:
-    user = api.caller(app)
-    return api.json_response(200, {"ok": True, "status": wiring.category_service().report(user.user_id, jobId)})
+def status(user: api.User, jobId: api.JobId) -> views.FetchStatusEnvelope:
+    return views.FetchStatusEnvelope.model_validate(
+        {"ok": True, "status": wiring.category_service().report(user.user_id, jobId)})
 
 
-@app.get("/category-fetches")
+@app.get("/category-fetches", summary="Your category fetches, active first", tags=TAGS)
 @tracer.capture_method
-def list_jobs() -> Response[Any]:
-    user = api.caller(app)
+def list_jobs(user: api.User) -> views.FetchList:
     jobs = wiring.category_service().list(user.user_id)
-    return api.json_response(200, {"ok": True, "jobs": [j.to_api() for j in jobs], "count": len(jobs)})
+    return views.FetchList.model_validate({"ok": True, "jobs": [j.to_api() for j in jobs], "count": len(jobs)})
 
 
-@app.get("/categories/<marketplaceId>/<categoryId>/aspects")
+@app.get("/categories/<marketplaceId>/<categoryId>/aspects", summary="A leaf category's stored item aspects",
+         description="eBay's public data, readable by every signed-in seller; 404 until fetched.", tags=TAGS,
+         responses=api.answers(200, 404))
 @tracer.capture_method(capture_response=False)
-def aspects(marketplaceId: str, categoryId: str) -> Response[Any]:
-    api.caller(app)  # stored aspects are eBay's public data, shared by every signed-in seller
+def aspects(user: api.User, marketplaceId: Annotated[MarketplaceId, Path()], categoryId: Annotated[CategoryId, Path()]
+            ) -> views.StoredAspects:
     record = wiring.category_service().stored_aspects(marketplaceId, categoryId)
-    return api.json_response(200, {"ok": True} | record.to_api())
+    return views.StoredAspects.model_validate({"ok": True} | record.to_api())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

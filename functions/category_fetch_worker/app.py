@@ -8,8 +8,9 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Json
 
 from sellerjobs import wiring
 from sellerjobs.categories.ports import FetchMessage
@@ -18,12 +19,18 @@ from sellerjobs.tracing import LazyTracer
 logger = Logger()
 tracer = LazyTracer()
 metrics = Metrics()
-processor = BatchProcessor(event_type=EventType.SQS)
 
 
-def run_job(record: SQSRecord) -> None:
-    message = FetchMessage.from_json(record.body)  # a malformed message fails and ends in the DLQ
-    report = wiring.category_worker().run(message.job_id, message.user_id)
+class FetchRecord(SqsRecordModel):
+    body: Json[FetchMessage]
+
+
+# A body that does not parse fails its record: SQS delivers it again, then moves it to the DLQ.
+processor = BatchProcessor(event_type=EventType.SQS, model=FetchRecord)
+
+
+def run_job(record: FetchRecord) -> None:
+    report = wiring.category_worker().run(record.body.job_id, record.body.user_id)
     metrics.add_metric(name="CategoriesFetched", unit=MetricUnit.Count, value=report.fetched)
     metrics.add_metric(name="CategoriesFailed", unit=MetricUnit.Count, value=report.failed)
     metrics.add_metric(name="CategoryRunsDeferred", unit=MetricUnit.Count, value=int(report.deferred))

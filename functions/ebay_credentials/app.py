@@ -3,14 +3,15 @@ GET /ebay/connection: whether promotions can act on the caller's eBay account, a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sellerjobs import api, wiring
+from sellerjobs.promotions import views
 from sellerjobs.promotions.requests import CredentialsRequest
 from sellerjobs.tracing import LazyTracer
 
@@ -18,24 +19,20 @@ logger = Logger()
 tracer = LazyTracer()
 app = api.http_app()
 
-MAX_BODY_BYTES = 8192
 
-
-@app.put("/ebay/credentials")
+@app.put("/ebay/credentials", summary="Store your eBay refresh token (never returned)", tags=["accounts"])
 @tracer.capture_method
-def put_credentials() -> Response[Any]:
-    body = api.validate(CredentialsRequest, api.json_body(app, MAX_BODY_BYTES))
-    user = api.caller(app)
+def put_credentials(user: api.User, body: Annotated[CredentialsRequest, Body()]) -> views.Done:
     wiring.ebay_account_service().connect(user.user_id, body.refreshToken.get_secret_value())
-    return api.json_response(200, {"success": True, "message": "eBay credentials stored."})
+    return views.Done(success=True, message="eBay credentials stored.")
 
 
-@app.get("/ebay/connection")
+@app.get("/ebay/connection", summary="Whether promotions can act on your eBay account, and what to do if not",
+         tags=["accounts"])
 @tracer.capture_method
-def connection() -> Response[Any]:
-    user = api.caller(app)
+def connection(user: api.User) -> views.ConnectionEnvelope:
     found = wiring.ebay_connections().connection(user.user_id)
-    return api.json_response(200, {"ok": True, "connection": found.to_api()})
+    return views.ConnectionEnvelope.model_validate({"ok": True, "connection": found.to_api()})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

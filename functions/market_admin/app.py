@@ -3,58 +3,52 @@ the scheduler now, and put failed jobs back in the queue."""
 
 from __future__ import annotations
 
-from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sellerjobs import api, wiring
+from sellerjobs.market import views
 from sellerjobs.market.requests import SettingsRequest
 from sellerjobs.tracing import LazyTracer
 
 logger = Logger()
 tracer = LazyTracer()
 app = api.http_app()
+ADMIN: dict[str, Any] = {"tags": ["market"], "responses": api.answers(200, 403)}
 
-MAX_BODY_BYTES = 65_536
 
-
-@app.get("/market/overview")
+@app.get("/market/overview", summary="Budgets this hour, jobs by status, recent runs and batches (admin)", **ADMIN)
 @tracer.capture_method
-def overview() -> Response[Any]:
-    api.admin(app)
-    return api.json_response(HTTPStatus.OK, {"ok": True} | wiring.market_service().overview())
+def overview(user: api.Admin) -> views.Overview:
+    return views.Overview.model_validate({"ok": True} | wiring.market_service().overview())
 
 
-@app.post("/market/scheduler/run")
+@app.post("/market/scheduler/run", summary="Run the market scheduler now (admin)", **ADMIN)
 @tracer.capture_method
-def run_scheduler() -> Response[Any]:
-    user = api.admin(app)
+def run_scheduler(user: api.Admin) -> views.SchedulerRan:
     run = wiring.market_scheduler().run(trigger="manual")
     logger.info("Scheduler run by hand", extra={"user_id": user.user_id, "dispatched": run.dispatched})
-    return api.json_response(HTTPStatus.OK, {"ok": True, "run": run.to_api()})
+    return views.SchedulerRan.model_validate({"ok": True, "run": run.to_api()})
 
 
-@app.put("/market/settings")
+@app.put("/market/settings", summary="Change the seller share of each provider's hourly calls (admin)", **ADMIN)
 @tracer.capture_method
-def settings() -> Response[Any]:
-    user = api.admin(app)
-    body = api.validate(SettingsRequest, api.json_body(app, MAX_BODY_BYTES))
+def settings(user: api.Admin, body: Annotated[SettingsRequest, Body()]) -> views.SettingsChanged:
     share = wiring.market_service().set_seller_share(body.sellerShare)
     logger.info("Market settings changed", extra={"user_id": user.user_id, "seller_share": share})
-    return api.json_response(HTTPStatus.OK, {"ok": True, "settings": {"sellerShare": share}})
+    return views.SettingsChanged.model_validate({"ok": True, "settings": {"sellerShare": share}})
 
 
-@app.post("/market/jobs/reset-failed")
+@app.post("/market/jobs/reset-failed", summary="Put failed market jobs back in the queue (admin)", **ADMIN)
 @tracer.capture_method
-def reset_failed() -> Response[Any]:
-    user = api.admin(app)
+def reset_failed(user: api.Admin) -> views.FailedReset:
     reset = wiring.market_service().reset_failed()
     logger.info("Failed market jobs reset", extra={"user_id": user.user_id, "reset": reset})
-    return api.json_response(HTTPStatus.OK, {"ok": True, "reset": reset})
+    return views.FailedReset(ok=True, reset=reset)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

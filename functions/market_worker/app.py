@@ -7,8 +7,9 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Json
 
 from sellerjobs import wiring
 from sellerjobs.market.ports import MarketBatch
@@ -17,14 +18,21 @@ from sellerjobs.tracing import LazyTracer
 logger = Logger()
 tracer = LazyTracer()
 metrics = Metrics()
-processor = BatchProcessor(event_type=EventType.SQS)
 
 
-def work_batch(record: SQSRecord) -> None:
-    batch = MarketBatch.from_json(record.body)  # a malformed message fails and ends in the DLQ
+class BatchRecord(SqsRecordModel):
+    body: Json[MarketBatch]
+
+
+# A body that does not parse fails its record: SQS delivers it again, then moves it to the DLQ.
+processor = BatchProcessor(event_type=EventType.SQS, model=BatchRecord)
+
+
+def work_batch(record: BatchRecord) -> None:
+    batch = record.body
     # A second delivery cannot know which calls the first one made before it died, so it pays
     # for its calls afresh instead of trusting the reservation.
-    first = record.attributes.approximate_receive_count in (None, "", "1")
+    first = record.attributes.ApproximateReceiveCount in ("", "1")
     result = wiring.market_worker().process(batch, first_delivery=first)
     # One metric per provider (a name suffix rather than a dimension: a dimension would apply
     # to every metric this invocation flushes).

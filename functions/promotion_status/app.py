@@ -2,74 +2,52 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sellerjobs import api, wiring
-from sellerjobs.errors import Invalid
+from sellerjobs.promotions import views
 from sellerjobs.promotions.job import Status
 from sellerjobs.tracing import LazyTracer
 
 logger = Logger()
 tracer = LazyTracer()
 app = api.http_app()
+TAGS = ["promotions"]
 
-DEFAULT_LIMIT, MAX_LIMIT = 25, 100
 
-
-@app.get("/promotion-status")
+@app.get("/promotion-status", summary="A job with ?jobId=, else your stats (the original endpoint)", tags=TAGS,
+         responses=api.answers(200, 404))
 @tracer.capture_method
-def promotion_status() -> Response[Any]:
-    """The original endpoint: a job with ``?jobId=``, the caller's stats without."""
-    job_id = api.query_param(app, "jobId")
-    return job(job_id) if job_id else stats()
+def promotion_status(user: api.User, jobId: Annotated[str | None, Query(max_length=128)] = None
+                     ) -> views.JobEnvelope | views.StatsEnvelope:
+    return job(user, jobId) if jobId else stats(user)
 
 
-@app.get("/promotions/stats")
+@app.get("/promotions/stats", summary="Your queue stats", tags=TAGS)
 @tracer.capture_method
-def stats() -> Response[Any]:
-    user = api.caller(app)
-    return api.json_response(200, {"stats": wiring.promotion_service().stats(user.user_id).to_api()})
+def stats(user: api.User) -> views.StatsEnvelope:
+    return views.StatsEnvelope.model_validate({"stats": wiring.promotion_service().stats(user.user_id).to_api()})
 
 
-@app.get("/promotions/<jobId>")
+@app.get("/promotions/<jobId>", summary="One of your jobs", tags=TAGS, responses=api.answers(200, 404))
 @tracer.capture_method
-def job(jobId: str) -> Response[Any]:
-    user = api.caller(app)
+def job(user: api.User, jobId: api.JobId) -> views.JobEnvelope:
     found = wiring.promotion_service().get(user.user_id, jobId)
-    return api.json_response(200, {"job": found.to_api(history=True)})
+    return views.JobEnvelope.model_validate({"job": found.to_api(history=True)})
 
 
-@app.get("/promotions")
+@app.get("/promotions", summary="Your jobs, all or by status, a page at a time", tags=TAGS)
 @tracer.capture_method
-def list_jobs() -> Response[Any]:
-    user = api.caller(app)
-    status = _status(api.query_param(app, "status"))
-    limit = _limit(api.query_param(app, "limit"))
-    page = wiring.promotion_service().list(user.user_id, status, limit, api.query_param(app, "cursor"))
-    return api.json_response(200, {"jobs": [j.to_api() for j in page.jobs], "count": len(page.jobs),
-                                   "cursor": page.cursor})
-
-
-def _status(value: str | None) -> Status | None:
-    if value is None:
-        return None
-    try:
-        return Status(value)
-    except ValueError:
-        raise Invalid(f"status must be one of {', '.join(s.value for s in Status)}", field="status") from None
-
-
-def _limit(value: str | None) -> int:
-    if value is None:
-        return DEFAULT_LIMIT
-    if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
-        raise Invalid(f"limit must be a whole number from 1 to {MAX_LIMIT}", field="limit")
-    return int(value)
+def list_jobs(user: api.User, status: Annotated[Status | None, Query(description="all statuses if left out")] = None,
+              limit: Annotated[int, Query(ge=1, le=100)] = 25, cursor: api.Cursor = None) -> views.JobPage:
+    page = wiring.promotion_service().list(user.user_id, status, limit, cursor)
+    return views.JobPage.model_validate({"jobs": [j.to_api() for j in page.jobs], "count": len(page.jobs),
+                                         "cursor": page.cursor})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -7,8 +7,9 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Json, ValidationError
 
 from sellerjobs import wiring
 from sellerjobs.promotions.ports import JobMessage
@@ -18,7 +19,14 @@ from sellerjobs.tracing import LazyTracer
 logger = Logger()
 tracer = LazyTracer()
 metrics = Metrics()
-processor = BatchProcessor(event_type=EventType.SQS)
+
+
+class JobRecord(SqsRecordModel):
+    body: Json[JobMessage]
+
+
+# A body that does not parse fails its record: SQS delivers it again, then moves it to the DLQ.
+processor = BatchProcessor(event_type=EventType.SQS, model=JobRecord)
 
 
 @logger.inject_lambda_context
@@ -27,23 +35,20 @@ processor = BatchProcessor(event_type=EventType.SQS)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # The worker needs the whole batch at once (one eBay call per seller and campaign), so it
     # runs first; Powertools then reports, record by record, which messages must come back.
-    messages: dict[str, JobMessage] = {}
-    for record in event.get("Records", []):
+    messages: list[JobMessage] = []
+    for raw in event.get("Records", []):
         try:
-            messages[record["messageId"]] = JobMessage.from_json(record["body"])
-        except ValueError:
-            logger.error("Malformed promotion message", extra={"message_id": record.get("messageId")})
+            messages.append(JobRecord.model_validate(raw).body)
+        except ValidationError:
+            # The processor below fails this record with the same model: left for the DLQ to keep.
+            logger.error("Malformed promotion message", extra={"message_id": raw.get("messageId")})
     time_left_s = context.get_remaining_time_in_millis() / 1000
-    report = (wiring.promotion_worker().process(list(messages.values()), time_left_s=time_left_s) if messages
-              else WorkReport())
+    report = wiring.promotion_worker().process(messages, time_left_s=time_left_s) if messages else WorkReport()
     _publish(report)
 
-    def record_handler(record: SQSRecord) -> None:
-        message = messages.get(record.message_id)
-        if message is None:
-            raise ValueError("not a promotion job message")  # left for the DLQ to keep
-        if message.key in report.unsaved:
-            raise RuntimeError(f"outcome of job {message.job_id} was not stored")
+    def record_handler(record: JobRecord) -> None:
+        if record.body.key in report.unsaved:
+            raise RuntimeError(f"outcome of job {record.body.job_id} was not stored")
 
     return dict(process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                          context=context))

@@ -51,7 +51,7 @@ class NotConnected(Conflict):
     is queued, rather than failing minutes later."""
 
     def __init__(self, connection: Connection) -> None:
-        super().__init__(connection.advice())
+        super().__init__(connection.advice(), field="request")
         self.connection = connection
 
 

@@ -45,10 +45,6 @@ class PromotionSettings(_EnvModel):
     first_attempt_delay_s: float = Field(60.0, alias="PROMOTION_FIRST_ATTEMPT_DELAY_SECONDS", ge=0)
     stagger_s: float = Field(5.0, alias="PROMOTION_STAGGER_SECONDS", ge=0)
     history_days: int = Field(30, alias="PROMOTION_HISTORY_DAYS", ge=1)
-    max_batch: int = Field(500, alias="PROMOTION_MAX_BATCH", ge=1, le=500)
-    max_body_bytes: int = Field(65_536, alias="PROMOTION_MAX_BODY_BYTES", ge=1024)
-    bid_min: float = Field(2.0, alias="EBAY_BID_PERCENTAGE_MIN")
-    bid_max: float = Field(100.0, alias="EBAY_BID_PERCENTAGE_MAX")
     sweep_overdue_s: float = Field(120.0, alias="PROMOTION_SWEEP_OVERDUE_SECONDS", gt=0)
     sweep_max_jobs: int = Field(1000, alias="PROMOTION_SWEEP_MAX_JOBS", ge=1)
     due_shards: int = Field(4, alias="PROMOTION_DUE_SHARDS", ge=1, le=64)
@@ -108,7 +104,6 @@ class MarketSettings(_EnvModel):
     manual_reserve: int = Field(5, alias="MARKET_MANUAL_RESERVE", ge=0)
     retries: int = Field(3, alias="MARKET_RETRIES", ge=0, le=10)
     retry_backoff_s: float = Field(1.0, alias="MARKET_RETRY_BACKOFF_SECONDS", ge=0)
-    max_items: int = Field(100, alias="MARKET_MAX_ITEMS", ge=1, le=1000)
     rate_buckets_table: str = Field("", alias="RATE_BUCKETS_TABLE")
     # What one seller's requests may cost of a provider's hour (manual refreshes, first reads).
     seller_share: float = Field(0.2, alias="MARKET_SELLER_SHARE", gt=0, le=1)
@@ -174,11 +169,16 @@ class QueueUrlSettings(_EnvModel):
 
 class BulkSettings(_EnvModel):
     queue_url: str = Field("", alias="BULK_ACTION_QUEUE_URL")
-    max_jobs: int = Field(5000, alias="BULK_ACTION_MAX_JOBS", ge=1, le=100_000)
     page_size: int = Field(100, alias="BULK_ACTION_PAGE_SIZE", ge=1, le=100)
     # A run's share of the worker's timeout, and how long its hold lasts if it dies.
     run_s: float = Field(60.0, alias="BULK_ACTION_RUN_SECONDS", gt=0)
     lease_s: float = Field(150.0, alias="BULK_ACTION_LEASE_SECONDS", gt=0)
+
+
+class IdempotencySettings(_EnvModel):
+    """Where POST and PUT requests with an Idempotency-Key keep their answers."""
+
+    table: str = Field(alias="IDEMPOTENCY_TABLE")
 
 
 @cache
@@ -231,6 +231,11 @@ def bulk_settings() -> BulkSettings:
     return BulkSettings.from_env()
 
 
+@cache
+def idempotency_settings() -> IdempotencySettings:
+    return IdempotencySettings.from_env()
+
+
 def reset() -> None:
     """Forget cached settings (the local stack and tests change the environment)."""
     runtime_settings.cache_clear()
@@ -243,3 +248,4 @@ def reset() -> None:
     ebay_settings.cache_clear()
     category_settings.cache_clear()
     market_settings.cache_clear()
+    idempotency_settings.cache_clear()

@@ -4,11 +4,17 @@ Creating a Tracer imports the X-Ray SDK (and with it botocore), which would roug
 handler's import time. The handlers decorate their functions with this stand-in at import; the
 real Tracer is built, and the decorated functions wrapped by it, when the first event arrives.
 Tracing itself is unchanged: the same segments, annotations and captured responses.
+
+A decorated route keeps the signature of the function it wraps, with its annotations resolved:
+Powertools reads the route's parameter and return types from it, and would otherwise look the
+names up in this module instead of the handler's.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -67,6 +73,9 @@ class LazyTracer:
                         target, capture_response=capture_response, capture_error=capture_error)
                 return wrapped(*args, **kwargs)
 
+            # A name only imported for type checkers cannot be resolved: the signature stays as written.
+            with contextlib.suppress(NameError, TypeError):
+                call.__signature__ = inspect.signature(target, eval_str=True)  # type: ignore[attr-defined]
             return call  # type: ignore[return-value]
 
         return decorate

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from sellerjobs import clock, config
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+
     from sellerjobs.accounts import EbayAccountService
     from sellerjobs.aws.category_fetches import DynamoFetchJobs
     from sellerjobs.aws.delay_queue import SqsDelayQueue
@@ -73,7 +75,7 @@ def promotion_service() -> PromotionService:
     settings, accounts = config.promotion_settings(), config.accounts_settings()
     return PromotionService(jobs=_jobs(), queue=_queue(), policy=retry_policy(), clock=clock.current(),
                             first_delay_s=settings.first_attempt_delay_s, stagger_s=settings.stagger_s,
-                            history_s=settings.history_days * 86400,
+                            history_s=settings.history_days * 86400, coalesce_s=settings.coalesce_s,
                             connections=ebay_connections() if accounts.accounts_table else None)
 
 
@@ -411,6 +413,15 @@ def _ebay_http(api: str, reserve: int = 1):  # type: ignore[no-untyped-def]
                         budget=budget, reserve=reserve)
 
 
+# -- the HTTP API ----------------------------------------------------------------------------------
+
+@cache
+def idempotency_store() -> BasePersistenceLayer:
+    from sellerjobs.aws.idempotency import persistence_layer
+
+    return persistence_layer(config.idempotency_settings().table)
+
+
 def reset() -> None:
     """Forget every wired object, settings and AWS client (after the environment changed)."""
     for factory in (_jobs, _queue, retry_policy, promotion_service, promotion_worker, promotion_sweeper,
@@ -418,7 +429,7 @@ def reset() -> None:
                     _taxonomy,
                     category_service, category_worker, _market_jobs, _market_limiter, market_budgets,
                     market_service, market_scheduler, market_worker, _pause_switch, queues_service, job_search,
-                    _bulk_queue, bulk_action_service, bulk_worker):
+                    _bulk_queue, bulk_action_service, bulk_worker, idempotency_store):
         factory.cache_clear()
     config.reset()
     from sellerjobs.aws import app_secrets, clients

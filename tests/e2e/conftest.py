@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -84,12 +85,12 @@ class RunningStack:
         raise AssertionError(f"condition not met within {timeout_s} s")
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+@contextmanager
+def running_stack(log_path: Path, time_scale: float = TIME_SCALE) -> Iterator[RunningStack]:
+    """`python -m local up` in its own process on free ports, until the block ends."""
     issuer = DevIssuer()  # creates the signing key the stack's process will load
     api_port, sandbox_port = free_port(), free_port()
-    log_path: Path = tmp_path_factory.mktemp("stack") / "stack.log"
-    env = os.environ | {"PYTHONPATH": os.pathsep.join(["shared", "."]), "SELLERJOBS_TIME_SCALE": str(TIME_SCALE)}
+    env = os.environ | {"PYTHONPATH": os.pathsep.join(["shared", "."]), "SELLERJOBS_TIME_SCALE": str(time_scale)}
     for name in ("AWS_ENDPOINT_URL", "EBAY_API_BASE_URL", "EBAY_AUTH_BASE_URL"):
         env.pop(name, None)
     with log_path.open("w") as log:
@@ -97,7 +98,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
             [sys.executable, "-m", "local", "up", "--port", str(api_port), "--sandbox-port", str(sandbox_port),
              "--no-state"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         running = RunningStack(api_url=f"http://127.0.0.1:{api_port}", sandbox_url=f"http://127.0.0.1:{sandbox_port}",
-                               issuer=issuer, time_scale=TIME_SCALE)
+                               issuer=issuer, time_scale=time_scale)
         try:
             def ready() -> bool:
                 if process.poll() is not None:
@@ -116,6 +117,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    with running_stack(tmp_path_factory.mktemp("stack") / "stack.log") as running:
+        yield running
 
 
 # -- the browser tests' fixtures (Playwright is imported only when a browser test asks) ---------

@@ -32,10 +32,14 @@ def test_the_original_examples_answer_in_the_original_shapes(stack):
     stats = stack.call("GET", "/promotion-status", user)
 
     assert queued.status_code == 202
-    assert set(queued.json()) == {"success", "jobId", "message"}
+    # The original fields, and when the job is first tried.
+    assert set(queued.json()) == {"success", "jobId", "message", "firstAttemptAt"}
     assert queued.json()["jobId"].startswith(f"{single}_")
     assert batched.status_code == 202
-    assert set(batched.json()) == {"success", "jobIds", "count", "message"} and batched.json()["count"] == 3
+    # The original fields, and what a batch names besides: listings named twice, changed or being promoted.
+    assert set(batched.json()) == {"success", "jobIds", "count", "message", "duplicates", "updated", "busy",
+                                   "firstAttemptAt"}
+    assert batched.json()["count"] == 3
     job = status.json()["job"]
     assert {"id", "userId", "listingId", "adRate", "attempts", "maxAttempts", "nextRetryAt", "createdAt",
             "lastError"} <= set(job)
@@ -44,11 +48,27 @@ def test_the_original_examples_answer_in_the_original_shapes(stack):
     assert stats.json()["stats"]["total"] == 4
 
 
-def test_without_a_token_or_with_a_bad_one_the_api_answers_401(stack):
-    assert stack.call("GET", "/promotion-status", None).status_code == 401
-    forged = stack.token("mallory") + "x"
-    response = stack.call("GET", "/promotion-status", None, headers={"Authorization": f"Bearer {forged}"})
-    assert response.status_code == 401
+def forged(token: str) -> str:
+    """A valid token with one character of its signature changed."""
+    head, claims, signature = token.split(".")
+    return ".".join([head, claims, signature[:10] + ("B" if signature[10] == "A" else "A") + signature[11:]])
+
+
+@pytest.mark.parametrize(("header", "reason"), [
+    (None, "the request has no Authorization header with a bearer token"),
+    ("Token abc", "the Authorization header does not use the Bearer scheme"),
+    ("forged", "the token's signature is invalid"),
+    ("expired", "the token has expired"),
+])
+def test_without_a_token_or_with_a_bad_one_the_api_answers_401_and_says_why(stack, header, reason):
+    tokens = {"forged": f"Bearer {forged(stack.token('mallory'))}",
+              "expired": f"Bearer {stack.issuer.token('bob', now=0)}"}
+    headers = {} if header is None else {"Authorization": tokens.get(header, header)}
+
+    response = stack.call("GET", "/promotion-status", None, headers=headers)
+
+    assert response.status_code == 401 and response.json() == {"message": "Unauthorized"}
+    assert response.headers["www-authenticate"] == f'Bearer scope="" error="invalid_token" error_description="{reason}"'
 
 
 def test_bad_input_is_400_and_leaves_the_stats_unchanged(stack):

@@ -15,6 +15,7 @@ from local.sandbox import MarketplaceSandbox
 from local.simulation import Simulation
 from local.virtual import VirtualStack, virtual_stack
 from sellerjobs import clock as clock_module
+from sellerjobs.api import ADMIN_SCOPE
 from sellerjobs.aws import clients
 
 START = 1_767_225_600.0  # 2026-01-01T00:00:00Z
@@ -47,8 +48,12 @@ class System:
         return self.virtual.clock
 
     def call(self, method: str, path: str, user: str | None = "alice", body: Any = None, *,
-             admin: bool = False) -> ApiResponse:
-        return self.virtual.call(method, path, user, body, admin=admin)
+             admin: bool = False, headers: dict[str, str] | None = None) -> ApiResponse:
+        if headers is None:
+            return self.virtual.call(method, path, user, body, admin=admin)
+        claims = None if user is None else {"sub": user, "iss": "local", "aud": "sellerjobs-local"} | (
+            {"scope": ADMIN_SCOPE} if admin else {})
+        return self.http.call(method, path, body=body, claims=claims, headers=headers)
 
     def connect(self, user: str, *, campaign: bool = True) -> str | None:
         """Give ``user`` an eBay seller account (and a running campaign) and store its token."""

@@ -141,7 +141,7 @@ def test_the_market_pane_calls_the_market_api(assets):
 
 def test_the_operations_pane_calls_the_operators_api(assets):
     module = assets["/admin/assets/operations.js"]["body"]
-    for call in ('"/queues"', '"/admin/jobs"', '"/admin/promotions/retry"', '"/admin/bulk-actions/"',
+    for call in ('"/queues"', '"/admin/jobs"', '"/admin/promotions/"', '"/admin/bulk-actions/"',
                  '"/admin/queues/"'):
         assert call in module, call
 

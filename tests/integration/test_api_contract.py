@@ -1,47 +1,52 @@
-"""Every answer of the API matches the model the OpenAPI document gives for its status."""
+"""Every answer of the API matches what the OpenAPI document gives for its route and status."""
 
 from __future__ import annotations
 
+import json
+from functools import cache
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from jsonschema import Draft202012Validator
 
 from local.http_api import ApiResponse
-from sellerjobs.openapi import OPERATIONS
+from local.openapi import OUTPUT
+
+
+@cache
+def document() -> dict[str, Any]:
+    # The committed document, as GET /openapi.json serves it (tests/unit/test_openapi.py keeps it current).
+    loaded: dict[str, Any] = json.loads(OUTPUT.read_text(encoding="utf-8"))
+    return loaded
 
 
 def check(system, method: str, path: str, route: str, user: str | None = "alice", body: Any = None,
-          admin: bool = False) -> ApiResponse:
-    response = system.call(method, path, user=user, body=body, admin=admin)
-    operation = next(op for op in OPERATIONS if op.method == method and op.path == route)
-    documented = operation.responses.get(response.status)
-    assert response.status in operation.responses, (method, path, response.status, response.body)
-    if documented is not None:
-        variants = documented if isinstance(documented, tuple) else (documented,)
-        errors = []
-        for model in variants:
-            try:
-                model.model_validate(response.json())
-                break
-            except ValidationError as exc:
-                errors.append(exc)
-        else:
-            raise AssertionError(f"{method} {path} {response.status}: {response.body}\n{errors}")
+          admin: bool = False, headers: dict[str, str] | None = None) -> ApiResponse:
+    response = system.call(method, path, user=user, body=body, admin=admin, headers=headers)
+    answers = document()["paths"][route][method.lower()]["responses"]
+    assert str(response.status) in answers, (method, path, response.status, response.body)
+    if response.headers.get("content-type", "").startswith("application/json"):  # the dashboard's files are not
+        schema = answers[str(response.status)]["content"]["application/json"]["schema"]
+        Draft202012Validator(schema | {"components": document()["components"]}).validate(response.json())
     return response
 
 
-def test_answers_match_the_document(system):
+def test_promotion_answers_match_the_document(system):
     system.connect("alice")
     system.publish("alice", "177681098666")
     system.publish("alice", "177681098667", never_syncs=True)
     one = check(system, "POST", "/queue-promotion", "/queue-promotion", body={"listingId": "177681098666", "adRate": 5})
     pair = [{"listingId": "177681098667", "adRate": 5}, {"listingId": "177681098668", "adRate": 5}]
-    batch = check(system, "POST", "/promotions", "/promotions", body={"batch": pair})
+    batch = check(system, "POST", "/promotions", "/promotions", body={"batch": pair + pair[:1]})
     job_id = one.json()["jobId"]
     cancel_id = batch.json()["jobIds"][1]
     check(system, "POST", "/promotions", "/promotions", body={"listingId": "x", "adRate": 5})
     check(system, "POST", "/promotions", "/promotions", body="x" * 70_000)
     check(system, "POST", "/promotions", "/promotions", user=None, body={})
+    check(system, "POST", "/promotions", "/promotions", body={"listingId": "177681098666", "adRate": 6})
+    check(system, "POST", "/promotions", "/promotions", body={"listingId": "177681098699", "adRate": 5},
+          headers={"Idempotency-Key": "k-1"})
+    check(system, "POST", "/promotions", "/promotions", body={"listingId": "177681098698", "adRate": 5},
+          headers={"Idempotency-Key": "k-1"})
     check(system, "GET", f"/promotion-status?jobId={job_id}", "/promotion-status")
     check(system, "GET", "/promotion-status", "/promotion-status")
     check(system, "GET", "/promotion-status?jobId=nope", "/promotion-status")
@@ -50,6 +55,7 @@ def test_answers_match_the_document(system):
     check(system, "GET", "/promotions/nope", "/promotions/{jobId}")
     check(system, "GET", "/promotions?status=pending&limit=1", "/promotions")
     check(system, "GET", "/promotions?limit=0", "/promotions")
+    check(system, "GET", "/promotions?limit=%C2%B2", "/promotions")
     check(system, "DELETE", f"/promotions/{cancel_id}", "/promotions/{jobId}")
     check(system, "DELETE", f"/promotions/{cancel_id}", "/promotions/{jobId}")
     system.sim.drain()
@@ -58,20 +64,11 @@ def test_answers_match_the_document(system):
     check(system, "POST", f"/promotions/{failed}/retry", "/promotions/{jobId}/retry")
     check(system, "PUT", "/ebay/credentials", "/ebay/credentials", body={"refreshToken": "r" * 20})
     check(system, "PUT", "/ebay/credentials", "/ebay/credentials", body={"refreshToken": "r"})
-    document = check(system, "GET", "/openapi.json", "/openapi.json", user=None)
-    assert document.json()["openapi"] == "3.1.0"
+    document_answer = check(system, "GET", "/openapi.json", "/openapi.json", user=None)
+    assert document_answer.json() == document()
     check(system, "GET", "/admin", "/admin", user=None)
     check(system, "GET", "/admin/assets/main.js", "/admin/assets/{file}", user=None)
     check(system, "GET", "/admin/assets/nope.js", "/admin/assets/{file}", user=None)
-
-
-def test_the_views_accept_what_the_jobs_serialise_to(system):
-    system.connect("alice")
-    job_id = system.call("POST", "/promotions", body={"listingId": "177681098666", "adRate": 5.5}).json()["jobId"]
-    job = system.job("alice", job_id)
-    from sellerjobs.promotions.views import JobView
-
-    assert isinstance(JobView.model_validate(job), BaseModel)
 
 
 def test_category_fetch_answers_match_the_document(system):
@@ -81,15 +78,18 @@ def test_category_fetch_answers_match_the_document(system):
     check(system, "POST", "/ebay-fetch-all-categories", "/ebay-fetch-all-categories",
           body={"marketplaceId": "EBAY_US", "parentCategoryId": "26395", "maxCategories": 1})
     check(system, "POST", "/category-fetches", "/category-fetches", body={"parentCategoryId": "x"})
+    check(system, "POST", "/category-fetches", "/category-fetches", body={})
     check(system, "GET", f"/category-fetches/{job_id}", "/category-fetches/{jobId}")
     check(system, "GET", "/category-fetches/job-0-nope", "/category-fetches/{jobId}")
     check(system, "GET", f"/ebay-fetch-categories-status?jobId={job_id}", "/ebay-fetch-categories-status")
+    check(system, "GET", "/ebay-fetch-categories-status", "/ebay-fetch-categories-status")
     check(system, "GET", "/category-fetches", "/category-fetches")
     check(system, "POST", f"/category-fetches/{job_id}/retry-failed", "/category-fetches/{jobId}/retry-failed")
     system.sim.run_for(600)
     leaf = system.sandbox.leaf_category_ids(parent="26395")[0]
     check(system, "GET", f"/categories/EBAY_US/{leaf}/aspects", "/categories/{marketplaceId}/{categoryId}/aspects")
     check(system, "GET", "/categories/EBAY_US/1/aspects", "/categories/{marketplaceId}/{categoryId}/aspects")
+    check(system, "GET", "/categories/ebay/x/aspects", "/categories/{marketplaceId}/{categoryId}/aspects")
     check(system, "DELETE", f"/category-fetches/{job_id}", "/category-fetches/{jobId}")
 
 
@@ -101,8 +101,10 @@ def test_market_answers_match_the_document(system):
     check(system, "POST", "/market/refresh", "/market/refresh", body={"provider": "alias", "items": [item]})
     check(system, "POST", "/market/refresh", "/market/refresh", body={"provider": "alias", "items": []})
     check(system, "GET", "/market/jobs?status=pending&limit=1", "/market/jobs")
+    check(system, "GET", "/market/jobs", "/market/jobs")
     check(system, "GET", "/market/jobs?status=nope", "/market/jobs")
     check(system, "GET", "/market/prices/stockx/DD1391-100?size=10", "/market/prices/{provider}/{sku}")
+    check(system, "GET", "/market/prices/goat/DD1391-100", "/market/prices/{provider}/{sku}")
     check(system, "GET", "/market/overview", "/market/overview")
     check(system, "POST", "/market/scheduler/run", "/market/scheduler/run")
     check(system, "POST", "/market/scheduler/run", "/market/scheduler/run", admin=True)

@@ -10,13 +10,16 @@ import pytest
 
 from local.http_api import ApiResponse
 from sellerjobs.aws import clients
+from sellerjobs.categories.worker import WORK_PAGE
 
 MINUTE = 60.0
 TREE_PATH = re.compile(r"/commerce/taxonomy/v1/category_tree/[^/]+")  # the whole tree, not a subtree
 
 
 def start(system, user="alice", **body):
-    response = system.call("POST", "/category-fetches", user=user, body={"marketplaceId": "EBAY_US"} | body)
+    # Without a parent category, the whole tree has to be asked for.
+    scope = {} if "parentCategoryId" in body else {"wholeTree": True}
+    response = system.call("POST", "/category-fetches", user=user, body={"marketplaceId": "EBAY_US"} | scope | body)
     assert response.status == 202, response.body
     return response.json()
 
@@ -199,9 +202,9 @@ def test_bad_app_credentials_fail_the_job_with_the_reason(system):
 
 
 def test_cancel_stops_a_running_job(system):
-    # A job bigger than one run (50 s of calls 0.2 s apart): cancelled after its first run.
+    # A job bigger than one run (50 s of calls 0.2 s apart): cancelled while its first run goes on.
     job_id = start(system, maxCategories=400, mode="per_category")["jobId"]
-    system.sim.run_for(1)  # the first run: the tree, then 50 s of categories
+    system.sim.run_for(20)
     running = status(system, job_id)
     response = system.call("DELETE", f"/category-fetches/{job_id}")
     calls_at_cancel = len(taxonomy_calls(system))
@@ -209,7 +212,8 @@ def test_cancel_stops_a_running_job(system):
 
     assert running["status"] == "processing" and 0 < running["processed"] < 400
     assert response.status == 200 and response.json()["status"]["status"] == "cancelled"
-    assert len(taxonomy_calls(system)) == calls_at_cancel
+    # The run looks at the job before each page of work: it stops within one page.
+    assert calls_at_cancel <= len(taxonomy_calls(system)) <= calls_at_cancel + WORK_PAGE
     assert status(system, job_id)["status"] == "cancelled"
     assert system.call("DELETE", f"/category-fetches/{job_id}").status == 409
 
@@ -294,13 +298,29 @@ def test_two_runs_of_one_job_never_work_at_once(system):
     ({"colour": "red"}, "colour"),
 ])
 def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(system, body, field):
-    response = system.call("POST", "/category-fetches", body={"marketplaceId": "EBAY_US"} | body)
+    scope = {} if "parentCategoryId" in body else {"wholeTree": True}
+    response = system.call("POST", "/category-fetches", body={"marketplaceId": "EBAY_US"} | scope | body)
 
     assert response.status == 400, response.body
     assert response.json()["ok"] is False
     assert response.json()["errors"][0]["field"] == field
     assert system.table_items("CategoryFetchTable") == []
     assert system.sim.waiting("CategoryFetchQueue") == 0
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ({}, "must be true to fetch the whole category tree; or give parentCategoryId to fetch one category's leaves"),
+    ({"marketplaceId": "EBAY_US", "maxCategories": 100}, "must be true to fetch the whole category tree; or give "
+                                                         "parentCategoryId to fetch one category's leaves"),
+    ({"parentCategoryId": "26395", "wholeTree": True}, "must be left out when parentCategoryId is given"),
+])
+@pytest.mark.parametrize("path", ["/category-fetches", "/ebay-fetch-all-categories"])
+def test_a_whole_tree_is_fetched_only_when_asked_for(system, path, body, message):
+    response = system.call("POST", path, body=body)
+
+    assert response.status == 400, response.body
+    assert response.json()["errors"] == [{"field": "wholeTree", "message": message}]
+    assert system.table_items("CategoryFetchTable") == [] and system.sandbox.calls == []
 
 
 def test_another_users_job_is_not_found(system):

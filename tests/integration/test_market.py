@@ -230,6 +230,43 @@ def test_listing_pages_through_jobs(system):
     assert {j["size"] for j in first["jobs"] + second["jobs"]} == {str(s) for s in range(4, 11)}
 
 
+def test_listing_without_a_status_lists_every_status_newest_first(system):
+    # Given jobs in three states: two succeeded, one failed (a sku StockX does not know), three waiting
+    enqueue(system, provider="stockx", items=[{"sku": SKU, "size": "10"}, {"sku": SKU, "size": "11"},
+                                              {"sku": "NO-SUCH-SKU-1"}], priority=200)
+    system.sim.run_for(2 * MINUTE)
+    enqueue(system, provider="alias", items=[{"sku": SKU, "size": str(s)} for s in (7, 8, 9)])
+    everything = {j["id"]: j["status"] for j in job_items_api(system)}
+
+    # When the listing is read without a status, two jobs a page
+    pages = [system.call("GET", "/market/jobs?limit=2").json()]
+    while pages[-1]["cursor"]:
+        pages.append(system.call("GET", f"/market/jobs?limit=2&cursor={pages[-1]['cursor']}").json())
+    listed = [j for page in pages for j in page["jobs"]]
+
+    # Then every job comes once, newest first, whatever its status
+    assert sorted(set(everything.values())) == ["failed", "pending", "succeeded"]
+    assert sorted(j["id"] for j in listed) == sorted(everything)
+    assert [j["updatedAt"] for j in listed] == sorted((j["updatedAt"] for j in listed), reverse=True)
+    assert {j["status"] for j in jobs(system, status="failed")} == {"failed"}
+
+
+def test_listing_every_status_of_one_provider(system):
+    enqueue(system, provider="stockx", sku=SKU)
+    enqueue(system, provider="alias", sku=SKU)
+
+    listed = system.call("GET", "/market/jobs?provider=alias").json()["jobs"]
+
+    assert [j["provider"] for j in listed] == ["alias"]
+
+
+def job_items_api(system) -> list[dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for status in MarketStatus:
+        found |= {j["id"]: j for j in jobs(system, status=status.value, limit="200")}
+    return list(found.values())
+
+
 # -- the scheduler -------------------------------------------------------------------------------
 
 def test_the_scheduler_takes_manual_then_hot_then_background_jobs_oldest_first(system):
@@ -431,7 +468,7 @@ def test_a_429_defers_the_rest_of_the_batch_and_refunds_its_calls(system):
     limiter = DynamoRateLimiter(system.stack.table_name("RateBucketsTable"), system.clock)
 
     run_scheduler(system)
-    system.sim.run_for(1)  # the worker takes the batch; the schedule has not fired yet
+    system.sim.run_for(10)  # the worker takes the batch, its calls 0.5 s apart; no schedule fires yet
 
     counts = overview(system)["jobs"]["alias"]
     calls = provider_calls(system, "alias")

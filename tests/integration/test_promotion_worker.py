@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
+import logging
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 
+from local.capacity import CostModel
+from local.virtual import virtual_stack
 from sellerjobs.aws import clients
+from tests.integration.conftest import System
 
 MINUTE = 60.0
 
@@ -399,3 +407,42 @@ def test_a_priority_that_is_not_one_of_the_values_is_refused_and_nothing_is_writ
     assert response.status == 400
     assert response.json()["errors"][0]["field"] == "priority"
     assert system.table_items() == []
+
+
+@contextmanager
+def powertools_log_lines() -> Iterator[list[dict[str, Any]]]:
+    """The JSON lines Powertools loggers write meanwhile (their handlers hold the stream they were
+    created with, which pytest's capture may not be)."""
+    handlers = [h for name in list(logging.root.manager.loggerDict)
+                for h in getattr(logging.getLogger(name), "handlers", [])
+                if isinstance(h, logging.StreamHandler) and hasattr(h.formatter, "log_format")]
+    buffer = io.StringIO()
+    previous = [h.setStream(buffer) for h in handlers]
+    lines: list[dict[str, Any]] = []
+    try:
+        yield lines
+    finally:
+        for handler, stream in zip(handlers, previous, strict=True):
+            handler.setStream(stream)
+        lines += [json.loads(line) for line in buffer.getvalue().splitlines() if line.startswith('{"level"')]
+
+
+def test_with_modelled_latencies_every_retry_is_delivered_and_logs_name_their_function(clock, sandbox):
+    # Each AWS request takes modelled time, during which other invocations (the schedules) run:
+    # a message sent then must still reach its queue, and each log line keep its function's keys.
+    listings = [str(177681090000 + i) for i in range(60)]
+    with virtual_stack(clock, sandbox, env={"PROMOTION_RETRY_SEED": "7"}, costs=CostModel()) as virtual, \
+            powertools_log_lines() as lines:
+        system = System(virtual)
+        system.connect("alice")
+        for listing in listings:
+            system.publish("alice", listing, never_syncs=True)
+        job_ids = queue_batch(system, listings)
+
+        system.sim.drain()
+
+        assert {system.job("alice", job_id)["status"] for job_id in job_ids} == {"failed"}
+    places = {(line["location"].split(":")[0], line.get("function_name")) for line in lines}
+    assert {function for place, function in places if place in ("_record", "process")} \
+        == {"PromotionWorkerFunction"}
+    assert {function for place, function in places if place == "sweep"} == {"PromotionSweeperFunction"}

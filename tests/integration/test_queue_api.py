@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
@@ -94,22 +95,107 @@ def test_a_listing_with_an_unfinished_job_gets_that_job_back(system):
     first = system.call("POST", "/promotions", body={"listingId": LISTING, "adRate": 5}).json()["jobId"]
     system.clock.advance(10)
 
-    again = system.call("POST", "/promotions", body={"listingId": LISTING, "adRate": 7})
+    again = system.call("POST", "/promotions", body={"listingId": LISTING, "adRate": 5})
     in_batch = system.call("POST", "/promotions", body={"batch": [{"listingId": LISTING, "adRate": 5},
                                                                   {"listingId": "177681098667", "adRate": 5}]})
 
-    assert again.status == 202 and again.json()["jobId"] == first
+    assert again.status == 202 and again.json() == {
+        "success": True, "jobId": first, "message": "This listing already has a promotion job in progress.",
+        "firstAttemptAt": None}
     assert in_batch.json()["jobIds"][0] == first
+    assert in_batch.json()["message"].startswith("Queued 1 promotion job: first attempt at ")
+    assert in_batch.json()["message"].endswith(" 1 listing already had a promotion job in progress.")
     assert system.stats("alice")["total"] == 2
     assert system.queued_messages() == 2
 
 
-def test_the_same_listing_twice_in_one_batch_is_one_job(system):
-    response = system.call("POST", "/promotions", body={"batch": [{"listingId": LISTING, "adRate": 5},
-                                                                  {"listingId": LISTING, "adRate": 5}]})
-    ids = response.json()["jobIds"]
-    assert ids[0] == ids[1]
+def test_queueing_a_waiting_listing_with_another_rate_changes_its_job_and_says_so(system):
+    first = system.call("POST", "/promotions", body={"listingId": LISTING, "adRate": 5}).json()["jobId"]
+    system.clock.advance(10)
+
+    again = system.call("POST", "/promotions", body={"listingId": LISTING, "adRate": 7})
+
+    assert again.status == 202 and again.json() == {
+        "success": True, "jobId": first, "firstAttemptAt": None,
+        "message": "This listing already had a waiting promotion job; it now uses the adRate and campaignId sent."}
+    assert system.job("alice", first)["adRate"] == 7
     assert system.stats("alice")["total"] == 1
+
+
+def test_the_new_rate_is_the_one_ebay_gets(system):
+    # Given a waiting job whose rate the seller then changes
+    system.connect("alice")
+    system.publish("alice", LISTING)
+    first = system.call("POST", "/promotions", body={"listingId": LISTING, "adRate": 5}).json()["jobId"]
+    system.clock.advance(10)
+    system.call("POST", "/promotions", body={"listingId": LISTING, "adRate": 8.5})
+
+    # When its attempt runs (the first message is stale now, the second carries the new version)
+    system.sim.run_for(120)
+
+    # Then eBay created one ad, at the new rate
+    assert system.job("alice", first)["status"] == "succeeded"
+    [ad] = [ad for ad in system.sandbox.ads if ad["listingId"] == LISTING]
+    assert ad["bidPercentage"] == "8.5"
+
+
+def test_a_listing_being_attempted_keeps_its_rate_with_a_409(system):
+    # Given a job whose attempt is due now (its message may be with the worker)
+    first = system.call("POST", "/promotions", body={"listingId": LISTING, "adRate": 5}).json()["jobId"]
+    system.clock.advance(60)
+
+    response = system.call("POST", "/promotions", body={"listingId": LISTING, "adRate": 7})
+
+    assert response.status == 409
+    assert response.json()["errors"][0]["field"] == "listingId"
+    assert "is being promoted right now" in response.json()["error"]
+    assert system.job("alice", first)["adRate"] == 5
+
+
+@pytest.mark.parametrize(("coalesce", "status"), [("60", 409), ("0", 202)])
+def test_a_job_the_worker_takes_along_keeps_its_rate_as_long_as_the_worker_would(system, monkeypatch, coalesce,
+                                                                                 status):
+    # Given two jobs of a seller, the second due 30 s after the first, which is due now
+    system.reconfigure(monkeypatch, PROMOTION_COALESCE_SECONDS=coalesce)
+    system.call("POST", "/promotions", body={"listingId": LISTING, "adRate": 5})
+    system.clock.advance(30)
+    second = system.call("POST", "/promotions", body={"listingId": "177681098667", "adRate": 5}).json()["jobId"]
+    system.clock.advance(30)
+
+    # When the second gets a new rate: the worker takes jobs due within PROMOTION_COALESCE_SECONDS along
+    response = system.call("POST", "/promotions", body={"listingId": "177681098667", "adRate": 9})
+
+    assert response.status == status
+    assert system.job("alice", second)["adRate"] == (5 if status == 409 else 9)
+
+
+def test_a_batch_reports_listings_being_attempted_and_queues_the_rest(system):
+    first = system.call("POST", "/promotions", body={"listingId": LISTING, "adRate": 5}).json()["jobId"]
+    system.clock.advance(60)
+
+    response = system.call("POST", "/promotions", body={"batch": [{"listingId": LISTING, "adRate": 7},
+                                                                  {"listingId": "177681098667", "adRate": 5}]})
+
+    body = response.json()
+    assert response.status == 202 and body["jobIds"][0] == first and body["busy"] == [LISTING]
+    assert body["message"].startswith("Queued 1 promotion job: first attempt at ")
+    assert body["message"].endswith(" 1 listing being promoted right now kept their adRate and campaignId; send "
+                                    "them again in a minute to change them.")
+    assert system.job("alice", first)["adRate"] == 5
+
+
+def test_the_same_listing_twice_in_one_batch_is_one_job_counted_once(system):
+    response = system.call("POST", "/promotions", body={"batch": [{"listingId": LISTING, "adRate": 5},
+                                                                  {"listingId": "177681098667", "adRate": 5},
+                                                                  {"listingId": LISTING, "adRate": 5}]})
+
+    body = response.json()
+    assert response.status == 202
+    assert body["count"] == 2 and len(set(body["jobIds"])) == 2 and body["duplicates"] == [LISTING]
+    assert body["message"] == ("Queued 2 promotion jobs: first attempt at 2026-01-01T00:01:00Z (in 60 s); jobs "
+                               "retry while eBay syncs new listings (usually 1-10 minutes). 1 listing named more "
+                               "than once counted once.")
+    assert system.stats("alice")["total"] == 2
 
 
 def test_another_seller_can_queue_the_same_listing_id(system):
@@ -145,6 +231,7 @@ BAD_BODIES = [
     ({"batch": []}, "batch"),
     ({"batch": "nope"}, "batch"),
     ({"batch": [{"listingId": LISTING, "adRate": 5}, {"listingId": LISTING, "adRate": 500}]}, "batch[1].adRate"),
+    ({"batch": [{"listingId": LISTING, "adRate": 5}, {"listingId": LISTING, "adRate": 6}]}, "batch"),
     ({"batch": [{"listingId": str(100000000000 + i), "adRate": 5} for i in range(501)]}, "batch"),
     ({"batch": [{"listingId": LISTING, "adRate": 5}], "extra": 1}, "extra"),
 ]
@@ -189,3 +276,17 @@ def test_a_body_that_is_not_utf8_is_refused_with_400(system):
     assert response.status == 400
     assert response.json()["errors"][0]["field"] == "body"
     assert system.table_items() == []
+
+
+def test_queueing_logs_one_line_per_job_with_its_listing(system, caplog):
+    batch = [{"listingId": "177681098667", "adRate": 5}, {"listingId": "177681098668", "adRate": 5}]
+    system.call("POST", "/promotions", body={"listingId": "177681098667", "adRate": 5})
+    caplog.clear()
+
+    with caplog.at_level(logging.INFO):
+        job_ids = system.call("POST", "/promotions", body={"batch": batch}).json()["jobIds"]
+
+    lines = [r for r in caplog.records if r.getMessage() in ("Promotion queued", "Promotion already queued")]
+    assert [(r.getMessage(), r.job_id, r.listing_id, r.user_id, r.outcome) for r in lines] == [
+        ("Promotion already queued", job_ids[0], "177681098667", "alice", "existing"),
+        ("Promotion queued", job_ids[1], "177681098668", "alice", "created")]

@@ -130,11 +130,13 @@ class InMemoryMarketJobs:
         moves = [(job, job.moved(MarketStatus.PENDING, now_ms, error=None, enqueued_at=now_ms)) for job in failed]
         return len(self._move(moves))
 
-    def page(self, status: MarketStatus, provider: Provider | None, limit: int, cursor: str | None) -> JobPage:
+    def page(self, status: MarketStatus | None, provider: Provider | None, limit: int, cursor: str | None
+             ) -> JobPage:
         def sort_key(job: MarketJob) -> str:
             return f"{job.updated_at:013d}#{job.key}"
 
-        listed = sorted((j for j in self.jobs.values() if j.status is status), key=sort_key, reverse=True)
+        listed = sorted((j for j in self.jobs.values() if status is None or j.status is status), key=sort_key,
+                        reverse=True)
         if cursor:
             listed = [j for j in listed if sort_key(j) < cursor]
         evaluated = listed[:limit]  # DynamoDB's Limit counts items before the filter

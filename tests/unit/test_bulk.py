@@ -257,7 +257,7 @@ def test_a_run_out_of_time_stores_its_place_and_queues_the_next(world):
     world.bulk_queue.sent.clear()
 
     first = world.worker.run(action.id)
-    assert first.continued and world.bulk_queue.sent == [BulkMessage(action.id)]
+    assert first.continued and world.bulk_queue.sent == [BulkMessage(action_id=action.id)]
     assert world.action(action.id).matched == 2 and world.action(action.id).status is BulkStatus.RUNNING
     while world.action(action.id).status is BulkStatus.RUNNING:
         world.worker.run(action.id)

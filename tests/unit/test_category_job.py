@@ -9,6 +9,7 @@ from dataclasses import FrozenInstanceError
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from sellerjobs.categories.job import (
     AspectRecord,
@@ -138,11 +139,13 @@ def test_message_is_compact_json_and_round_trips():
     body = message.to_json()
 
     assert body == f'{{"jobId":"job-{T0}-abc123","notBefore":{T0 + 1}}}'
-    assert FetchMessage.from_json(body) == message
+    assert FetchMessage.model_validate_json(body) == message
 
 
 def test_message_without_not_before_is_due_at_once():
-    assert FetchMessage.from_json('{"jobId":"job-1-abcdef"}') == FetchMessage("job-1-abcdef", 0)
+    message = FetchMessage.model_validate_json('{"jobId":"job-1-abcdef"}')
+
+    assert message == FetchMessage(job_id="job-1-abcdef", not_before=0)
 
 
 @pytest.mark.parametrize("body", [
@@ -161,6 +164,6 @@ def test_message_without_not_before_is_due_at_once():
     '"job-1-abcdef"',
 ], ids=["missing-jobId", "int-jobId", "empty-jobId", "null-jobId", "bool-notBefore", "str-notBefore",
         "float-notBefore", "null-notBefore", "garbage", "empty-body", "array", "null", "bare-string"])
-def test_a_malformed_message_is_a_value_error(body):
-    with pytest.raises(ValueError, match="not a category fetch message"):
-        FetchMessage.from_json(body)
+def test_a_malformed_message_is_refused(body):
+    with pytest.raises(ValidationError):
+        FetchMessage.model_validate_json(body)

@@ -62,7 +62,7 @@ def test_start_with_a_parent_reads_the_subtree_at_once(world, service):
     assert (job.created_at, job.updated_at, job.processed) == (now, now, 0)
     assert world.jobs.work_of(job.id) == [WorkItem(category=c) for c in SUBTREE_LEAVES[:4]]
     # And a message starts the worker at once; no aspects are fetched here
-    assert world.queue.sent == [FetchMessage(job.id, now)]
+    assert world.queue.sent == [FetchMessage(job_id=job.id, not_before=now, user_id="alice")]
     assert operations(world) == ["default_tree", "subtree"]
     assert "4 categories" in started.message
 
@@ -100,7 +100,7 @@ def test_start_without_a_parent_leaves_the_tree_to_the_worker(world, service):
     assert job.parent_label == "All categories (EBAY_US)"
     assert (job.max_categories, job.tree_id) == (100, "0")
     assert world.jobs.work_of(job.id) == []
-    assert world.queue.sent == [FetchMessage(job.id, now)]
+    assert world.queue.sent == [FetchMessage(job_id=job.id, not_before=now, user_id="alice")]
     assert operations(world) == ["default_tree"]  # the whole tree is not read by the API
     assert "being read" in started.message
 
@@ -289,7 +289,7 @@ def test_retry_failed_requeues_only_the_failures(world, service):
     assert job == world.jobs.stored(started.job.id)
     assert world.jobs.failures(job.id, 10) == []
     # And the worker is told at once
-    assert world.queue.sent == [FetchMessage(job.id, now)]
+    assert world.queue.sent == [FetchMessage(job_id=job.id, not_before=now, user_id="alice")]
 
 
 def test_retry_failed_of_a_job_failed_for_good_reopens_it(world, service):

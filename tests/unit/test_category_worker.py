@@ -77,7 +77,8 @@ def test_tick_sends_one_message_per_active_job_that_is_not_waiting(world, worker
 
     # Then only the two ready jobs get a message
     assert sent == 2
-    assert world.queue.sent == [FetchMessage(ready.id, T0), FetchMessage(resumed.id, T0)]
+    assert world.queue.sent == [FetchMessage(job_id=ready.id, not_before=T0, user_id="alice"),
+                                FetchMessage(job_id=resumed.id, not_before=T0, user_id="alice")]
 
     # And once the waiting job's time has come, it gets one too
     world.queue.take()
@@ -351,7 +352,7 @@ def test_a_run_stops_at_its_time_and_passes_the_rest_on_at_once(world):
     # Then it fetched what fits into its second and queued the next run for now
     assert aspect_calls(world) == [leaf_id(i) for i in range(5)]
     assert report.fetched == 5 and not report.completed and report.resume_at == 0
-    assert world.queue.sent == [FetchMessage(job.id, T0 + 1_000)]
+    assert world.queue.sent == [FetchMessage(job_id=job.id, not_before=T0 + 1_000, user_id="alice")]
     stored = world.jobs.stored(job.id)
     assert (stored.status, stored.processed, stored.lease_until) == (FetchStatus.PROCESSING, 5, 0)
 
@@ -387,7 +388,7 @@ def test_no_call_starts_after_the_runs_time_even_after_its_spacing(world):
     # Then the last call started before the second was up; the next (at 1.125 s) is left to the next run
     assert [c.at_ms for c in world.taxonomy.ops("aspects")] == [T0, T0 + 375, T0 + 750]
     assert report.fetched == 3 and not report.completed
-    assert world.queue.sent == [FetchMessage(job.id, T0 + 875)]
+    assert world.queue.sent == [FetchMessage(job_id=job.id, not_before=T0 + 875, user_id="alice")]
 
 
 def test_more_than_a_page_of_work_is_done_in_one_run(world, worker):
@@ -867,7 +868,7 @@ def test_a_download_that_would_start_after_the_runs_time_is_left_to_the_next_run
     assert [c.operation for c in world.taxonomy.calls] == ["tree"]
     assert (report.ebay_calls, report.fetched, report.completed, report.deferred) == (1, 0, False, False)
     assert world.jobs.stored(job.id).mode is FetchMode.BULK
-    assert world.queue.sent == [FetchMessage(job.id, T0 + 1_000)]
+    assert world.queue.sent == [FetchMessage(job_id=job.id, not_before=T0 + 1_000, user_id="alice")]
 
     # And the next run downloads the file
     world.queue.take()

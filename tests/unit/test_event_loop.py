@@ -26,7 +26,8 @@ def make_loop(clock: VirtualClock, handler: Handler, *, batch_size: int = 1, win
     handlers = {"Worker": handler, "Ticker": on_schedule or (lambda event: None)}
     return EventLoop(clock=clock, queue_specs={"Queue": QueueSpec(source, "arn:queue", visibility_s, max_receives)},
                      schedules=schedules or [], timeouts={"Worker": timeout_s, "Ticker": 60.0},
-                     runner=lambda function, event: handlers[function](event), costs=costs or CostModel.free())
+                     runner=lambda function, event, environment: handlers[function](event),
+                     costs=costs or CostModel.free())
 
 
 def bodies(event: dict[str, Any]) -> list[str]:
@@ -197,3 +198,39 @@ def test_time_spent_outside_an_invocation_does_not_move_the_event_loop():
         clock.sleep(2)
         assert clock.now() == T0 + 2
     assert span.elapsed == 2 and clock.now() == T0
+
+
+def test_overlapping_invocations_act_in_the_order_of_virtual_time():
+    clock = VirtualClock(T0)
+    happened: list[str] = []
+
+    def work(event: dict[str, Any]) -> None:
+        (body,) = bodies(event)
+        happened.append(f"{body} starts at {clock.now() - T0:g}")
+        clock.sleep(5 if body == "A" else 10)
+        happened.append(f"{body} writes at {clock.now() - T0:g}")
+
+    loop = make_loop(clock, work, max_concurrency=2)
+    loop.enqueue("Queue", "A", message_id="a", visible_at=T0)
+    loop.enqueue("Queue", "B", message_id="b", visible_at=T0 + 1)
+    loop.drain()
+
+    # B started while A ran, and A's write at +5 s came between B's start and B's write: what each
+    # did is applied when it happened, not when the invocation began.
+    assert happened == ["A starts at 0", "B starts at 1", "A writes at 5", "B writes at 11"]
+
+
+def test_an_invocation_still_running_when_the_run_ends_is_stopped():
+    clock = VirtualClock(T0)
+    finished: list[bool] = []
+
+    def slow(event: dict[str, Any]) -> None:
+        clock.sleep(30)
+        finished.append(True)
+
+    loop = make_loop(clock, slow)
+    loop.enqueue("Queue", "m", message_id="m", visible_at=T0)
+    loop.run_until(T0 + 10)
+    loop.close()
+
+    assert finished == [] and loop.in_flight("Queue") == 1

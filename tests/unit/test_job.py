@@ -322,6 +322,17 @@ def test_failing_cancelling_and_retrying_say_who_and_why():
         ("failed", None, 35067), ("retried", "ops", None), ("cancelled", "alice", None)]
 
 
+def test_new_terms_are_recorded_with_the_attempt_they_wait_for():
+    job = make_job(next_retry_at=T0 + 60_000)
+
+    changed = job.change_terms(Decimal("7.5"), "151310691099", T0 + 10_000)
+
+    entry = (changed.history or ())[-1]
+    assert (entry.outcome, entry.message, entry.campaign_id, entry.next_at) == (
+        "changed", "adRate 7.5", "151310691099", T0 + 60_000)
+    assert changed.attempts == job.attempts and changed.version == job.version + 1
+
+
 def test_a_job_read_without_its_history_cannot_change():
     listed = make_job(history=None)
 

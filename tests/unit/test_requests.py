@@ -6,22 +6,22 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
-from sellerjobs.promotions.requests import CredentialsRequest, PromotionBatchRequest, PromotionRequest
+from sellerjobs.api.messages import field_path
+from sellerjobs.promotions.requests import CredentialsRequest, PromotionBatchRequest, PromotionRequest, QueueRequest
 from sellerjobs.promotions.service import NewPromotion
 
-CONTEXT: dict[str, Any] = {"bid_bounds": (2.0, 100.0), "max_batch": 500}
 LISTING = "177681098666"
 
 
 def single(**body: Any) -> PromotionRequest:
-    return PromotionRequest.model_validate(body, context=CONTEXT)
+    return PromotionRequest.model_validate(body)
 
 
-def batch(items: list[dict[str, Any]], context: dict[str, Any] | None = None) -> PromotionBatchRequest:
-    return PromotionBatchRequest.model_validate({"batch": items}, context=CONTEXT if context is None else context)
+def batch(items: list[dict[str, Any]]) -> PromotionBatchRequest:
+    return PromotionBatchRequest.model_validate({"batch": items})
 
 
 def errors_of(call: Any) -> list[ErrorDetails]:
@@ -140,19 +140,12 @@ def test_ad_rate_is_required():
     assert error["loc"] == ("adRate",)
 
 
-def test_ad_rate_bounds_come_from_the_context():
-    # Older eBay docs allow 1.0; the bounds are configuration.
-    request = PromotionRequest.model_validate({"listingId": LISTING, "adRate": 1.5},
-                                              context={"bid_bounds": (1.0, 50.0)})
+@pytest.mark.parametrize("value", ["9" * 40, "1" + "0" * 5000, "²", "٣", "5e1"])
+def test_ad_rate_refuses_unreasonable_numbers_in_words(value):
+    error = only_error(lambda: single(listingId=LISTING, adRate=value))
 
-    assert request.adRate == Decimal("1.5")
-    with pytest.raises(ValidationError, match=r"must be between 1\.0 and 50\.0"):
-        PromotionRequest.model_validate({"listingId": LISTING, "adRate": 51}, context={"bid_bounds": (1.0, 50.0)})
-
-
-def test_ad_rate_bounds_default_to_ebays_without_a_context():
-    with pytest.raises(ValidationError, match=r"must be between 2\.0 and 100\.0"):
-        PromotionRequest.model_validate({"listingId": LISTING, "adRate": 1})
+    assert error["loc"] == ("adRate",)
+    assert error["msg"] == "Value error, must be a number"
 
 
 # ---------------------------------------------------------------- campaignId
@@ -177,7 +170,7 @@ def test_unknown_fields_are_rejected():
 
 def test_unknown_fields_are_rejected_in_batch_items_and_beside_the_batch():
     errors = errors_of(lambda: PromotionBatchRequest.model_validate(
-        {"batch": [{"listingId": LISTING, "adRate": 5, "extra": 1}], "dryRun": True}, context=CONTEXT))
+        {"batch": [{"listingId": LISTING, "adRate": 5, "extra": 1}], "dryRun": True}))
 
     assert {e["loc"] for e in errors} == {("batch", 0, "extra"), ("dryRun",)}
 
@@ -186,7 +179,7 @@ def test_requests_are_frozen():
     request = single(listingId=LISTING, adRate=5)
 
     with pytest.raises(ValidationError):
-        request.listingId = "999999"  # type: ignore[misc]
+        request.listingId = "999999"
 
 
 # ---------------------------------------------------------------- batch
@@ -229,23 +222,51 @@ def test_batch_over_max_batch_is_rejected():
     error = only_error(lambda: batch(items))
 
     assert error["loc"] == ("batch",)
-    assert "at most 500 listings per batch" in error["msg"]
-
-
-def test_max_batch_comes_from_the_context():
-    items = [{"listingId": str(100000 + i), "adRate": 5} for i in range(3)]
-
-    error = only_error(lambda: batch(items, context={"max_batch": 2}))
-
-    assert "at most 2 listings per batch" in error["msg"]
-    assert len(batch(items[:2], context={"max_batch": 2}).batch) == 2
+    assert (error["type"], error["ctx"]["max_length"]) == ("too_long", 500)
 
 
 def test_batch_must_be_a_list():
-    error = only_error(lambda: PromotionBatchRequest.model_validate({"batch": {"listingId": LISTING}},
-                                                                    context=CONTEXT))
+    error = only_error(lambda: PromotionBatchRequest.model_validate({"batch": {"listingId": LISTING}}))
 
     assert error["loc"] == ("batch",)
+
+
+def test_a_listing_named_twice_alike_is_one_listing_and_a_duplicate():
+    request = batch([{"listingId": LISTING, "adRate": 5}, {"listingId": "177681098667", "adRate": 5},
+                     {"listingId": LISTING, "adRate": "5.0"}, {"listingId": LISTING, "adRate": 5}])
+
+    assert request.duplicates() == [LISTING]
+
+
+def test_a_listing_named_twice_with_other_terms_is_refused():
+    error = only_error(lambda: batch([{"listingId": LISTING, "adRate": 5}, {"listingId": LISTING, "adRate": 7}]))
+
+    assert error["loc"] == ("batch",)
+    assert "batch[1] names listing 177681098666 again with another adRate" in error["msg"]
+
+
+# ---------------------------------------------------------------- one listing or a batch
+
+
+QUEUE = TypeAdapter(QueueRequest)
+
+
+def test_a_body_with_batch_is_a_batch_and_any_other_one_listing():
+    assert isinstance(QUEUE.validate_python({"batch": [{"listingId": LISTING, "adRate": 5}]}), PromotionBatchRequest)
+    assert isinstance(QUEUE.validate_python({"listingId": LISTING, "adRate": 5}), PromotionRequest)
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"listingId": "1", "adRate": 5}, "listingId"),
+    ({"batch": [{"listingId": LISTING, "adRate": 0}]}, "batch[0].adRate"),
+    ({"batch": [], "listingId": LISTING}, "batch"),
+    ([], "body"),
+])
+def test_errors_of_either_shape_name_the_field_not_the_shape(body, field):
+    with pytest.raises(ValidationError) as caught:
+        QUEUE.validate_python(body)
+
+    assert field_path(("body", *caught.value.errors()[0]["loc"])) == field
 
 
 # ---------------------------------------------------------------- credentials

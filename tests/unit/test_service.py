@@ -31,9 +31,11 @@ from sellerjobs.promotions.ports import (
     UnfinishedCounts,
 )
 from sellerjobs.promotions.service import (
+    UNDER_WAY_MARGIN_MS,
     ConcurrentUpdate,
     JobNotFound,
     NewPromotion,
+    Outcome,
     PromotionService,
     Queued,
     Stats,
@@ -244,7 +246,7 @@ def test_enqueue_single_creates_a_pending_job_and_a_message(service, repo, queue
 
     queued = service.enqueue("alice", [promotion("177681098666", "5", "151310691012")])
 
-    assert queued == [Queued(f"177681098666_{now}", created=True)]
+    assert queued == [Queued(f"177681098666_{now}", Outcome.CREATED, "177681098666")]
     job = repo.get("alice", f"177681098666_{now}")
     assert job is not None
     assert job.status is Status.PENDING
@@ -304,14 +306,13 @@ def test_a_500_listing_batch_is_due_as_soon_as_a_single_listing(service, repo, c
     assert {q.first_attempt_at for q in batch} == {now + 60_000}
 
 
-def test_same_listing_twice_in_one_batch_is_one_job(service, repo, queue, clock):
+def test_same_listing_twice_in_one_batch_is_one_job_answered_once(service, repo, queue, clock):
     now = now_ms(clock)
 
     queued = service.enqueue("alice", [promotion("177681098666", "5"), promotion("177681098667"),
                                        promotion("177681098666", "9")])
 
-    assert [q.job_id for q in queued] == [f"177681098666_{now}", f"177681098667_{now + 1}",
-                                          f"177681098666_{now}"]
+    assert [q.job_id for q in queued] == [f"177681098666_{now}", f"177681098667_{now + 1}"]
     assert len(repo.jobs) == 2
     assert len(queue.sent) == 2
     first = repo.get("alice", f"177681098666_{now}")
@@ -330,10 +331,112 @@ def test_listing_with_an_unfinished_job_returns_that_job(service, repo, queue, c
     queued = service.enqueue("alice", [promotion("177681098666"), promotion("177681098667")])
 
     # Then the existing job is answered, not created, and gets no second message
-    assert queued[0] == Queued(first.job_id, created=False)
+    assert queued[0] == Queued(first.job_id, Outcome.EXISTING, "177681098666")
     assert queued[1].created
     assert [m.job_id for m in queue.sent] == [queued[1].job_id]
     assert len(repo.jobs) == 2
+
+
+# ---------------------------------------------------------------- queueing a listing again
+
+
+def queue_again(service, clock, seconds, *requests):
+    clock.advance(seconds)
+    return service.enqueue("alice", list(requests))
+
+
+def test_a_waiting_job_takes_the_new_rate_and_a_fresh_message(service, repo, queue, clock):
+    # Given a job due in 60 s
+    [first] = service.enqueue("alice", [promotion("177681098666", "5")])
+    old = repo.get("alice", first.job_id)
+
+    # When the seller queues the listing again 10 s later with another rate
+    [again] = queue_again(service, clock, 10, promotion("177681098666", "7.5"))
+
+    # Then the same job now bids 7.5, and only a message for its new version will run it
+    job = repo.get("alice", first.job_id)
+    assert again == Queued(first.job_id, Outcome.UPDATED, "177681098666")
+    assert (job.ad_rate, job.version, job.next_retry_at) == (Decimal("7.5"), old.version + 1, old.next_retry_at)
+    assert [(m.version, m.not_before) for m in queue.sent] == [(0, old.next_retry_at), (1, old.next_retry_at)]
+
+
+def test_a_waiting_job_takes_a_new_campaign(service, repo, clock):
+    [first] = service.enqueue("alice", [promotion("177681098666", "5", "151310691012")])
+
+    [again] = queue_again(service, clock, 1, promotion("177681098666", "5", "151310691099"))
+
+    assert again.outcome is Outcome.UPDATED
+    assert repo.get("alice", first.job_id).campaign_id == "151310691099"
+
+
+def test_the_same_terms_again_change_nothing(service, repo, queue, clock):
+    [first] = service.enqueue("alice", [promotion("177681098666", "5")])
+
+    [again] = queue_again(service, clock, 10, promotion("177681098666", "5.0"))
+
+    assert again.outcome is Outcome.EXISTING
+    assert repo.get("alice", first.job_id).version == 0 and len(queue.sent) == 1
+
+
+def test_a_job_due_now_keeps_its_terms(service, repo, queue, clock):
+    # Given a job whose first attempt is due in 60 s
+    [first] = service.enqueue("alice", [promotion("177681098666", "5")])
+
+    # When the new rate arrives as the attempt falls due (within the margin)
+    [again] = queue_again(service, clock, 60 - UNDER_WAY_MARGIN_MS / 1000 + 1, promotion("177681098666", "9"))
+
+    # Then the worker may hold it: nothing changes, and the answer says so
+    assert again.outcome is Outcome.BUSY
+    assert repo.get("alice", first.job_id).ad_rate == Decimal("5") and len(queue.sent) == 1
+
+
+def test_a_job_the_worker_would_take_along_keeps_its_terms(service, repo, clock):
+    # Given two of the seller's jobs, the second due 30 s after the first
+    service.enqueue("alice", [promotion("177681098666", "5")])
+    clock.advance(30)
+    [second] = service.enqueue("alice", [promotion("177681098667", "5")])
+
+    # When the first falls due, the worker takes the second along (it is due within a minute)
+    [again] = queue_again(service, clock, 30, promotion("177681098667", "9"))
+
+    assert again.outcome is Outcome.BUSY
+    assert repo.get("alice", second.job_id).ad_rate == Decimal("5")
+
+
+def test_a_job_due_soon_but_alone_takes_the_new_terms(service, repo, clock):
+    # Due in 20 s, and nothing of the seller's is due now: no attempt can have started.
+    service.enqueue("alice", [promotion("177681098666", "5")])
+
+    [again] = queue_again(service, clock, 40, promotion("177681098666", "9"))
+
+    assert again.outcome is Outcome.UPDATED
+
+
+def test_a_worker_writing_first_wins(service, repo, queue, clock):
+    # Given a waiting job that a worker attempts between our read and our write
+    [first] = service.enqueue("alice", [promotion("177681098666", "5")])
+
+    def attempt(previous, new):
+        repo.before_save = None
+        assert repo.save(previous, previous.retry_later("not synced", previous.next_retry_at + 60_000, now_ms(clock)))
+
+    repo.before_save = attempt
+
+    [again] = queue_again(service, clock, 10, promotion("177681098666", "9"))
+
+    assert again.outcome is Outcome.BUSY
+    assert repo.get("alice", first.job_id).ad_rate == Decimal("5")
+
+
+def test_a_batch_answers_each_listing_with_what_happened(service, repo, clock):
+    [waiting] = service.enqueue("alice", [promotion("177681098666", "5")])
+
+    answers = queue_again(service, clock, 10, promotion("177681098666", "6"), promotion("177681098667"),
+                          promotion("177681098666", "6"))
+
+    assert [(a.listing_id, a.outcome) for a in answers] == [("177681098666", Outcome.UPDATED),
+                                                           ("177681098667", Outcome.CREATED)]
+    assert answers[0].job_id == waiting.job_id
 
 
 def test_listing_lock_is_per_user(service, repo):
@@ -614,8 +717,8 @@ def test_message_for_carries_ids_version_and_due_time(service, repo):
 
     message = message_for(job)
 
-    assert message == JobMessage("alice", job.id, 0, job.next_retry_at or -1)
-    assert JobMessage.from_json(message.to_json()) == message
+    assert message == JobMessage(user_id="alice", job_id=job.id, version=0, not_before=job.next_retry_at or -1)
+    assert JobMessage.model_validate_json(message.to_json()) == message
 
 
 # ---------------------------------------------------------------- the seller's eBay account

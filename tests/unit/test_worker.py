@@ -211,7 +211,7 @@ def test_a_large_group_is_split_into_calls_of_at_most_500(world):
 def test_message_with_an_old_version_is_skipped(world):
     job = world.job("100001", version=3)
 
-    report = world.worker.process([JobMessage("alice", job.id, 2, world.now())])
+    report = world.worker.process([JobMessage(user_id="alice", job_id=job.id, version=2, not_before=world.now())])
 
     assert report.stale == 1
     assert world.ads.calls == []
@@ -222,14 +222,15 @@ def test_message_with_an_old_version_is_skipped(world):
 def test_message_for_a_finished_job_is_skipped(world, status):
     job = world.job("100001", status=status)
 
-    report = world.worker.process([JobMessage("alice", job.id, job.version, world.now())])
+    report = world.worker.process([JobMessage(user_id="alice", job_id=job.id, version=job.version,
+                                              not_before=world.now())])
 
     assert report.stale == 1
     assert world.ads.calls == []
 
 
 def test_message_for_an_unknown_job_is_skipped(world):
-    report = world.worker.process([JobMessage("alice", "100001_1", 0, world.now())])
+    report = world.worker.process([JobMessage(user_id="alice", job_id="100001_1", version=0, not_before=world.now())])
 
     assert report.stale == 1
     assert world.ads.calls == []
@@ -300,7 +301,8 @@ def test_listing_not_synced_yet_is_retried_with_a_later_message(world):
     assert stored.version == job.version + 1
     assert stored.next_retry_at == world.now() + 60_000
     assert stored.last_error == "listing not synced yet (eBay 35048)"
-    assert world.queue.sent == [JobMessage("alice", job.id, stored.version, world.now() + 60_000)]
+    assert world.queue.sent == [JobMessage(user_id="alice", job_id=job.id, version=stored.version,
+                                           not_before=world.now() + 60_000)]
 
 
 def test_exponential_policy_retries_after_two_minutes(world):

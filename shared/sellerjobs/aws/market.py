@@ -29,6 +29,7 @@ import base64
 import binascii
 import gzip
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -41,6 +42,7 @@ from botocore.exceptions import ClientError
 from sellerjobs.aws import clients
 from sellerjobs.aws.dynamo import cancellation_reasons, error_code, from_item, to_item, to_values
 from sellerjobs.aws.merged_query import Partition, merged_page
+from sellerjobs.errors import Invalid
 from sellerjobs.jobs import history
 from sellerjobs.jobs.history import Note
 from sellerjobs.market.job import CachedPrice, MarketJob, MarketStatus, Provider, Quote, dedupe_key
@@ -249,19 +251,43 @@ class DynamoMarketJobs:
             ExpressionAttributeValues=to_values({":r": "running", ":before": started_before_ms}))
         return [self._job(raw, full=False) for raw in response.get("Items", [])]
 
-    def page(self, status: MarketStatus, provider: Provider | None, limit: int, cursor: str | None) -> JobPage:
-        kwargs: dict[str, Any] = {
-            "TableName": self.table, "IndexName": BY_STATUS, "Limit": limit, "ScanIndexForward": False,
-            "KeyConditionExpression": "statusKey = :s", "ExpressionAttributeValues": to_values({":s": status.value})}
-        if provider is not None:
-            kwargs["FilterExpression"] = "provider = :p"
-            kwargs["ExpressionAttributeValues"] = to_values({":s": status.value, ":p": provider.value})
-        if cursor:
-            kwargs["ExclusiveStartKey"] = _decode_cursor(cursor, status.value)
-        response = clients.dynamodb().query(**kwargs)
-        last = response.get("LastEvaluatedKey")
-        return JobPage(jobs=[self._job(raw, full=False) for raw in response.get("Items", [])],
-                       cursor=base64.urlsafe_b64encode(json.dumps(last).encode()).decode() if last else None)
+    def page(self, status: MarketStatus | None, provider: Provider | None, limit: int, cursor: str | None
+             ) -> JobPage:
+        """Jobs newest first: of one status, or of every status (one query per status, merged).
+
+        The cursor is the position (``statusSort``) of the last job shown; the next page is what
+        sorts below it, whatever status it has now.
+        """
+        after = _decode_cursor(cursor) if cursor else None
+        found: list[tuple[str, MarketJob]] = []
+        # Below the lowest job a query read without reaching its end, another status's jobs may
+        # still be unread: a page never reaches past the highest such point.
+        unread_below: str | None = None
+        for each in [status] if status is not None else list(MarketStatus):
+            values: dict[str, Any] = {":s": each.value}
+            kwargs: dict[str, Any] = {"TableName": self.table, "IndexName": BY_STATUS, "Limit": limit,
+                                      "ScanIndexForward": False, "KeyConditionExpression": "statusKey = :s"}
+            if after is not None:
+                kwargs["KeyConditionExpression"] += " AND statusSort < :after"
+                values[":after"] = after
+            if provider is not None:
+                kwargs["FilterExpression"] = "provider = :p"
+                values[":p"] = provider.value
+            kwargs["ExpressionAttributeValues"] = to_values(values)
+            response = clients.dynamodb().query(**kwargs)
+            found.extend((raw["statusSort"]["S"], self._job(raw, full=False)) for raw in response.get("Items", []))
+            last = response.get("LastEvaluatedKey")
+            if last:
+                stop = str(last["statusSort"]["S"])
+                unread_below = max(unread_below or stop, stop)
+        found.sort(key=lambda entry: entry[0], reverse=True)
+        if unread_below is not None:
+            found = [entry for entry in found if entry[0] >= unread_below]
+        shown = found[:limit]
+        more = len(found) > limit or unread_below is not None
+        position = shown[-1][0] if shown else unread_below
+        return JobPage(jobs=[job for _, job in shown],
+                       cursor=_encode_cursor(position) if more and position is not None else None)
 
     def search(self, where: MarketFilter, limit: int, cursor: str | None) -> JobPage:
         low = f"{where.since:013d}#" if where.since is not None else None
@@ -356,16 +382,21 @@ class DynamoMarketJobs:
         return [json.loads(from_item(raw)[attribute]) for raw in response.get("Items", [])]
 
 
-def _decode_cursor(cursor: str, status: str) -> dict[str, Any]:
-    from sellerjobs.errors import Invalid
+_POSITION = re.compile(r"[0-9]{13}#.{1,200}")
 
+
+def _encode_cursor(position: str) -> str:
+    return base64.urlsafe_b64encode(position.encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> str:
     try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if isinstance(key, dict) and key.get("statusKey") == {"S": status}:
-            return key
+        position = base64.urlsafe_b64decode(cursor.encode()).decode()
+        if _POSITION.fullmatch(position):
+            return position
     except (ValueError, binascii.Error):
         pass
-    raise Invalid("cursor is not one this API returned for this listing", field="cursor")
+    raise Invalid("cursor is not one this API returned", field="cursor")
 
 
 @dataclass

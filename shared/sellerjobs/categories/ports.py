@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
+
+from pydantic import Field, StrictInt
 
 from sellerjobs.categories.job import (
     AspectRecord,
@@ -16,6 +17,7 @@ from sellerjobs.categories.job import (
     RunEntry,
     WorkItem,
 )
+from sellerjobs.jobs.messages import MessageBody
 
 
 class JobNotActive(Exception):
@@ -144,36 +146,18 @@ class AspectStore(Protocol):
     def get(self, marketplace_id: str, category_id: str) -> AspectRecord | None: ...
 
 
-@dataclass(frozen=True)
-class FetchMessage:
+class FetchMessage(MessageBody):
     """Work on this job (no sooner than ``not_before``)."""
 
-    job_id: str
-    not_before: int
-    user_id: str = field(default="", compare=False)  # the job's owner, when the sender knew it
+    job_id: str = Field(alias="jobId", min_length=1)
+    not_before: StrictInt = Field(0, alias="notBefore", description="epoch ms")
+    # The job's owner, when the sender knew it; not part of which message it is.
+    user_id: str = Field("", alias="userId")
 
     @property
     def group(self) -> str:
         """The tenant SQS fair queues keep from crowding out the others: the job's owner."""
         return self.user_id or self.job_id
-
-    def to_json(self) -> str:
-        body: dict[str, Any] = {"jobId": self.job_id, "notBefore": self.not_before}
-        if self.user_id:
-            body["userId"] = self.user_id
-        return json.dumps(body, separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, body: str) -> FetchMessage:
-        try:
-            raw = json.loads(body)
-            job_id, not_before, user_id = raw["jobId"], raw.get("notBefore", 0), raw.get("userId", "")
-            if not isinstance(job_id, str) or not job_id or isinstance(not_before, bool) \
-                    or not isinstance(not_before, int) or not isinstance(user_id, str):
-                raise TypeError("jobId and userId must be strings, notBefore an integer")
-            return cls(job_id=job_id, not_before=not_before, user_id=user_id)
-        except (KeyError, TypeError, json.JSONDecodeError) as exc:
-            raise ValueError(f"not a category fetch message: {exc}") from exc
 
 
 class FetchQueue(Protocol):

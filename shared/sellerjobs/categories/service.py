@@ -22,12 +22,12 @@ T = TypeVar("T")
 
 class FetchNotFound(NotFound):
     def __init__(self, job_id: str) -> None:
-        super().__init__(f"category fetch job {job_id} not found")
+        super().__init__(f"category fetch job {job_id} not found", field="jobId")
 
 
 class AspectsNotFound(NotFound):
     def __init__(self, marketplace_id: str, category_id: str) -> None:
-        super().__init__(f"no aspects stored for category {category_id} on {marketplace_id}")
+        super().__init__(f"no aspects stored for category {category_id} on {marketplace_id}", field="categoryId")
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class CategoryFetchService:
             job = job.touched(now, parent_label=tree.label(node), analysed=True, total=len(categories),
                               mode=FetchMode.PER_CATEGORY if mode is FetchMode.AUTO else mode)
         self.jobs.create(job, categories)
-        self.queue.send([FetchMessage(job.id, now, user_id)])
+        self.queue.send([FetchMessage(job_id=job.id, not_before=now, user_id=user_id)])
         if job.analysed:
             message = (f"Background job created: {job.total} categories will be fetched in the background. "
                        "Poll its status for progress.")
@@ -102,18 +102,19 @@ class CategoryFetchService:
         job = self._own(user_id, job_id)
         if not self.jobs.finish(job, FetchStatus.CANCELLED, now_ms(self.clock)):
             current = self._own(user_id, job_id)
-            raise Conflict(f"category fetch job {job_id} is already {current.status.value}")
+            raise Conflict(f"category fetch job {job_id} is already {current.status.value}", field="jobId")
         return self._own(user_id, job_id)
 
     def retry_failed(self, user_id: str, job_id: str) -> tuple[FetchJob, int]:
         job = self._own(user_id, job_id)
         if job.status.active:
-            raise Conflict(f"category fetch job {job_id} is still {job.status.value}; retry when it has finished")
+            raise Conflict(f"category fetch job {job_id} is still {job.status.value}; retry when it has finished",
+                           field="jobId")
         if job.failed == 0:
-            raise Conflict(f"category fetch job {job_id} has no failed categories")
+            raise Conflict(f"category fetch job {job_id} has no failed categories", field="jobId")
         now = now_ms(self.clock)
         requeued = self.jobs.requeue_failures(job, now)
-        self.queue.send([FetchMessage(job.id, now, user_id)])
+        self.queue.send([FetchMessage(job_id=job.id, not_before=now, user_id=user_id)])
         return self._own(user_id, job_id), requeued
 
     def stored_aspects(self, marketplace_id: str, category_id: str) -> AspectRecord:

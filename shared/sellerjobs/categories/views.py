@@ -1,10 +1,14 @@
-"""What the category-fetch API answers, as models for the OpenAPI document and the tests."""
+"""What the category-fetch API answers, as pydantic models: the routes return them and the
+OpenAPI document is generated from them."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from sellerjobs.categories.job import FetchMode, FetchStatus
+from sellerjobs.jobs.views import View
 
 
 class _View(BaseModel):
@@ -32,15 +36,17 @@ class RunView(_View):
     resumeAt: int | None
 
 
-class FetchStatusView(_View):
+class FetchStatusView(View):
+    OMITTED_WHEN_NULL = frozenset({"runs"})
+
     jobId: str
     marketplaceId: str
-    mode: Literal["auto", "per_category", "bulk"]
+    mode: FetchMode
     totalCategories: int
     processed: int
     success: int
     failed: int
-    status: Literal["queued", "processing", "completed", "failed", "cancelled"]
+    status: FetchStatus
     createdAt: int
     updatedAt: int
     parentCategory: str

@@ -136,7 +136,7 @@ class CategoryFetchWorker:
         now = now_ms(self.clock)
         active = self.jobs.active(limit)
         ready = _in_turns([job for job in active if job.resume_at <= now])
-        unsent = self.queue.send([FetchMessage(job.id, now, job.user_id) for job in ready])
+        unsent = self.queue.send([FetchMessage(job_id=job.id, not_before=now, user_id=job.user_id) for job in ready])
         logger.info(f"Tick: {len(ready)} of {len(active)} active category fetch jobs to run",
                     extra={"active_jobs": len(active), "ready": len(ready), "unsent": len(unsent)})
         return len(ready) - len(unsent)
@@ -355,7 +355,7 @@ class CategoryFetchWorker:
     def _continue(self, job: FetchJob, not_before: int, report: RunReport) -> None:
         """The run's time is up with work due: the next run starts at once."""
         report.continued = True
-        self.queue.send([FetchMessage(job.id, not_before, job.user_id)])
+        self.queue.send([FetchMessage(job_id=job.id, not_before=not_before, user_id=job.user_id)])
 
     def _defer(self, job: FetchJob, wait_s: float, report: RunReport, why: str) -> None:
         report.deferred = True

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from pydantic import Field, StrictInt
+
 from sellerjobs.jobs.history import Note
+from sellerjobs.jobs.messages import MessageBody
 from sellerjobs.market.job import CachedPrice, MarketJob, MarketStatus, Provider
 
 
@@ -116,7 +118,8 @@ class MarketJobs(Protocol):
 
     def reset_failed(self, now_ms: int, limit: int) -> int: ...
 
-    def page(self, status: MarketStatus, provider: Provider | None, limit: int, cursor: str | None) -> JobPage: ...
+    def page(self, status: MarketStatus | None, provider: Provider | None, limit: int, cursor: str | None
+             ) -> JobPage: ...
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Jobs by provider and status."""
@@ -157,36 +160,20 @@ class PriceCache(Protocol):
     def put(self, price: CachedPrice) -> None: ...
 
 
-@dataclass(frozen=True)
-class MarketBatch:
+class MarketBatch(MessageBody):
     """A batch of running jobs of one provider, with the calls reserved for them."""
 
     provider: Provider
     keys: tuple[str, ...]
-    reserved_at: int  # epoch ms: when the budget was taken (a refund goes back to that hour)
+    reserved_at: StrictInt = Field(alias="reservedAt", description="epoch ms: when the budget was taken (a "
+                                   "refund goes back to that hour)")
     # When the scheduler started these jobs. A job reset and dispatched again since carries a
     # later time, so a late redelivery of this batch leaves it to its new batch.
-    started_at: int
+    started_at: StrictInt = Field(alias="startedAt")
 
     @property
     def not_before(self) -> int:
         return 0  # due at once (a queue message like any other job family's)
-
-    def to_json(self) -> str:
-        return json.dumps({"provider": self.provider.value, "keys": list(self.keys), "reservedAt": self.reserved_at,
-                           "startedAt": self.started_at}, separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, body: str) -> MarketBatch:
-        try:
-            raw = json.loads(body)
-            keys = raw["keys"]
-            if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
-                raise TypeError("keys must be a list of strings")
-            return cls(provider=Provider(raw["provider"]), keys=tuple(keys), reserved_at=int(raw["reservedAt"]),
-                       started_at=int(raw["startedAt"]))
-        except (KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
-            raise ValueError(f"not a market batch message: {exc}") from exc
 
 
 class BatchQueue(Protocol):

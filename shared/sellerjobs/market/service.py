@@ -22,7 +22,7 @@ class PriceNotFound(NotFound):
         where = f"{job.sku} size {job.size}" if job.size else job.sku
         minutes = max(1, math.ceil(ask_again_in_s / 60))
         super().__init__(f"no {job.provider.value} price for {where}: {job.error or job.status.value}; "
-                         f"a read in {minutes} min or a manual refresh asks again")
+                         f"a read in {minutes} min or a manual refresh asks again", field="sku")
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,8 @@ class MarketService:
             results = [replace(r, job=started.get(r.job.key, r.job)) for r in results]
         return results
 
-    def page(self, status: MarketStatus, provider: Provider | None, limit: int, cursor: str | None) -> JobPage:
+    def page(self, status: MarketStatus | None, provider: Provider | None, limit: int, cursor: str | None
+             ) -> JobPage:
         return self.jobs.page(status, provider, limit, cursor)
 
     def price(self, provider: Provider, sku: str, size: str | None, seller: str | None = None) -> PriceRead:

@@ -1,4 +1,5 @@
-"""What the market API answers, as models for the OpenAPI document and the contract tests."""
+"""What the market API answers, as pydantic models: the routes return them and the OpenAPI
+document is generated from them."""
 
 from __future__ import annotations
 
@@ -6,23 +7,23 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sellerjobs.promotions.views import HistoryEntryView
-
-Status = Literal["pending", "running", "succeeded", "failed", "deferred"]
-ProviderName = Literal["stockx", "alias", "ebay"]
+from sellerjobs.jobs.views import HistoryEntryView, View
+from sellerjobs.market.job import MarketStatus, Provider
 
 
 class _View(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class MarketJobView(_View):
+class MarketJobView(View):
+    OMITTED_WHEN_NULL = frozenset({"history"})
+
     id: str
-    provider: ProviderName
+    provider: Provider
     sku: str
     size: str | None
     priority: int
-    status: Status
+    status: MarketStatus
     retryCount: int
     error: str | None
     enqueuedAt: int
@@ -48,7 +49,7 @@ class MarketJobPage(_View):
 
 
 class PriceView(_View):
-    provider: ProviderName
+    provider: Provider
     sku: str
     size: str | None
     currency: str
@@ -95,7 +96,7 @@ class SchedulerRunView(_View):
 
 
 class BatchMetricsView(_View):
-    provider: ProviderName
+    provider: Provider
     startedAt: int
     batchSize: int
     succeeded: int

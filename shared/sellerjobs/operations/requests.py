@@ -1,7 +1,9 @@
 """What the operators' console (and a seller's bulk retry) accepts: query strings and bodies.
 
 Every rule names its field when it refuses: an unknown status for the family, ``until`` before
-``since``, a limit out of range, a filter the family does not have.
+``since``, a limit out of range, a filter the family does not have. The types below are shared by
+the routes' parameters (so the OpenAPI document shows their bounds) and the models that check
+the rules between parameters.
 """
 
 from __future__ import annotations
@@ -11,11 +13,15 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from sellerjobs.categories.job import FetchStatus
-from sellerjobs.jobs.pause import QueueName
 from sellerjobs.market.job import MarketStatus, Provider
 from sellerjobs.promotions.job import Status
+from sellerjobs.text import Matches
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+# The most jobs one bulk action may touch: a large eBay outage's worth, in a few worker runs.
+MAX_BULK_JOBS = 5000
+DEFAULT_BULK_JOBS = 1000
 
 Family = Literal["promotion", "category_fetch", "market"]
 STATUSES: dict[str, tuple[str, ...]] = {
@@ -24,10 +30,17 @@ STATUSES: dict[str, tuple[str, ...]] = {
     "market": tuple(s.value for s in MarketStatus),
 }
 # A user id as the identity provider issues it (the token's sub).
-UserId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\s]+$")]
-ListingId = Annotated[str, StringConstraints(pattern=r"^[0-9]{6,19}$")]
+UserId = Annotated[str, StringConstraints(min_length=1, max_length=128),
+                   Matches(r"[^\s]+", "must be a user id: no spaces")]
+ListingId = Annotated[str, StringConstraints(max_length=19),
+                      Matches("[0-9]{6,19}", "must be an eBay item id: 6 to 19 digits")]
+SearchJobId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+StatusName = Annotated[str, StringConstraints(min_length=1, max_length=20)]
+Sku = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+SizeName = Annotated[str, StringConstraints(min_length=1, max_length=16)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Instant = Annotated[int, Field(ge=0, le=10**15, description="epoch ms")]
+Instant = Annotated[int, Field(ge=0, le=10**15)]
+ActionId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 
 def _only_for(family: str, value: Any, info: ValidationInfo, what: str) -> Any:
@@ -44,25 +57,22 @@ def _not_before_since(value: int | None, info: ValidationInfo) -> int | None:
 
 
 class JobSearchQuery(BaseModel):
-    """``GET /admin/jobs``: every seller's jobs of one family, filtered, newest first."""
+    """``GET /admin/jobs``: every seller's jobs of one family, filtered, newest first. The route
+    takes each parameter typed; this model checks how they go together."""
 
     model_config = _STRICT
 
-    family: Family = Field("promotion", description="promotion, category_fetch or market")
-    status: str | None = Field(None, description="one of the family's statuses")
-    seller: UserId | None = Field(None, description="the seller's user id (promotion, category_fetch)")
-    listingId: ListingId | None = Field(None, description="an eBay listing id (promotion)")
-    jobId: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = Field(
-        None, description="a job id (promotion, category_fetch)")
-    provider: Provider | None = Field(None, description="stockx, alias or ebay (market)")
-    sku: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
-        None, description="a market job's sku, with provider (and size): that one job, with its attempts")
-    size: Annotated[str, StringConstraints(min_length=1, max_length=16)] | None = None
-    reason: Reason | None = Field(None, description="text in the job's last error, any case")
+    family: Family = "promotion"
+    status: StatusName | None = None
+    seller: UserId | None = None
+    listingId: ListingId | None = None
+    jobId: SearchJobId | None = None
+    provider: Provider | None = None
+    sku: Sku | None = None
+    size: SizeName | None = None
+    reason: Reason | None = None
     since: Instant | None = None
     until: Instant | None = None
-    cursor: Annotated[str, StringConstraints(min_length=1, max_length=8192)] | None = None
-    limit: int = Field(25, ge=1, le=100)
 
     @field_validator("status")
     @classmethod
@@ -100,55 +110,47 @@ class JobSearchQuery(BaseModel):
     _until = field_validator("until")(_not_before_since)
 
 
-class SellerBulkFilter(BaseModel):
-    """``POST /promotions/retry``: which of the seller's own failed jobs, and at most how many."""
-
-    model_config = _STRICT
-
-    status: Literal["failed", "pending"] | None = Field(
-        None, description="retry: failed (the default); cancel: pending (the default)")
+class _BulkFilter(BaseModel):
     listingId: ListingId | None = None
     reason: Reason | None = Field(None, description="text in the job's last error, any case")
-    since: Instant | None = Field(None, description="finished (failed jobs) or next due (pending jobs) since")
-    until: Instant | None = None
-    limit: int = Field(1000, ge=1, description="at most this many jobs (up to BULK_ACTION_MAX_JOBS, 5,000)")
+    since: Instant | None = Field(None, description="epoch ms: jobs that finished (failed jobs) or are next due "
+                                                    "(pending jobs) at or after this")
+    until: Instant | None = Field(None, description="epoch ms: ... at or before this")
+    limit: int = Field(DEFAULT_BULK_JOBS, ge=1, le=MAX_BULK_JOBS, description="at most this many jobs")
     dryRun: bool = Field(False, description="count the jobs it would match (up to limit), change nothing")
-
-    @field_validator("status")
-    @classmethod
-    def _status(cls, value: str | None, info: ValidationInfo) -> str | None:
-        wanted = (info.context or {}).get("status")
-        if value is not None and wanted is not None and value != wanted:
-            raise ValueError(f"this action changes {wanted} jobs only")
-        return value
-
-    @field_validator("limit")
-    @classmethod
-    def _limit(cls, value: int, info: ValidationInfo) -> int:
-        most = (info.context or {}).get("max_jobs", 5000)
-        if value > most:
-            raise ValueError(f"must be at most {most}")
-        return value
 
     _until = field_validator("until")(_not_before_since)
 
 
-class BulkFilter(SellerBulkFilter):
-    """``POST /admin/promotions/retry`` and ``/cancel``: the same across sellers, or one seller's."""
+class RetryFilter(_BulkFilter):
+    """``POST /promotions/retry``: which of the seller's own failed jobs, and at most how many."""
 
-    seller: UserId | None = None
+    model_config = ConfigDict(**_STRICT, json_schema_extra={"examples": [
+        {"reason": "not synced", "limit": 500}, {"since": 1767225600000, "dryRun": True}]})
+
+    status: Literal["failed"] = Field("failed", description="retry changes failed jobs only")
+
+
+class AdminRetryFilter(RetryFilter):
+    """``POST /admin/promotions/retry``: the same across sellers, or one seller's."""
+
+    model_config = ConfigDict(**_STRICT, json_schema_extra={"examples": [
+        {"reason": "sync window", "since": 1767225600000, "limit": 500}, {"seller": "alice", "dryRun": True}]})
+
+    seller: UserId | None = Field(None, description="one seller's jobs only (their user id)")
+
+
+class AdminCancelFilter(_BulkFilter):
+    """``POST /admin/promotions/cancel``: pending jobs across sellers, or one seller's."""
+
+    model_config = ConfigDict(**_STRICT, json_schema_extra={"examples": [
+        {"seller": "alice", "listingId": "177681098666"}, {"reason": "not synced", "dryRun": True}]})
+
+    status: Literal["pending"] = Field("pending", description="cancel changes pending jobs only")
+    seller: UserId | None = Field(None, description="one seller's jobs only (their user id)")
 
 
 class PauseRequest(BaseModel):
-    model_config = _STRICT
+    model_config = ConfigDict(**_STRICT, json_schema_extra={"examples": [{"reason": "eBay Marketing outage"}]})
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = Field(
-        None, description="why, for the other operators (shown on the dashboard)")
-
-
-def queue_name(value: str) -> QueueName:
-    """A queue's name from a path; raises ValueError naming the choices."""
-    try:
-        return QueueName(value)
-    except ValueError:
-        raise ValueError(f"must be one of {', '.join(q.value for q in QueueName)}") from None
+    reason: Reason | None = Field(None, description="why, for the other operators (shown on the dashboard)")

@@ -19,7 +19,6 @@ can watch (matched = done + skipped).
 
 from __future__ import annotations
 
-import json
 import random
 import string
 import uuid
@@ -28,9 +27,11 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
+from pydantic import Field
 
 from sellerjobs.clock import Clock, now_ms
 from sellerjobs.errors import NotFound
+from sellerjobs.jobs.messages import MessageBody
 from sellerjobs.promotions.job import PromotionJob, Status
 from sellerjobs.promotions.ports import DelayQueue, JobFilter, JobRepository, ListingBusy, Tally, TallyRefused
 from sellerjobs.promotions.service import PromotionService, message_for
@@ -97,30 +98,19 @@ class BulkAction:
 
 class BulkActionNotFound(NotFound):
     def __init__(self, action_id: str) -> None:
-        super().__init__(f"bulk action {action_id} not found")
+        super().__init__(f"bulk action {action_id} not found", field="actionId")
 
 
-@dataclass(frozen=True)
-class BulkMessage:
-    action_id: str
-    not_before: int = 0
+class BulkMessage(MessageBody):
+    """Run this bulk action (its next page, from where the last run stopped)."""
+
+    action_id: str = Field(alias="bulkActionId", min_length=1, max_length=128)
+    # Not part of the body: bulk messages are due at once.
+    not_before: int = Field(0, exclude=True)
 
     @property
     def group(self) -> str:
         return self.action_id
-
-    def to_json(self) -> str:
-        return json.dumps({"bulkActionId": self.action_id}, separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, body: str) -> BulkMessage:
-        try:
-            action_id = json.loads(body)["bulkActionId"]
-        except (KeyError, TypeError, json.JSONDecodeError) as exc:
-            raise ValueError(f"not a bulk action message: {exc}") from exc
-        if not isinstance(action_id, str) or not action_id:
-            raise ValueError("not a bulk action message: bulkActionId must be a non-empty string")
-        return cls(action_id)
 
 
 class BulkActions(Protocol):
@@ -172,7 +162,7 @@ class BulkActionService:
                             kind=request.kind, where=_scoped(request.where, request.kind, owner), limit=request.limit,
                             by=by, owner=owner, status=BulkStatus.QUEUED, created_at=now, updated_at=now)
         self.actions.create(action)
-        if self.queue.send([BulkMessage(action.id)]):
+        if self.queue.send([BulkMessage(action_id=action.id)]):
             # Stored but not queued: say so on the action rather than leave it waiting forever.
             self.actions.abandon(action.id, "could not be queued; start it again", now)
             raise RuntimeError(f"bulk action {action.id} could not be queued")
@@ -279,7 +269,7 @@ class BulkWorker:
             if out_of_time:
                 # Released above; the next run starts from the stored cursor. If this send fails, the
                 # message that started this run is not acknowledged and comes back to do it.
-                if self.continuations.send([BulkMessage(action.id)]):
+                if self.continuations.send([BulkMessage(action_id=action.id)]):
                     raise RuntimeError(f"could not queue the next run of bulk action {action.id}")
                 report.continued = True
                 break

@@ -50,7 +50,7 @@ class HistoryNotRead(RuntimeError):
 
 class InvalidTransition(Conflict):
     def __init__(self, job: PromotionJob, action: str) -> None:
-        super().__init__(f"cannot {action} job {job.id}: it is {job.status}")
+        super().__init__(f"cannot {action} job {job.id}: it is {job.status}", field="jobId")
         self.job = job
         self.action = action
 
@@ -150,6 +150,13 @@ class PromotionJob:
         entry = HistoryEntry.of(now_ms, "deferred", Note(message=reason, by=by), next_at=next_retry_at)
         return self._next(now_ms, entry, next_retry_at=next_retry_at, run_started_at=self.run_started_at + held_ms,
                           listed_at=self.listed_at + held_ms)
+
+    def change_terms(self, ad_rate: Decimal, campaign_id: str | None, now_ms: int) -> PromotionJob:
+        """A waiting job takes a new bid and campaign for its next attempts."""
+        self._require_pending("change")
+        entry = HistoryEntry.of(now_ms, "changed", Note(message=f"adRate {_number(ad_rate)}"),
+                                campaign_id=campaign_id, next_at=self.next_retry_at)
+        return self._next(now_ms, entry, ad_rate=ad_rate, campaign_id=campaign_id)
 
     def recover(self, now_ms: int) -> PromotionJob:
         """Due again now: its queue message was lost (the sweeper found it overdue)."""

@@ -6,31 +6,32 @@ them; tests and simulations can pass in-memory versions. Nothing here knows abou
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from pydantic import Field, StrictInt
+
 from sellerjobs.ebay.errors import ListingResult
 from sellerjobs.errors import Conflict, Invalid
+from sellerjobs.jobs.messages import MessageBody
 from sellerjobs.promotions.job import PromotionJob, Status
 
 JobKey = tuple[str, str]  # (user id, job id)
 MAX_ADS_PER_CALL = 500  # eBay's limit for bulk_create_ads_by_listing_id
 
 
-@dataclass(frozen=True)
-class JobMessage:
+class JobMessage(MessageBody):
     """What travels through the queue: which job, which version of it, and not before when.
 
     ``version`` makes every message single-use: once the job has moved on, an old or duplicated
     message no longer matches and is dropped.
     """
 
-    user_id: str
-    job_id: str
-    version: int
-    not_before: int  # epoch ms
+    user_id: str = Field(alias="userId", min_length=1)
+    job_id: str = Field(alias="jobId", min_length=1)
+    version: StrictInt
+    not_before: StrictInt = Field(alias="notBefore", description="epoch ms")
 
     @property
     def key(self) -> JobKey:
@@ -40,32 +41,6 @@ class JobMessage:
     def group(self) -> str:
         """The seller: the tenant SQS fair queues keep from crowding out the others."""
         return self.user_id
-
-    def to_json(self) -> str:
-        return json.dumps({"userId": self.user_id, "jobId": self.job_id, "version": self.version,
-                           "notBefore": self.not_before}, separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, body: str) -> JobMessage:
-        """Raises ValueError for anything that is not a promotion job message."""
-        try:
-            raw = json.loads(body)
-            return cls(user_id=_text(raw["userId"]), job_id=_text(raw["jobId"]),
-                       version=_whole(raw["version"]), not_before=_whole(raw["notBefore"]))
-        except (KeyError, TypeError, json.JSONDecodeError) as exc:
-            raise ValueError(f"not a promotion job message: {exc}") from exc
-
-
-def _text(value: object) -> str:
-    if not isinstance(value, str) or not value:
-        raise TypeError("expected a non-empty string")
-    return value
-
-
-def _whole(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError("expected an integer")
-    return value
 
 
 @dataclass(frozen=True)
@@ -113,7 +88,7 @@ class ListingBusy(Conflict):
     """Another unfinished job already promotes this listing for this seller."""
 
     def __init__(self, listing_id: str, job_id: str) -> None:
-        super().__init__(f"listing {listing_id} already has an unfinished promotion job {job_id}")
+        super().__init__(f"listing {listing_id} already has an unfinished promotion job {job_id}", field="jobId")
         self.listing_id = listing_id
         self.job_id = job_id
 

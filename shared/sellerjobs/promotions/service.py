@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 from typing import Protocol
 
 from sellerjobs.accounts import Connection, NotConnected
@@ -15,11 +16,23 @@ from sellerjobs.jobs.retry import RetryPolicy, first_due_offset
 from sellerjobs.promotions.job import Priority, PromotionJob, Status, new_job_id
 from sellerjobs.promotions.ports import MAX_ADS_PER_CALL, DelayQueue, JobFilter, JobMessage, JobRepository, Page
 
+# An attempt due this soon may already have begun (SQS delivers up to a second early) or may
+# begin before a change to the job is written.
+UNDER_WAY_MARGIN_MS = 5_000
+
 
 class JobNotFound(NotFound):
     def __init__(self, job_id: str) -> None:
-        super().__init__(f"promotion job {job_id} not found")
+        super().__init__(f"promotion job {job_id} not found", field="jobId")
         self.job_id = job_id
+
+
+class AttemptUnderWay(Conflict):
+    """The listing's job cannot take new terms now: eBay may be creating its ad this moment."""
+
+    def __init__(self, listing_id: str, job_id: str) -> None:
+        super().__init__(f"listing {listing_id} is being promoted right now (job {job_id}) and keeps its adRate "
+                         "and campaignId; send the change again in a minute", field="listingId")
 
 
 @dataclass(frozen=True)
@@ -30,12 +43,24 @@ class NewPromotion:
     priority: Priority = Priority.NORMAL
 
 
+class Outcome(StrEnum):
+    CREATED = "created"  # a new job
+    EXISTING = "existing"  # the listing already had an unfinished job with these terms
+    UPDATED = "updated"  # the listing's waiting job now has the adRate and campaignId asked for
+    BUSY = "busy"  # the listing's job is being attempted: its terms stay as they were
+
+
 @dataclass(frozen=True)
 class Queued:
     job_id: str
-    created: bool  # False: the listing already had an unfinished job, this is its id
+    outcome: Outcome = Outcome.CREATED
+    listing_id: str = ""
     # Epoch ms of the job's first attempt (a job created now); None for an existing job.
     first_attempt_at: int | None = field(default=None, compare=False)
+
+    @property
+    def created(self) -> bool:
+        return self.outcome is Outcome.CREATED
 
 
 @dataclass(frozen=True)
@@ -71,19 +96,30 @@ class PromotionService:
     history_s: int = 30 * 86400
     # Where queueing checks that the seller has a usable eBay account (None: not checked).
     connections: Connections | None = None
+    # The worker takes a seller's jobs due within this long along with a due one.
+    coalesce_s: float = 60.0
 
     def enqueue(self, user_id: str, requests: Sequence[NewPromotion]) -> list[Queued]:
-        """Raises ``NotConnected`` (nothing queued) when the seller has no usable eBay account:
-        a job queued then would only fail at its first attempt."""
+        """One answer per listing, in the order the listings were first named.
+
+        A listing that already has an unfinished job keeps it: with the same terms nothing
+        changes; with another adRate or campaignId a waiting job takes the new terms (and a
+        fresh queue message, the old one is stale by its version), unless an attempt may be
+        under way right now (see :meth:`_attempt_may_be_under_way`).
+
+        Raises ``NotConnected`` (nothing queued) when the seller has no usable eBay account:
+        a job queued then would only fail at its first attempt.
+        """
         if self.connections is not None:
             connection = self.connections.connection(user_id)
             if not connection.usable:
                 raise NotConnected(connection)
         now = now_ms(self.clock)
-        fresh: dict[str, PromotionJob] = {}
+        distinct: dict[str, NewPromotion] = {}
         for request in requests:
-            if request.listing_id in fresh:
-                continue  # the same listing twice in one batch is one job
+            distinct.setdefault(request.listing_id, request)  # the first naming of a listing counts
+        fresh: dict[str, PromotionJob] = {}
+        for request in distinct.values():
             # Consecutive milliseconds keep ids unique and ordered within a batch.
             created_at = now + len(fresh)
             # One bulk eBay call carries up to 500 listings, so a batch is spread per call, not per
@@ -101,15 +137,50 @@ class PromotionService:
                 priority=request.priority, history=(HistoryEntry.of(created_at, "queued", next_at=due),),
             )
         existing = self.jobs.create_many(list(fresh.values()))
+        answers: list[Queued] = []
+        changed: list[PromotionJob] = []
+        for request in distinct.values():
+            if request.listing_id not in existing:
+                new = fresh[request.listing_id]
+                answers.append(Queued(new.id, Outcome.CREATED, request.listing_id, first_attempt_at=new.next_retry_at))
+                continue
+            outcome, updated = self._requeue(user_id, existing[request.listing_id], request, now)
+            answers.append(Queued(existing[request.listing_id], outcome, request.listing_id))
+            if updated is not None:
+                changed.append(updated)
         created = [job for job in fresh.values() if job.listing_id not in existing]
         # The jobs are durable now. If a send fails the sweeper re-enqueues them once overdue,
         # so the caller still gets its ids rather than an error for work that will happen.
-        self.queue.send([message_for(job) for job in created])
-        return [
-            Queued(existing[r.listing_id], created=False) if r.listing_id in existing
-            else Queued(fresh[r.listing_id].id, created=True, first_attempt_at=fresh[r.listing_id].next_retry_at)
-            for r in requests
-        ]
+        self.queue.send([message_for(job) for job in created + changed])
+        return answers
+
+    def _requeue(self, user_id: str, job_id: str, request: NewPromotion, now: int
+                 ) -> tuple[Outcome, PromotionJob | None]:
+        """The listing's unfinished job, given the request's terms if they differ and it can take them."""
+        job = self.jobs.get(user_id, job_id)
+        if job is None or job.status.terminal or (job.ad_rate, job.campaign_id) == (request.ad_rate,
+                                                                                     request.campaign_id):
+            return Outcome.EXISTING, None
+        if self._attempt_may_be_under_way(job, now):
+            return Outcome.BUSY, None
+        changed = job.change_terms(request.ad_rate, request.campaign_id, now)
+        # A failed guard means a worker wrote the job since we read it: an attempt just ran.
+        return (Outcome.UPDATED, changed) if self.jobs.save(job, changed) else (Outcome.BUSY, None)
+
+    def _attempt_may_be_under_way(self, job: PromotionJob, now: int) -> bool:
+        """Whether the worker may hold this job at this moment.
+
+        An attempt starts when the job's message is due, or when another of the seller's jobs is
+        due and the worker takes this one along (it takes jobs due within ``coalesce_s``). The
+        job's terms go to eBay with that attempt: changing them meanwhile could leave an ad
+        created at the old rate while the job shows the new one.
+        """
+        due = job.next_retry_at
+        if due is None or due <= now + UNDER_WAY_MARGIN_MS:
+            return True
+        if due > now + int(self.coalesce_s * 1000) + UNDER_WAY_MARGIN_MS:
+            return False
+        return bool(self.jobs.due_for_user(job.user_id, now + UNDER_WAY_MARGIN_MS, limit=1))
 
     def now_ms(self) -> int:
         return now_ms(self.clock)
@@ -169,7 +240,7 @@ class PromotionService:
 
 class ConcurrentUpdate(Conflict):
     def __init__(self, job_id: str) -> None:
-        super().__init__(f"promotion job {job_id} is changing too fast; try again")
+        super().__init__(f"promotion job {job_id} is changing too fast; try again", field="jobId")
         self.job_id = job_id
 
 

@@ -1,45 +1,33 @@
-"""What the promotion API answers, as pydantic models: the OpenAPI document is generated from
-these, and the tests check the handlers' answers against them."""
+"""What the promotion API answers, as pydantic models: the routes return them, Powertools checks
+each answer against its model, and the OpenAPI document is generated from them."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from sellerjobs.jobs.views import HistoryEntryView, View
+from sellerjobs.promotions.job import Priority, Status
+from sellerjobs.promotions.service import AttemptUnderWay, Outcome
+from sellerjobs.promotions.service import Queued as Queued_
 
 
 class _View(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class HistoryEntryView(_View):
-    """One thing that happened to a job, or the same thing ``count`` times in a row."""
+class JobView(View):
+    OMITTED_WHEN_NULL = frozenset({"history"})
 
-    at: int = Field(description="epoch ms; the first time, when count > 1")
-    lastAt: int | None = Field(None, description="epoch ms of the last time, when count > 1")
-    count: int = Field(description="how many times in a row")
-    outcome: str = Field(description="queued, succeeded, retrying, failed, deferred, recovered, cancelled or "
-                                     "retried (market jobs: succeeded, failed, deferred, retrying, reset)")
-    attempt: int | None = Field(None, description="the attempt number (the last one, when count > 1)")
-    operation: str | None = Field(None, description="the marketplace call, e.g. bulk_create_ads_by_listing_id")
-    httpStatus: int | None = None
-    errorId: int | None = Field(None, description="the marketplace's error id, e.g. eBay's 35048")
-    message: str | None = None
-    nextAttemptAt: int | None = Field(None, description="epoch ms: when the job is tried next")
-    adId: str | None = None
-    campaignId: str | None = None
-    provider: str | None = None
-    by: str | None = Field(None, description="who asked for it (a user id), when a person did")
-
-
-class JobView(_View):
     id: str = Field(description="<listingId>_<epoch ms>")
     userId: str
     listingId: str
     adRate: float | int
     campaignId: str | None
-    status: Literal["pending", "succeeded", "failed", "cancelled"]
+    status: Status
     attempts: int
     maxAttempts: int
     nextRetryAt: int | None = Field(description="epoch ms; null once finished")
@@ -47,7 +35,7 @@ class JobView(_View):
     updatedAt: int
     lastError: str | None
     adId: str | None
-    priority: Literal["normal", "high"]
+    priority: Priority
     history: list[HistoryEntryView] | None = Field(
         None, description="what happened to the job, oldest first (the last 50 entries); single-job reads only")
 
@@ -76,18 +64,65 @@ class JobPage(_View):
 
 
 class Queued(_View):
+    """The original answer, unchanged: what happened to the listing's job is said in ``message``."""
+
     success: Literal[True]
-    jobId: str
+    jobId: str = Field(description="the new job, or the listing's unfinished one")
     message: str
     firstAttemptAt: int | None = Field(None, description="epoch ms of the job's first attempt (a new job)")
 
 
 class QueuedBatch(_View):
     success: Literal[True]
-    jobIds: list[str]
-    count: int
+    jobIds: list[str] = Field(description="one per distinct listing, in the order they were first named")
+    count: int = Field(description="distinct jobs: len(jobIds)")
     message: str
     firstAttemptAt: int | None = Field(None, description="epoch ms when the batch's first attempt is due")
+    updated: list[str] = Field(description="ids of waiting jobs that now have the adRate and campaignId sent")
+    busy: list[str] = Field(description="listings whose job is being attempted right now; their terms are unchanged")
+    duplicates: list[str] = Field(description="listings named more than once; each counts once")
+
+
+def queued(results: Sequence[Queued_], now_ms: int, *, duplicates: Sequence[str] = ()) -> QueuedBatch:
+    """What a batch answers: each distinct listing once, and what happened to it."""
+    def ids(outcome: Outcome) -> list[str]:
+        return [r.job_id for r in results if r.outcome is outcome]
+
+    created, updated, existing = ids(Outcome.CREATED), ids(Outcome.UPDATED), ids(Outcome.EXISTING)
+    busy = [r.listing_id for r in results if r.outcome is Outcome.BUSY]
+    first = min((r.first_attempt_at for r in results if r.first_attempt_at is not None), default=None)
+    notes = [f"Queued {_count(len(created), 'promotion job')}: {first_attempt_note(first, now_ms)}."
+             if first is not None else "No new promotion jobs."]
+    if updated:
+        notes.append(f"{_count(len(updated), 'listing')} already had a waiting job, now using the adRate and "
+                     "campaignId sent.")
+    if existing:
+        notes.append(f"{_count(len(existing), 'listing')} already had a promotion job in progress.")
+    if busy:
+        notes.append(f"{_count(len(busy), 'listing')} being promoted right now kept their adRate and campaignId; "
+                     "send them again in a minute to change them.")
+    if duplicates:
+        notes.append(f"{_count(len(duplicates), 'listing')} named more than once counted once.")
+    job_ids = [r.job_id for r in results]
+    return QueuedBatch(success=True, jobIds=job_ids, count=len(job_ids), message=" ".join(notes), firstAttemptAt=first,
+                       updated=updated, busy=busy, duplicates=list(duplicates))
+
+
+def queued_one(result: Queued_, now_ms: int) -> Queued:
+    """What a single listing answers; a job being attempted cannot take new terms (409)."""
+    if result.outcome is Outcome.BUSY:
+        raise AttemptUnderWay(result.listing_id, result.job_id)
+    if result.first_attempt_at is not None:
+        message = f"Promotion queued: {first_attempt_note(result.first_attempt_at, now_ms)}."
+    elif result.outcome is Outcome.UPDATED:
+        message = "This listing already had a waiting promotion job; it now uses the adRate and campaignId sent."
+    else:
+        message = "This listing already has a promotion job in progress."
+    return Queued(success=True, jobId=result.job_id, message=message, firstAttemptAt=result.first_attempt_at)
+
+
+def _count(count: int, thing: str) -> str:
+    return f"{count} {thing}" if count == 1 else f"{count} {thing}s"
 
 
 class JobAction(_View):
@@ -110,24 +145,6 @@ class ConnectionView(_View):
 class ConnectionEnvelope(_View):
     ok: Literal[True]
     connection: ConnectionView
-
-
-class FieldError(_View):
-    field: str
-    message: str
-
-
-class ErrorView(_View):
-    success: Literal[False]
-    ok: Literal[False]
-    error: str
-    errors: list[FieldError] | None = None
-
-
-class GatewayError(_View):
-    """What API Gateway itself answers (no valid token, no such route)."""
-
-    message: str
 
 
 def first_attempt_note(first_attempt_at: int, now_ms: int) -> str:
