@@ -97,13 +97,15 @@ def promotion_worker() -> PromotionWorker:
                                   marketplace_id=ebay.marketplace_id, ttl_s=settings.campaign_cache_s),
         auto_create=settings.campaign_auto_create, name=settings.campaign_name,
         bid_percentage=settings.campaign_bid_percentage)
+    from sellerjobs.aws.promotion_jobs import DynamoSellerPolls
     from sellerjobs.jobs.pause import QueueName
 
     return PromotionWorker(jobs=_jobs(), queue=_queue(), ads=marketing, campaigns=campaigns,
                            policy_for=retry_policy, clock=clock.current(),
                            history_s=settings.history_days * 86400, coalesce_s=settings.coalesce_s,
                            pause=_pause_switch(QueueName.PROMOTION, settings.jobs_table),
-                           paused_recheck_s=config.pause_settings().recheck_s)
+                           paused_recheck_s=config.pause_settings().recheck_s,
+                           polls=DynamoSellerPolls(table=settings.jobs_table))
 
 
 @cache

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import itertools
 import json
-import logging
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 import pytest
 
@@ -409,30 +404,11 @@ def test_a_priority_that_is_not_one_of_the_values_is_refused_and_nothing_is_writ
     assert system.table_items() == []
 
 
-@contextmanager
-def powertools_log_lines() -> Iterator[list[dict[str, Any]]]:
-    """The JSON lines Powertools loggers write meanwhile (their handlers hold the stream they were
-    created with, which pytest's capture may not be)."""
-    handlers = [h for name in list(logging.root.manager.loggerDict)
-                for h in getattr(logging.getLogger(name), "handlers", [])
-                if isinstance(h, logging.StreamHandler) and hasattr(h.formatter, "log_format")]
-    buffer = io.StringIO()
-    previous = [h.setStream(buffer) for h in handlers]
-    lines: list[dict[str, Any]] = []
-    try:
-        yield lines
-    finally:
-        for handler, stream in zip(handlers, previous, strict=True):
-            handler.setStream(stream)
-        lines += [json.loads(line) for line in buffer.getvalue().splitlines() if line.startswith('{"level"')]
-
-
-def test_with_modelled_latencies_every_retry_is_delivered_and_logs_name_their_function(clock, sandbox):
+def test_with_modelled_latencies_every_retry_is_delivered(clock, sandbox):
     # Each AWS request takes modelled time, during which other invocations (the schedules) run:
-    # a message sent then must still reach its queue, and each log line keep its function's keys.
+    # a message sent meanwhile must still reach its queue.
     listings = [str(177681090000 + i) for i in range(60)]
-    with virtual_stack(clock, sandbox, env={"PROMOTION_RETRY_SEED": "7"}, costs=CostModel()) as virtual, \
-            powertools_log_lines() as lines:
+    with virtual_stack(clock, sandbox, env={"PROMOTION_RETRY_SEED": "7"}, costs=CostModel()) as virtual:
         system = System(virtual)
         system.connect("alice")
         for listing in listings:
@@ -442,7 +418,3 @@ def test_with_modelled_latencies_every_retry_is_delivered_and_logs_name_their_fu
         system.sim.drain()
 
         assert {system.job("alice", job_id)["status"] for job_id in job_ids} == {"failed"}
-    places = {(line["location"].split(":")[0], line.get("function_name")) for line in lines}
-    assert {function for place, function in places if place in ("_record", "process")} \
-        == {"PromotionWorkerFunction"}
-    assert {function for place, function in places if place == "sweep"} == {"PromotionSweeperFunction"}

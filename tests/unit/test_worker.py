@@ -163,6 +163,56 @@ def world() -> World:
     return World(clock=clock, repo=repo, queue=queue, ads=ads, cache=cache, worker=worker)
 
 
+@dataclass
+class InMemorySellerPolls:
+    """Sellers' polls in a dict: (owner, until) per seller."""
+
+    holders: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+    def hold(self, user_id: str, owner: str, now_ms: int, until_ms: int) -> bool:
+        current = self.holders.get(user_id)
+        if current is not None and current[0] != owner and current[1] >= now_ms:
+            return False
+        self.holders[user_id] = (owner, until_ms)
+        return True
+
+    def release(self, user_id: str, owner: str) -> None:
+        if self.holders.get(user_id, ("", 0))[0] == owner:
+            del self.holders[user_id]
+
+
+# ---------------------------------------------------------------- invocations side by side
+
+
+def test_a_seller_polled_by_another_invocation_steps_aside_without_an_attempt(world):
+    polls = InMemorySellerPolls()
+    world.worker.polls = polls
+    mine, theirs = world.job("100001"), world.job("100002", user_id="bob")
+    polls.hold("alice", "another invocation", now_ms(world.clock), now_ms(world.clock) + 30_000)
+
+    report = world.process(mine, theirs)
+
+    # Only bob's listing went to eBay; alice's job is untouched and comes round in a few seconds.
+    assert [(user, [a.listing_id for a in ads]) for user, _, ads in world.ads.calls] == [("bob", ["100002"])]
+    assert report.stepped_aside == 1 and world.stored(mine) == mine
+    (again,) = [m for m in world.queue.sent if m.user_id == "alice"]
+    assert again.version == mine.version
+    assert again.not_before == now_ms(world.clock) + world.worker.step_aside_s * 1000
+    # The poll this invocation took is given back; the other invocation's is left alone.
+    assert polls.holders == {"alice": ("another invocation", now_ms(world.clock) + 30_000)}
+
+
+def test_an_expired_poll_is_taken_over(world):
+    polls = InMemorySellerPolls()
+    world.worker.polls = polls
+    job = world.job("100001")
+    polls.hold("alice", "an invocation that died", now_ms(world.clock) - 60_000, now_ms(world.clock) - 1)
+
+    report = world.process(job)
+
+    assert report.succeeded == 1 and report.stepped_aside == 0 and polls.holders == {}
+
+
 # ---------------------------------------------------------------- grouping
 
 
@@ -644,8 +694,8 @@ def test_summary_line_counts_every_outcome(world):
     report = WorkReport(succeeded=1, retrying=2, failed=3, deferred=4, early=5, stale=6, taken_along=8,
                         ebay_calls=7)
 
-    assert report.summary() == ("Batch complete: 1 succeeded, 2 retrying, 3 failed "
-                                "(4 deferred, 5 early, 6 stale, 8 taken along, 0 handed on, 7 eBay calls)")
+    assert report.summary() == ("Batch complete: 1 succeeded, 2 retrying, 3 failed (4 deferred, 5 early, "
+                                "6 stale, 8 taken along, 0 handed on, 0 stepped aside, 7 eBay calls)")
 
 
 # ---------------------------------------------------------------- staggered batches

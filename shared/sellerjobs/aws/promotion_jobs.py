@@ -490,3 +490,37 @@ def _decode_cursor(cursor: str, owner: tuple[str, str]) -> dict[str, Any]:
         pass
     raise InvalidCursor("cursor is not one this API returned for this listing")
 
+
+
+POLL_SK = "POLL"
+
+
+@dataclass(frozen=True)
+class DynamoSellerPolls:
+    """A seller's poll as one item beside its jobs: taken with a conditional put (free, expired
+    or already ours), given back with a conditional delete. It carries no status, so none of the
+    table's indexes holds it."""
+
+    table: str
+
+    def hold(self, user_id: str, owner: str, now_ms: int, until_ms: int) -> bool:
+        try:
+            clients.dynamodb().put_item(
+                TableName=self.table,
+                Item=to_item({"pk": _user_pk(user_id), "sk": POLL_SK, "pollOwner": owner, "pollUntil": until_ms}),
+                ConditionExpression="attribute_not_exists(pk) OR pollUntil < :now OR pollOwner = :owner",
+                ExpressionAttributeValues=to_values({":now": now_ms, ":owner": owner}))
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def release(self, user_id: str, owner: str) -> None:
+        try:
+            clients.dynamodb().delete_item(
+                TableName=self.table, Key=to_item({"pk": _user_pk(user_id), "sk": POLL_SK}),
+                ConditionExpression="pollOwner = :owner", ExpressionAttributeValues=to_values({":owner": owner}))
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise

@@ -172,6 +172,21 @@ class JobRepository(Protocol):
         ...
 
 
+class SellerPolls(Protocol):
+    """Who is asking eBay about a seller's listings right now.
+
+    Worker invocations run side by side, and one seller's messages may arrive in several of
+    them at once. Only the holder of the seller's poll calls eBay for that seller (taking the
+    seller's other due jobs along); the others step aside, so the listings still share a call.
+    """
+
+    def hold(self, user_id: str, owner: str, now_ms: int, until_ms: int) -> bool:
+        """Take (or keep) the seller's poll until ``until_ms``; False while another owner holds it."""
+        ...
+
+    def release(self, user_id: str, owner: str) -> None: ...
+
+
 class DelayQueue(Protocol):
     def send(self, messages: Sequence[JobMessage]) -> list[JobMessage]:
         """Deliver each message no earlier than its ``not_before``; returns those not sent."""

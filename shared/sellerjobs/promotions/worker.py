@@ -9,6 +9,7 @@ write is retried, and eBay's "ad already exists" (35036) completes the job.
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -44,6 +45,7 @@ from sellerjobs.promotions.ports import (
     JobKey,
     JobMessage,
     JobRepository,
+    SellerPolls,
 )
 from sellerjobs.promotions.service import message_for
 
@@ -91,6 +93,7 @@ class WorkReport:
     stale: int = 0
     taken_along: int = 0
     handed_on: int = 0  # jobs left for another invocation: this one ran out of time
+    stepped_aside: int = 0  # jobs whose seller another invocation was polling: sent round again
     ebay_calls: int = 0
     # Jobs whose outcome could not be stored: their messages must be delivered again.
     unsaved: set[JobKey] = field(default_factory=set)
@@ -100,7 +103,8 @@ class WorkReport:
         held = f"{self.held} held (queue paused), " if self.held else ""
         return (f"Batch complete: {self.succeeded} succeeded, {self.retrying} retrying, {self.failed} failed"
                 f" ({self.deferred} deferred, {held}{self.early} early, {self.stale} stale, "
-                f"{self.taken_along} taken along, {self.handed_on} handed on, {self.ebay_calls} eBay calls)")
+                f"{self.taken_along} taken along, {self.handed_on} handed on, {self.stepped_aside} stepped aside, "
+                f"{self.ebay_calls} eBay calls)")
 
 
 @dataclass
@@ -113,6 +117,12 @@ class PromotionWorker:
     clock: Clock
     history_s: int
     coalesce_s: float = 0.0
+    polls: SellerPolls | None = None
+    # How long a seller's poll is held at most (an invocation that dies frees it then), and how
+    # soon a job that stepped aside comes round again: by then the holder has usually recorded
+    # it, and the message is dropped as stale.
+    poll_hold_s: float = 60.0
+    step_aside_s: int = 10
     # Stop starting sellers' calls this long before the invocation's timeout: one more call and
     # its writes must fit.
     margin_s: float = 10.0
@@ -144,7 +154,11 @@ class PromotionWorker:
             due[message.key] = job
 
         paused = self.pause.current() if self.pause is not None and due else None
+        owner = uuid.uuid4().hex
+        held: set[str] = set()
         if paused is None:
+            # A paused queue calls eBay for nobody: its jobs are only held, no seller's poll is needed.
+            held = self._hold_sellers(due, owner, now, time_left_s, resend, report)
             self._take_along(due, now, report)
         follow_ups: list[JobMessage] = []
         for (user_id, campaign_id), group in _fair_order(due.values()):
@@ -162,6 +176,9 @@ class PromotionWorker:
             recorded_at = now_ms(self.clock)
             follow_ups += [m for m in (self._record(due[key], step, recorded_at, report, campaign)
                                        for key, step in steps.items()) if m]
+        for user_id in held:
+            # After the outcomes are stored: a job that stepped aside then finds itself moved on.
+            self._release(user_id, owner)
         unsent = self.queue.send(resend + follow_ups)
         if unsent:
             # The jobs are stored with their next attempt; the sweeper re-sends what is lost here.
@@ -173,6 +190,44 @@ class PromotionWorker:
                                              "held": report.held,
                                              "ebay_calls": report.ebay_calls, "handed_on": report.handed_on})
         return report
+
+    def _hold_sellers(self, due: dict[JobKey, PromotionJob], owner: str, now: int, time_left_s: float | None,
+                      resend: list[JobMessage], report: WorkReport) -> set[str]:
+        """Take each due seller's poll; jobs of sellers polled elsewhere right now step aside.
+
+        Without this, invocations running side by side would each call eBay for the same
+        seller's listings (and each take the others along), spending a call per invocation.
+        """
+        if self.polls is None:
+            return set()
+        hold_s = self.poll_hold_s if time_left_s is None else min(self.poll_hold_s, max(time_left_s, 1.0))
+        held: set[str] = set()
+        for user_id in sorted({key[0] for key in due}):
+            try:
+                taken = self.polls.hold(user_id, owner, now, now + int(hold_s * 1000))
+            except Exception:
+                # A poll that cannot be taken must not stop the work: at worst two calls.
+                logger.exception("Could not take the seller's poll; calling eBay anyway", extra={"user_id": user_id})
+                continue
+            if taken:
+                held.add(user_id)
+                continue
+            for key in [k for k in due if k[0] == user_id]:
+                job = due.pop(key)
+                resend.append(JobMessage(user_id=job.user_id, job_id=job.id, version=job.version,
+                                         not_before=now + self.step_aside_s * 1000))
+                report.stepped_aside += 1
+            logger.info("Seller polled by another invocation: its jobs come round again shortly",
+                        extra={"user_id": user_id, "step_aside_s": self.step_aside_s})
+        return held
+
+    def _release(self, user_id: str, owner: str) -> None:
+        assert self.polls is not None
+        try:
+            self.polls.release(user_id, owner)
+        except Exception:
+            # It expires on its own; until then the seller's other jobs step aside.
+            logger.exception("Could not release the seller's poll", extra={"user_id": user_id})
 
     def _take_along(self, due: dict[JobKey, PromotionJob], now: int, report: WorkReport) -> None:
         """Add each seller's other jobs that fall due within ``coalesce_s``.
