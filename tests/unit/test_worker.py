@@ -860,3 +860,19 @@ def test_jobs_an_invocation_has_no_time_for_are_handed_on_and_say_why(world):
     assert report.handed_on == 1 and world.ads.calls == []
     assert handed.attempts == 1 and handed.history and handed.history[-1].outcome == "deferred"
     assert "ran out of time" in (handed.history[-1].message or "")
+
+
+def test_a_paused_queue_holds_a_sellers_jobs_even_while_another_invocation_polls_the_seller(world):
+    # Holding a job calls nobody: it needs no seller's poll, and leaves the other invocation's alone.
+    polls = InMemorySellerPolls()
+    world.worker.polls = polls
+    polls.hold("alice", "another invocation", now_ms(world.clock), now_ms(world.clock) + 30_000)
+    pauses = DictPauses()
+    pauses.put(Pause(QueueName.PROMOTION, by="ops", at=world.now()))
+    world.worker.pause = PauseSwitch(pauses, QueueName.PROMOTION, world.clock, ttl_s=30)
+    job = world.job("100001")
+
+    report = world.process(job)
+
+    assert report.held == 1 and report.stepped_aside == 0 and world.ads.calls == []
+    assert polls.holders == {"alice": ("another invocation", now_ms(world.clock) + 30_000)}

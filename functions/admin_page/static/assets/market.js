@@ -270,11 +270,12 @@ export function marketPane() {
     showFilterCounts();
   }
 
-  // Runs that dispatched nothing and reset nothing, in a row, are one line: "12 idle runs".
+  // Scheduled runs that dispatched nothing and reset nothing, in a row, are one line: "12 idle
+  // runs". A run someone started by hand stays a line of its own, whatever it did.
   function foldIdle(runs) {
     const lines = [];
     for (const run of runs) {
-      const idle = total(objectOr(run.dispatched, {})) === 0 && count(run.resetStuck) === 0;
+      const idle = run.trigger !== "manual" && total(objectOr(run.dispatched, {})) === 0 && count(run.resetStuck) === 0;
       const last = lines[lines.length - 1];
       if (idle && last && last.idle) {
         last.runs += 1;
