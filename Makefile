@@ -44,17 +44,18 @@ invoke: venv ## run one function like sam local invoke: make invoke FN=<logical 
 openapi: venv ## write functions/openapi/openapi.json from the handlers' routes
 	$(LOCAL) openapi
 
-bench: venv ## run every benchmark (about 40 minutes): tables here, JSON in bench/results/
+bench: venv ## run every benchmark (about three hours on 2 cores): tables here, JSON in bench/results/
 	$(BENCH) coldstart
 	$(BENCH) enqueue
 	$(BENCH) promotions
 	$(BENCH) cost --from bench/results/promotions.json
-	$(BENCH) reliability
+	$(BENCH) reliability --jobs 2000 --sellers 80
 	$(BENCH) fuzz
 	$(BENCH) categories
 	$(BENCH) market
 	$(BENCH) market --hours 6 --backlog 6000
 	$(BENCH) fairness
+	$(BENCH) webhooks
 
 test: venv $(SAM_VENV)/.installed browser ## run every test: unit, integration (moto + sandbox), end-to-end (stack + browser)
 	$(PY) -m pytest -n auto tests/unit tests/integration $(PYTEST_ARGS)

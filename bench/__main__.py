@@ -23,6 +23,7 @@ BENCHMARKS = {
     "categories": "bench.categories",
     "market": "bench.market",
     "fairness": "bench.fairness",
+    "webhooks": "bench.webhooks",
 }
 
 

@@ -96,6 +96,7 @@ def run_mode(mode: str, scenario: Scenario) -> ModeResult:
         job = _status(bench, job_id)
         job_seconds = time.perf_counter() - job_started
         ended_at = bench.clock.now()
+        bench.virtual.sim.finish_running()  # the invocation that completed the job counts too
         requests: Counter[tuple[str, str]] = Counter()
         polling = 0
         for (function, service, operation), count in bench.meter.by_function.items():

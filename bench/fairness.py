@@ -195,7 +195,7 @@ def category_result(scenario: CategoryScenario, seed: int) -> dict[str, Any]:
         bench.sandbox.use_category_tree(leaves=scenario.leaves, seed=seed)
         first_stored = _first_store_watch(bench)
         for _ in range(scenario.whole_trees):
-            response = bench.call("POST", "/category-fetches", "user-a", {"marketplaceId": "EBAY_US",
+            response = bench.call("POST", "/category-fetches", "user-a", {"marketplaceId": "EBAY_US", "wholeTree": True,
                                                                           "mode": "per_category"})
             assert response.status == 202, response.body
         bench.virtual.sim.run_for(scenario.b_after_s)

@@ -22,12 +22,15 @@ def _up(args: argparse.Namespace) -> int:
     print(f"\nsellerjobs local stack is up (time runs {scale:g}x)", file=out)
     print(f"  API + dashboard     {stack.api_url}   (dashboard: {stack.api_url}/admin)", file=out)
     print(f"  marketplace sandbox {stack.sandbox_url}", file=out)
+    print(f"  webhook receiver    {stack.sandbox_url}/hooks/<name>   (give it a secret: POST "
+          f"{stack.sandbox_url}/_sandbox/webhook-receivers)", file=out)
     print(f"  AWS (moto)          {stack.aws_endpoint}", file=out)
     for user in DEV_USERS:
         print(f"\n  {user}: {stack.api_url}/admin#token={stack.token(user)}", file=out)
     print(f"\n  operator (admin: market data pane): {stack.api_url}/admin#token={stack.token('operator', admin=True)}",
           file=out)
-    print(f"\n  export TOKEN={stack.token(DEV_USERS[0])} ADMIN_TOKEN={stack.token('operator', admin=True)}", file=out)
+    print(f"\n  export API={stack.api_url} SANDBOX={stack.sandbox_url} TOKEN={stack.token(DEV_USERS[0])} "
+          f"ADMIN_TOKEN={stack.token('operator', admin=True)}", file=out)
     print("\nFunction logs follow. Ctrl-C stops the stack.\n", file=out, flush=True)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())

@@ -16,6 +16,7 @@ import boto3
 
 from local import moto_speedups
 from local.template import Function, Template, resolve
+from sellerjobs.events.model import EVENT_SOURCE
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -27,11 +28,16 @@ LOCAL_MARKET_CREDENTIALS = {
     "alias": {"token": "sellerjobs-local-alias-token"},
 }
 
-# Parameters the template needs a value for that have no default.
+# Parameters the template needs a value for that have no default, and the local stack's own
+# settings: its sandbox receiver listens on http://127.0.0.1.
 LOCAL_PARAMETERS = {
     "JwtIssuer": "http://127.0.0.1:3000/local-issuer",
     "JwtAudience": "sellerjobs-local",
+    "WebhookAllowLoopback": "true",
 }
+# A queue of the local stack's own (not in the template) that a catch-all rule on each event bus
+# fills: what reached the bus, for the demo and the tests (``local.bus``).
+BUS_RECORDER = "LocalBusRecorder"
 
 
 @dataclass
@@ -121,6 +127,21 @@ def provision(template: Template | None = None, *, prefix: str = "sellerjobs",
         url = sqs.create_queue(QueueName=queue, Attributes=attributes)["QueueUrl"]
         arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}"
         stack.names[name] = {"Ref": url, "Arn": arn, "QueueName": queue, "QueueUrl": url}
+
+    buses = template.of_type("AWS::Events::EventBus")
+    if buses:
+        events = session.client("events")
+        recorder = sqs.create_queue(QueueName=f"{prefix}-{BUS_RECORDER}")["QueueUrl"]
+        recorder_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{prefix}-{BUS_RECORDER}"
+        stack.names[BUS_RECORDER] = {"Ref": recorder, "Arn": recorder_arn}
+        for name in buses:
+            bus = f"{prefix}-{name}"
+            arn = events.create_event_bus(Name=bus)["EventBusArn"]
+            stack.names[name] = {"Ref": bus, "Arn": arn, "Name": bus}
+            events.put_rule(Name="local-bus-recorder", EventBusName=bus,
+                            EventPattern=json.dumps({"source": [EVENT_SOURCE]}))
+            events.put_targets(Rule="local-bus-recorder", EventBusName=bus,
+                               Targets=[{"Id": "recorder", "Arn": recorder_arn}])
 
     s3 = session.client("s3")
     for name in template.of_type("AWS::S3::Bucket"):

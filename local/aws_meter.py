@@ -30,7 +30,7 @@ from local.logs import current_function
 from sellerjobs.aws import clients
 from sellerjobs.clock import Clock
 
-SERVICES = ("dynamodb", "sqs", "kms", "secretsmanager")
+SERVICES = ("dynamodb", "sqs", "kms", "secretsmanager", "events")
 # Meters attached in this process also count what functions running in worker processes of
 # their own report (``local/workers.py``).
 _active: list[AwsMeter] = []

@@ -49,6 +49,7 @@ class AwsLatency:
     kms: float = 0.010
     secretsmanager: float = 0.010
     s3: float = 0.020
+    events: float = 0.010  # EventBridge PutEvents
 
     def seconds(self, service: str, operation: str) -> float:
         if service == "dynamodb":
@@ -63,7 +64,7 @@ class AwsLatency:
 
     @classmethod
     def free(cls) -> AwsLatency:
-        return cls(0, 0, 0, 0, 0, 0, 0, 0)
+        return cls(0, 0, 0, 0, 0, 0, 0, 0, 0)
 
 
 @dataclass(frozen=True)

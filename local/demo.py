@@ -10,6 +10,11 @@ than an hour's budgets, items just added, and a seller's manual refresh, which m
 backlog while no provider sees more calls than its budget allows. The stack runs ``time_scale``
 times faster than real time; the demo waits until every promotion and fetch has finished and the
 refreshed prices are in, and exits 0 only if everything ended as expected.
+
+Both sellers register a webhook on the sandbox's receiver, which verifies every signature with
+the ``standardwebhooks`` package; two virtual minutes in, alice's receiver fails (HTTP 500) for
+four virtual minutes. The demo checks that every event the bus carried for a seller reached that
+seller's receiver, signed, the outage's included, under one id each.
 """
 
 from __future__ import annotations
@@ -21,11 +26,17 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+import boto3
+
 from local.auth import STATE_DIR
+from local.aws import REGION
+from local.bus import BusRecorder
 from local.stack import LocalStack
+from sellerjobs.events.model import EventType
 
 MINUTE = 60.0
 REAL_TIMEOUT_S = 170.0
+OUTAGE_AT_S, OUTAGE_S = 2 * MINUTE, 4 * MINUTE  # virtual: alice's receiver answers 500 meanwhile
 
 
 @dataclass
@@ -167,8 +178,102 @@ def check_market(stack: LocalStack, demo: MarketDemo) -> None:
             demo.done_at = time.monotonic()
 
 
+@dataclass
+class Endpoint:
+    user: str
+    name: str  # the sandbox receiver's endpoint: /hooks/<name>
+    webhook_id: str
+    events: set[str]
+
+
+@dataclass
+class WebhookDemo:
+    endpoints: list[Endpoint] = field(default_factory=list)
+    outage_from: float | None = None  # real time the outage began
+    outage_until: float | None = None
+
+
+def register_webhooks(stack: LocalStack, out: TextIO) -> WebhookDemo:
+    """alice takes every event type, bob his promotions and market prices; the receiver learns the secrets."""
+    demo = WebhookDemo()
+    wanted = {"alice": [t.value for t in EventType],
+              "bob": [t.value for t in EventType if t.value.startswith(("promotion.", "market."))]}
+    for user, events in wanted.items():
+        name = f"{user}-backend"
+        response = stack.call("POST", "/webhooks", user, {"url": f"{stack.sandbox_url}/hooks/{name}", "events": events,
+                                                          "description": f"{user}'s order system"})
+        response.raise_for_status()
+        hook = response.json()
+        stack.sandbox.webhooks.set_secrets(name, [hook["secret"]])
+        demo.endpoints.append(Endpoint(user, name, hook["id"], set(events)))
+    print(f"  alice and bob registered webhooks on the sandbox receiver ({len(wanted['alice'])} and "
+          f"{len(wanted['bob'])} event types)", file=out)
+    return demo
+
+
+def receiver_outage(stack: LocalStack, demo: WebhookDemo, started: float, out: TextIO) -> None:
+    if demo.outage_from is None and (time.monotonic() - started) * stack.time_scale >= OUTAGE_AT_S:
+        stack.sandbox.webhooks.fail("alice-backend", "500", OUTAGE_S)
+        demo.outage_from = time.monotonic()
+        demo.outage_until = demo.outage_from + OUTAGE_S / stack.time_scale
+        print(f"  alice's webhook receiver fails (HTTP 500) for {OUTAGE_S / MINUTE:.0f} virtual minutes", file=out,
+              flush=True)
+
+
+def undelivered(stack: LocalStack, demo: WebhookDemo, recorder: BusRecorder) -> dict[str, set[str]]:
+    """Per endpoint: the ids of events the bus carried for its seller and type that it has not accepted."""
+    missing: dict[str, set[str]] = {}
+    carried = recorder.take()
+    for endpoint in demo.endpoints:
+        wanted = {e["detail"]["id"] for e in carried
+                  if endpoint.user in e["detail"].get("sellers", []) and e["detail-type"] in endpoint.events}
+        accepted = {r.webhook_id for r in stack.sandbox.webhooks.received(endpoint.name)
+                    if r.answered is not None and 200 <= r.answered < 300}
+        missing[endpoint.name] = wanted - accepted
+    return missing
+
+
+def wait_for_webhooks(stack: LocalStack, demo: WebhookDemo, recorder: BusRecorder, timeout_s: float = 40.0) -> bool:
+    """Until every event on the bus so far has reached its sellers' receivers (retries take minutes)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if not any(undelivered(stack, demo, recorder).values()):
+            return True
+        time.sleep(1.0)
+    return False
+
+
+def summarize_webhooks(stack: LocalStack, demo: WebhookDemo, recorder: BusRecorder, delivered: bool,
+                       out: TextIO) -> bool:
+    on_bus: dict[str, int] = {}
+    for event in recorder.take():
+        on_bus[event["detail-type"]] = on_bus.get(event["detail-type"], 0) + 1
+    print(f"  event bus: {sum(on_bus.values())} events - "
+          + ", ".join(f"{kind} {n}" for kind, n in sorted(on_bus.items())), file=out)
+    ok = delivered
+    for endpoint in demo.endpoints:
+        summary = stack.sandbox.webhooks.summary(endpoint.name)
+        received = stack.sandbox.webhooks.received(endpoint.name)
+        by_type = ", ".join(f"{kind} {n}" for kind, n in sorted(summary["acceptedByType"].items())) or "none"
+        print(f"  webhooks to {endpoint.user}: {summary['distinctEvents']} events received ({by_type}); "
+              f"{summary['valid']} of {summary['received']} deliveries with a valid signature", file=out)
+        ok = ok and summary["invalid"] == 0 and summary["accepted"] > 0
+        if endpoint.name == "alice-backend":
+            failed_ids = {r.webhook_id for r in received if r.answered == 500}
+            accepted = {r.webhook_id for r in received if r.answered is not None and 200 <= r.answered < 300}
+            attempts = max((sum(1 for r in received if r.webhook_id == i) for i in failed_ids), default=0)
+            lost = len(failed_ids - accepted)
+            print(f"  receiver outage: {len(failed_ids)} events met the {OUTAGE_S / MINUTE:.0f}-minute outage; "
+                  f"all delivered after it with the same id (up to {attempts} attempts), {lost} lost", file=out)
+            ok = ok and lost == 0 and len(failed_ids) > 0
+    missing = undelivered(stack, demo, recorder)
+    print("  every event on the bus reached its sellers' webhooks: "
+          + ("yes" if not any(missing.values()) else f"NO ({sum(map(len, missing.values()))} missing)"), file=out)
+    return ok and not any(missing.values())
+
+
 def wait_until_finished(stack: LocalStack, scenario: Scenario, out: TextIO, fetch: CategoryFetch,
-                        market: MarketDemo) -> bool:
+                        market: MarketDemo, webhooks: WebhookDemo) -> bool:
     users = sorted({e.user for e in scenario.expected})
     started = time.monotonic()
     last_line = ""
@@ -183,10 +288,12 @@ def wait_until_finished(stack: LocalStack, scenario: Scenario, out: TextIO, fetc
             print(line, file=out, flush=True)
             last_line = line
         check_category_fetch(stack, fetch)
+        receiver_outage(stack, webhooks, started, out)
         if not market.refreshed and time.monotonic() - started > 5 * MINUTE / stack.time_scale:
             refresh_prices(stack, market, out)
         check_market(stack, market)
-        if unfinished == 0 and fetch.finished is not None and market.done_at is not None:
+        outage_over = webhooks.outage_until is not None and time.monotonic() > webhooks.outage_until
+        if unfinished == 0 and fetch.finished is not None and market.done_at is not None and outage_over:
             return True
         time.sleep(1.0)
     return False
@@ -260,7 +367,8 @@ def history_line(entry: dict[str, Any], start_ms: int) -> str:
 
 
 def summarize(stack: LocalStack, scenario: Scenario, finished: bool, real_s: float, out: TextIO,
-              fetch: CategoryFetch, market: MarketDemo) -> bool:
+              fetch: CategoryFetch, market: MarketDemo, webhooks: WebhookDemo, recorder: BusRecorder,
+              delivered: bool) -> bool:
     sandbox = stack.sandbox
     jobs: dict[str, dict[str, Any]] = {}
     for item in scenario.expected:
@@ -304,13 +412,14 @@ def summarize(stack: LocalStack, scenario: Scenario, finished: bool, real_s: flo
     else:
         print("  category fetch: UNFINISHED", file=out)
     market_ok = summarize_market(stack, market, out)
+    webhooks_ok = summarize_webhooks(stack, webhooks, recorder, delivered, out)
     summarize_operations(stack, scenario, out)
     print(f"  duration: {real_s:.0f} s real at {stack.time_scale:g}x", file=out)
     for item in wrong:
         job = jobs[item.job_id]
         print(f"  UNEXPECTED {item.user}/{item.listing_id}: {job['status']} (expected {item.status}); "
               f"last error: {job['lastError']}", file=out)
-    ok = finished and not wrong and fetched_ok and market_ok
+    ok = finished and not wrong and fetched_ok and market_ok and webhooks_ok
     print("  result: " + ("every job ended as expected" if ok else "FAILED"), file=out)
     return ok
 
@@ -331,11 +440,15 @@ def run(time_scale: float = 20.0, verbose: bool = False) -> int:
         print(f"  API {stack.api_url}, marketplace sandbox {stack.sandbox_url}", file=out)
         if log_file:
             print(f"  function logs: {log_path}", file=out)
+        webhooks = register_webhooks(stack, out)
+        recorder = BusRecorder(stack.stack, boto3.session.Session(region_name=REGION).client("sqs"))
         fetch = start_category_fetch(stack, out)
         market = start_market_jobs(stack, out)
         scenario = play(stack, out)
-        finished = wait_until_finished(stack, scenario, out, fetch, market)
-        ok = summarize(stack, scenario, finished, time.monotonic() - started, out, fetch, market)
+        finished = wait_until_finished(stack, scenario, out, fetch, market, webhooks)
+        delivered = wait_for_webhooks(stack, webhooks, recorder)
+        ok = summarize(stack, scenario, finished, time.monotonic() - started, out, fetch, market, webhooks, recorder,
+                       delivered)
     finally:
         stack.stop()
         logs.uninstall()

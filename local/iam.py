@@ -125,6 +125,13 @@ def requested(call: dict[str, Any], region: str, account: str) -> list[Request]:
         return [Request(f"kms:{operation}", key)]
     if service == "secretsmanager":
         return [Request(f"secretsmanager:{operation}", params.get("SecretId", "*"))]
+    if service == "events" and operation == "PutEvents":
+        # Authorised per entry, against the bus it names (by name or ARN; none: the default bus).
+        def bus(name: str) -> str:
+            return name if name.startswith("arn:") else f"arn:aws:events:{region}:{account}:event-bus/{name}"
+
+        return [Request("events:PutEvents", bus(entry.get("EventBusName") or "default"))
+                for entry in params.get("Entries", [])]
     if service == "s3":
         action = _S3_ACTIONS.get(operation, operation)
         bucket = params.get("Bucket", "*")

@@ -60,6 +60,11 @@ def _naming_params(params: dict[str, Any]) -> dict[str, Any]:
     if isinstance(params.get("TransactItems"), list):  # TransactWriteItems / TransactGetItems
         found["TransactItems"] = [{kind: body.get("TableName")} for item in params["TransactItems"]
                                   for kind, body in item.items()]
+    if isinstance(params.get("Entries"), list) and all(isinstance(e, dict) for e in params["Entries"]):
+        # PutEvents: the bus of each entry (SQS batch entries name none).
+        buses = [{"EventBusName": e["EventBusName"]} for e in params["Entries"] if "EventBusName" in e]
+        if buses:
+            found["Entries"] = buses
     return found
 
 

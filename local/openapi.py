@@ -79,6 +79,8 @@ def _shared_answers(method: str, operation: dict[str, Any], *, public: bool) -> 
             "headers": {"WWW-Authenticate": {"schema": {"type": "string"}, "description":
                                              'Bearer scope="" error="invalid_token" error_description="..."'}},
             "content": {"application/json": {"schema": {"$ref": REF.format(model="GatewayError")}}}}
+    if "204" in responses:
+        responses["204"] = {"description": responses["204"]["description"]}  # no content: no body to describe
     if operation.get("parameters") or "requestBody" in operation:
         responses.setdefault("400", _error("Bad input; errors names each field, parameter or header at fault"))
     if any(p["in"] == "path" for p in operation.get("parameters", [])):

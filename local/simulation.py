@@ -86,7 +86,8 @@ class Simulation(EventLoop):
                         unique_id="sim-send-batch")
         events.register("after-call.sqs.SendMessage", self._after_send, unique_id="sim-sent")
         events.register("after-call.sqs.SendMessageBatch", self._after_send_batch, unique_id="sim-sent-batch")
-        for client in (clients.dynamodb(), sqs, clients.kms(), clients.secretsmanager(), clients.s3()):
+        for client in (clients.dynamodb(), sqs, clients.kms(), clients.secretsmanager(), clients.s3(),
+                       clients.events()):
             self._aws_costs.attach(client)
 
     # -- observing sends ---------------------------------------------------------------------

@@ -45,6 +45,7 @@ class VirtualStack:
     http: HttpApi
     sandbox: MarketplaceSandbox
     clock: VirtualClock
+    sandbox_url: str = ""  # the sandbox served on loopback (its webhook receiver: <url>/hooks/<name>)
 
     def call(self, method: str, path: str, user: str | None, body: Any = None, *, admin: bool = False,
              headers: dict[str, str] | None = None) -> ApiResponse:
@@ -105,7 +106,8 @@ def virtual_stack(clock: VirtualClock, sandbox: MarketplaceSandbox | None = None
             http.clock_now = clock.now
             http.invoker = _api_invoker(sim)
             try:
-                yield VirtualStack(stack=stack, sim=sim, http=http, sandbox=sandbox, clock=clock)
+                yield VirtualStack(stack=stack, sim=sim, http=http, sandbox=sandbox, clock=clock,
+                                   sandbox_url=server.url)
             finally:
                 sim.close()
     finally:

@@ -60,6 +60,8 @@ from local.sandbox.state import (
     StockxClient,
 )
 from local.sandbox.state import App as AppCredentials
+from local.sandbox.webhook_receiver import PREFIX as HOOKS_PREFIX
+from local.sandbox.webhook_receiver import WebhookReceiver
 from sellerjobs.clock import Clock, SystemClock
 
 # Ad-creation operations whose listing ids are worth keeping in the call log.
@@ -92,6 +94,9 @@ class MarketplaceSandbox:
             ]
         )
         self._state.faults.register(self._router.operations)
+        # Sellers' own webhook endpoints (not marketplace traffic: no faults, limits or call log).
+        self.webhooks = WebhookReceiver(clock=self._state.clock, wait=lambda seconds: self.wait(seconds),
+                                        latency_s=lambda: self.latency.webhook_receiver_s if self.latency else 0.0)
 
     # ----------------------------------------------------------------- configuration
 
@@ -434,6 +439,8 @@ class MarketplaceSandbox:
         request.read()
         if request.url.path.startswith(control.PREFIX):
             return control.handle(self, request)
+        if request.url.path.startswith(HOOKS_PREFIX):
+            return self.webhooks.handle(request)
         if self.latency is not None:
             self._wait_latency(request)
         with self._state.lock:

@@ -244,6 +244,29 @@ def _tokens_minted(sb: MarketplaceSandbox, body: JSONDict) -> object:
     return {"tokensMinted": sb.tokens_minted}
 
 
+def _receiver_secrets(sb: MarketplaceSandbox, body: JSONDict) -> object:
+    secrets = _field(body, "secrets", required=True)
+    if not isinstance(secrets, list) or not all(isinstance(s, str) for s in secrets):
+        raise BodyError("secrets must be a list of strings")
+    sb.webhooks.set_secrets(str(_field(body, "name", required=True)), secrets)
+    return {"ok": True}
+
+
+def _receiver_fail(sb: MarketplaceSandbox, body: JSONDict) -> object:
+    sb.webhooks.fail(str(_field(body, "name", required=True)), str(_field(body, "mode", default="500")),
+                     float(_field(body, "seconds", required=True)))
+    return {"ok": True}
+
+
+def _receiver_recover(sb: MarketplaceSandbox, body: JSONDict) -> object:
+    sb.webhooks.recover(str(_field(body, "name", required=True)))
+    return {"ok": True}
+
+
+def _receiver_summary(sb: MarketplaceSandbox, body: JSONDict) -> object:
+    return sb.webhooks.summary(str(_field(body, "name", required=True)))
+
+
 ACTIONS: dict[tuple[str, str], Action] = {
     ("POST", "apps"): _add_app,
     ("POST", "sellers"): _add_seller,
@@ -274,6 +297,10 @@ ACTIONS: dict[tuple[str, str], Action] = {
     ("GET", "market-product"): _market_product,
     ("GET", "market-prices"): _market_prices,
     ("GET", "call-counts"): _call_counts,
+    ("POST", "webhook-receivers"): _receiver_secrets,
+    ("POST", "webhook-receivers/fail"): _receiver_fail,
+    ("POST", "webhook-receivers/recover"): _receiver_recover,
+    ("GET", "webhook-receivers"): _receiver_summary,
 }
 
 

@@ -30,6 +30,7 @@ class ProviderLatency:
     browse_s: float = 0.150
     stockx_s: float = 0.150
     alias_s: float = 0.150
+    webhook_receiver_s: float = 0.050  # a seller's endpoint taking a delivery
     by_operation: dict[str, float] = field(default_factory=dict)  # overrides, in seconds
 
     def seconds(self, dialect: str, operation: str, request: httpx.Request) -> float:
@@ -47,7 +48,7 @@ class ProviderLatency:
         return {"ebay_marketing_s": self.ebay_marketing_s, "ebay_per_listing_s": self.ebay_per_listing_s,
                 "ebay_oauth_s": self.ebay_oauth_s, "taxonomy_s": self.taxonomy_s,
                 "taxonomy_bulk_file_s": self.taxonomy_bulk_file_s, "browse_s": self.browse_s,
-                "stockx_s": self.stockx_s, "alias_s": self.alias_s}
+                "stockx_s": self.stockx_s, "alias_s": self.alias_s, "webhook_receiver_s": self.webhook_receiver_s}
 
 
 def _listings(request: httpx.Request) -> int:

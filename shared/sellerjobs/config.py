@@ -175,6 +175,24 @@ class BulkSettings(_EnvModel):
     lease_s: float = Field(150.0, alias="BULK_ACTION_LEASE_SECONDS", gt=0)
 
 
+class EventSettings(_EnvModel):
+    """Job events and webhooks. Writers only need the outbox table and the relay queue."""
+
+    table: str = Field("", alias="EVENTS_TABLE")
+    relay_queue_url: str = Field("", alias="EVENTS_QUEUE_URL")
+    bus_name: str = Field("", alias="EVENT_BUS_NAME")
+    webhook_queue_url: str = Field("", alias="WEBHOOK_QUEUE_URL")
+    webhook_dead_letter_queue_url: str = Field("", alias="WEBHOOK_DEAD_LETTER_QUEUE_URL")
+    webhook_key_id: str = Field("", alias="WEBHOOK_KEY_ID")
+    # Only the local stack sets this: its sandbox receiver listens on http://127.0.0.1.
+    allow_loopback: bool = Field(False, alias="WEBHOOK_ALLOW_LOOPBACK")
+    timeout_s: float = Field(10.0, alias="WEBHOOK_TIMEOUT_SECONDS", gt=0, le=60)
+    max_per_seller: int = Field(10, alias="WEBHOOK_MAX_PER_SELLER", ge=1, le=100)
+    disable_after_s: float = Field(3 * 86400.0, alias="WEBHOOK_DISABLE_AFTER_SECONDS", gt=0)
+    rotation_overlap_s: float = Field(86400.0, alias="WEBHOOK_ROTATION_OVERLAP_SECONDS", ge=0)
+    retry_seed: int | None = Field(None, alias="WEBHOOK_RETRY_SEED")
+
+
 class IdempotencySettings(_EnvModel):
     """Where POST and PUT requests with an Idempotency-Key keep their answers."""
 
@@ -232,6 +250,11 @@ def bulk_settings() -> BulkSettings:
 
 
 @cache
+def event_settings() -> EventSettings:
+    return EventSettings.from_env()
+
+
+@cache
 def idempotency_settings() -> IdempotencySettings:
     return IdempotencySettings.from_env()
 
@@ -248,4 +271,5 @@ def reset() -> None:
     ebay_settings.cache_clear()
     category_settings.cache_clear()
     market_settings.cache_clear()
+    event_settings.cache_clear()
     idempotency_settings.cache_clear()

@@ -20,11 +20,15 @@ if TYPE_CHECKING:
     from sellerjobs.aws.category_fetches import DynamoFetchJobs
     from sellerjobs.aws.delay_queue import SqsDelayQueue
     from sellerjobs.aws.ebay_accounts import DynamoConnections
+    from sellerjobs.aws.events import DynamoEventStore, OutboxItems
     from sellerjobs.aws.promotion_jobs import DynamoJobRepository
     from sellerjobs.categories.ports import FetchMessage
     from sellerjobs.categories.service import CategoryFetchService
     from sellerjobs.categories.worker import CategoryFetchWorker
     from sellerjobs.ebay.taxonomy import TaxonomyApi
+    from sellerjobs.events.log import EventLog
+    from sellerjobs.events.ports import EventAnnouncer
+    from sellerjobs.events.relay import EventRelay
     from sellerjobs.jobs.pause import PauseSwitch, QueueName
     from sellerjobs.jobs.rate_budget import RateBudget
     from sellerjobs.jobs.retry import RetryPolicy
@@ -40,6 +44,11 @@ if TYPE_CHECKING:
     from sellerjobs.promotions.service import PromotionService
     from sellerjobs.promotions.sweeper import PromotionSweeper
     from sellerjobs.promotions.worker import PromotionWorker
+    from sellerjobs.webhooks.addresses import EndpointPolicy
+    from sellerjobs.webhooks.delivery import WebhookDeliverer
+    from sellerjobs.webhooks.fanout import WebhookFanout
+    from sellerjobs.webhooks.model import DeliveryMessage
+    from sellerjobs.webhooks.service import WebhookService
 
 
 @cache
@@ -47,7 +56,7 @@ def _jobs() -> DynamoJobRepository:
     from sellerjobs.aws.promotion_jobs import DynamoJobRepository
 
     settings = config.promotion_settings()
-    return DynamoJobRepository(table=settings.jobs_table, due_shards=settings.due_shards)
+    return DynamoJobRepository(table=settings.jobs_table, due_shards=settings.due_shards, outbox=_outbox())
 
 
 @cache
@@ -76,7 +85,8 @@ def promotion_service() -> PromotionService:
     return PromotionService(jobs=_jobs(), queue=_queue(), policy=retry_policy(), clock=clock.current(),
                             first_delay_s=settings.first_attempt_delay_s, stagger_s=settings.stagger_s,
                             history_s=settings.history_days * 86400, coalesce_s=settings.coalesce_s,
-                            connections=ebay_connections() if accounts.accounts_table else None)
+                            connections=ebay_connections() if accounts.accounts_table else None,
+                            events=_announcer())
 
 
 @cache
@@ -105,7 +115,7 @@ def promotion_worker() -> PromotionWorker:
                            history_s=settings.history_days * 86400, coalesce_s=settings.coalesce_s,
                            pause=_pause_switch(QueueName.PROMOTION, settings.jobs_table),
                            paused_recheck_s=config.pause_settings().recheck_s,
-                           polls=DynamoSellerPolls(table=settings.jobs_table))
+                           polls=DynamoSellerPolls(table=settings.jobs_table), events=_announcer())
 
 
 @cache
@@ -143,7 +153,8 @@ def _fetch_jobs() -> DynamoFetchJobs:
 
     settings = config.category_settings()
     return DynamoFetchJobs(table=settings.fetch_table,
-                           aspects=AspectItems(table=settings.aspects_table, bucket=settings.aspects_bucket))
+                           aspects=AspectItems(table=settings.aspects_table, bucket=settings.aspects_bucket),
+                           outbox=_outbox())
 
 
 @cache
@@ -169,7 +180,8 @@ def category_service() -> CategoryFetchService:
     settings = config.category_settings()
     return CategoryFetchService(jobs=_fetch_jobs(), aspects=DynamoAspectStore(settings.aspects_table,
                                                                               settings.aspects_bucket),
-                                taxonomy_factory=_taxonomy, queue=_fetch_queue(), clock=clock.current())
+                                taxonomy_factory=_taxonomy, queue=_fetch_queue(), clock=clock.current(),
+                                events=_announcer())
 
 
 @cache
@@ -190,7 +202,7 @@ def category_worker() -> CategoryFetchWorker:
                                bulk_share=settings.bulk_share, user_slots=settings.user_slots),
         release_budget=lambda: http.release(clock.current().now()),
         pause=_pause_switch(QueueName.CATEGORY_FETCH, settings.fetch_table),
-        paused_recheck_s=config.pause_settings().recheck_s)
+        paused_recheck_s=config.pause_settings().recheck_s, events=_announcer())
 
 
 # -- market data ---------------------------------------------------------------------------------
@@ -199,7 +211,7 @@ def category_worker() -> CategoryFetchWorker:
 def _market_jobs():  # type: ignore[no-untyped-def]
     from sellerjobs.aws.market import DynamoMarketJobs
 
-    return DynamoMarketJobs(table=config.market_settings().table)
+    return DynamoMarketJobs(table=config.market_settings().table, outbox=_outbox())
 
 
 @cache
@@ -290,8 +302,9 @@ def market_worker() -> MarketWorker:
                         settings=WorkerSettings(spacing_s={p: settings.spacing_s for p in Provider},
                                                 retries=settings.retries,
                                                 retry_backoff_s=settings.retry_backoff_s,
-                                                manual_reserve=settings.manual_reserve),
-                        pause=_pause_switch(QueueName.MARKET, settings.table))
+                                                manual_reserve=settings.manual_reserve,
+                                                stale_after_s=settings.stale_after_s),
+                        pause=_pause_switch(QueueName.MARKET, settings.table), events=_announcer())
 
 
 # -- operating the queues --------------------------------------------------------------------------
@@ -373,6 +386,119 @@ def bulk_worker() -> BulkWorker:
                       run_s=settings.run_s)
 
 
+# -- job events and webhooks ---------------------------------------------------------------------
+
+@cache
+def _outbox() -> OutboxItems | None:
+    """Where writers store the events of their state changes; None where the function has no
+    EVENTS_TABLE (then a write that brings events fails loudly rather than dropping them)."""
+    from sellerjobs.aws.events import OutboxItems
+
+    table = config.event_settings().table
+    return OutboxItems(table) if table else None
+
+
+@cache
+def _announcer() -> EventAnnouncer:
+    from sellerjobs.aws.delay_queue import SqsDelayQueue
+    from sellerjobs.aws.events import SqsEventAnnouncer
+    from sellerjobs.events.ports import NoAnnouncer
+
+    url = config.event_settings().relay_queue_url
+    if not url:
+        return NoAnnouncer()
+    return SqsEventAnnouncer(SqsDelayQueue(queue_url=url, clock=clock.current()))
+
+
+@cache
+def event_store() -> DynamoEventStore:
+    from sellerjobs.aws.events import DynamoEventStore
+
+    return DynamoEventStore(config.event_settings().table)
+
+
+@cache
+def event_log() -> EventLog:
+    from sellerjobs.events.log import EventLog
+
+    return EventLog(store=event_store(), clock=clock.current())
+
+
+def _delivery_queue(url: str) -> SqsDelayQueue[DeliveryMessage]:
+    from sellerjobs.aws.delay_queue import SqsDelayQueue
+
+    return SqsDelayQueue(queue_url=url, clock=clock.current(), time_scale=config.runtime_settings().time_scale,
+                         group_of=lambda m: m.group)
+
+
+@cache
+def _webhook_store():  # type: ignore[no-untyped-def]
+    from sellerjobs.aws.ebay_accounts import KmsSealer
+    from sellerjobs.aws.webhooks import DynamoWebhookStore
+
+    settings = config.event_settings()
+    return DynamoWebhookStore(table=settings.table, sealer=KmsSealer(settings.webhook_key_id))
+
+
+@cache
+def _delivery_store():  # type: ignore[no-untyped-def]
+    from sellerjobs.aws.webhooks import DynamoDeliveryStore
+
+    return DynamoDeliveryStore(config.event_settings().table)
+
+
+@cache
+def webhook_fanout() -> WebhookFanout:
+    from sellerjobs.webhooks.fanout import WebhookFanout
+
+    return WebhookFanout(webhooks=_webhook_store(), deliveries=_delivery_store(),
+                         queue=_delivery_queue(config.event_settings().webhook_queue_url), clock=clock.current())
+
+
+@cache
+def event_relay() -> EventRelay:
+    from sellerjobs.aws.events import EventBridgeBus
+    from sellerjobs.events.relay import EventRelay
+
+    settings = config.event_settings()
+    return EventRelay(store=event_store(), bus=EventBridgeBus(settings.bus_name), fanout=webhook_fanout(),
+                      clock=clock.current())
+
+
+def _endpoint_policy() -> EndpointPolicy:
+    from sellerjobs.webhooks.addresses import EndpointPolicy
+
+    return EndpointPolicy(allow_loopback=config.event_settings().allow_loopback)
+
+
+@cache
+def webhook_service() -> WebhookService:
+    from sellerjobs.outbound.http import SocketResolver
+    from sellerjobs.webhooks.service import WebhookService
+
+    settings = config.event_settings()
+    return WebhookService(store=_webhook_store(), deliveries=_delivery_store(),
+                          queue=_delivery_queue(settings.webhook_queue_url), resolver=SocketResolver(),
+                          policy=_endpoint_policy(), clock=clock.current(), max_per_user=settings.max_per_seller,
+                          rotation_overlap_s=settings.rotation_overlap_s)
+
+
+@cache
+def webhook_deliverer() -> WebhookDeliverer:
+    from sellerjobs.outbound.http import HttpxWebhookSender, SocketResolver
+    from sellerjobs.webhooks.delivery import WebhookDeliverer
+    from sellerjobs.webhooks.retry import RetrySchedule
+
+    settings = config.event_settings()
+    rng = random.Random(settings.retry_seed) if settings.retry_seed is not None else random.Random()
+    return WebhookDeliverer(webhooks=_webhook_store(), deliveries=_delivery_store(),
+                            queue=_delivery_queue(settings.webhook_queue_url),
+                            dead_letters=_delivery_queue(settings.webhook_dead_letter_queue_url),
+                            sender=HttpxWebhookSender(), resolver=SocketResolver(), policy=_endpoint_policy(),
+                            clock=clock.current(), schedule=RetrySchedule(rng=rng), timeout_s=settings.timeout_s,
+                            disable_after_s=settings.disable_after_s)
+
+
 # -- eBay plumbing shared by the workers ---------------------------------------------------------
 
 @cache
@@ -431,7 +557,9 @@ def reset() -> None:
                     _taxonomy,
                     category_service, category_worker, _market_jobs, _market_limiter, market_budgets,
                     market_service, market_scheduler, market_worker, _pause_switch, queues_service, job_search,
-                    _bulk_queue, bulk_action_service, bulk_worker, idempotency_store):
+                    _bulk_queue, bulk_action_service, bulk_worker, idempotency_store, _outbox, _announcer,
+                    event_store, event_log, _webhook_store, _delivery_store, webhook_fanout, event_relay,
+                    webhook_service, webhook_deliverer):
         factory.cache_clear()
     config.reset()
     from sellerjobs.aws import app_secrets, clients

@@ -31,7 +31,7 @@ def test_the_readme_has_examples_with_documented_answers():
 
 def test_every_curl_example_of_the_readme_answers_as_documented(fresh_stack, tmp_path):
     script, calls = parse((ROOT / "README.md").read_text(encoding="utf-8"))
-    env = {"API": fresh_stack.api_url, "TOKEN": fresh_stack.token("alice"),
+    env = {"API": fresh_stack.api_url, "SANDBOX": fresh_stack.sandbox_url, "TOKEN": fresh_stack.token("alice"),
            "ADMIN_TOKEN": fresh_stack.token("ops", admin=True)}
 
     outcomes = run(script, calls, env, tmp_path)

@@ -124,7 +124,7 @@ def test_no_inline_script_or_style_remains(page):
 def test_each_pane_has_its_section_and_its_module(page, assets):
     sections = dict(re.findall(r'<section id="([a-z-]+)"[^>]*\sdata-pane-title="([^"]+)"', page["body"]))
     assert sections == {"promotions": "Promotions", "category-fetches": "Category fetches", "market": "Market data",
-                        "operations": "Operations"}
+                        "webhooks": "Webhooks", "operations": "Operations"}
     main = assets["/admin/assets/main.js"]["body"]
     for pane in sections:
         module = assets[f"/admin/assets/{pane}.js"]["body"]
@@ -143,6 +143,13 @@ def test_the_operations_pane_calls_the_operators_api(assets):
     module = assets["/admin/assets/operations.js"]["body"]
     for call in ('"/queues"', '"/admin/jobs"', '"/admin/promotions/"', '"/admin/bulk-actions/"',
                  '"/admin/queues/"'):
+        assert call in module, call
+
+
+def test_the_webhooks_pane_calls_the_webhook_api(assets):
+    module = assets["/admin/assets/webhooks.js"]["body"]
+    for call in ('"/webhooks"', "path`/webhooks/${row.key}/test`", "path`/webhooks/${row.key}/rotate-secret`",
+                 "path`/webhooks/${selected}/deliveries`", "api.patch(", "api.delete(", '"/admin/events"'):
         assert call in module, call
 
 

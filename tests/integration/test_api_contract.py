@@ -114,3 +114,26 @@ def test_market_answers_match_the_document(system):
     check(system, "GET", "/market/jobs?status=succeeded", "/market/jobs")
     check(system, "GET", "/market/overview", "/market/overview", admin=True)
     check(system, "POST", "/market/jobs/reset-failed", "/market/jobs/reset-failed", admin=True)
+
+
+def test_webhook_and_event_answers_match_the_document(system):
+    url = f"{system.virtual.sandbox_url}/hooks/alice"
+    hook = check(system, "POST", "/webhooks", "/webhooks", body={"url": url, "events": ["promotion.succeeded"]}).json()
+    check(system, "POST", "/webhooks", "/webhooks", body={"url": "ftp://example.com/x", "events": ["x"]})
+    path, item = f"/webhooks/{hook['id']}", "/webhooks/{webhookId}"
+    check(system, "GET", "/webhooks", "/webhooks")
+    check(system, "GET", path, item)
+    check(system, "GET", "/webhooks/wh_none", item)
+    check(system, "PATCH", path, item, body={"status": "disabled", "description": "paused"})
+    check(system, "PATCH", path, item, body={})
+    check(system, "POST", f"{path}/test", item + "/test")
+    check(system, "PATCH", path, item, body={"status": "active"})
+    check(system, "POST", f"{path}/test", item + "/test")
+    system.sim.run_for(30)
+    check(system, "GET", f"{path}/deliveries?limit=5", item + "/deliveries")
+    check(system, "GET", f"{path}/deliveries?limit=0", item + "/deliveries")
+    check(system, "POST", f"{path}/rotate-secret", item + "/rotate-secret")
+    check(system, "GET", "/admin/events", "/admin/events")
+    check(system, "GET", "/admin/events?limit=10", "/admin/events", admin=True)
+    assert check(system, "DELETE", path, item).status == 204
+    check(system, "DELETE", path, item)

@@ -140,7 +140,8 @@ def test_cancelling_a_finished_job_is_a_409_naming_the_job(system):
 # ---------------------------------------------------------------- 413, 415
 
 
-@pytest.mark.parametrize("path", ["/promotions", "/ebay/credentials", "/category-fetches", "/market/jobs"])
+@pytest.mark.parametrize("path", ["/promotions", "/ebay/credentials", "/category-fetches", "/market/jobs",
+                                  "/webhooks"])
 def test_a_body_over_64_kib_is_a_413_on_every_route_with_a_body(system, path):
     method = "PUT" if path == "/ebay/credentials" else "POST"
     oversized = json.dumps({"refreshToken": "x" * 65_536})

@@ -108,12 +108,58 @@ def bulk_action(system):
         owner=USER, status=BulkStatus.QUEUED, created_at=now, updated_at=now))
 
 
+HOOK = "wh_0123456789abcdef01234567"
+EVENT_ID = "evt_q4m3ukcvvawtpc2ej7d4dhc4ya"
+EVENT_AT = 1767225660000
+
+
+def webhook(system):
+    """The endpoint the webhook events name, registered on the sandbox's receiver."""
+    from sellerjobs import wiring
+    from sellerjobs.webhooks.model import Webhook, WebhookStatus
+    from sellerjobs.webhooks.signing import new_secret
+
+    now = int(system.clock.now() * 1000)
+    secret = new_secret()
+    wiring._webhook_store().create(Webhook(
+        id=HOOK, user_id=USER, url=f"{system.virtual.sandbox_url}/hooks/{USER}", events=("promotion.succeeded",),
+        status=WebhookStatus.ACTIVE, created_at=now, updated_at=now, secret=secret), 10)
+    system.sandbox.webhooks.set_secrets(USER, [secret])
+
+
+def stored_event():
+    from sellerjobs import wiring
+    from sellerjobs.events.model import JobEvent
+
+    body = json.dumps({"type": "promotion.succeeded", "id": EVENT_ID, "timestamp": "2026-01-01T00:01:00.000Z",
+                       "data": {}})
+    event = JobEvent(id=EVENT_ID, type="promotion.succeeded", occurred_at=EVENT_AT, body=body, sellers=(USER,))
+    wiring.event_store().put(event)
+    return event
+
+
+def pending_delivery(system):
+    from sellerjobs import wiring
+    from sellerjobs.webhooks.model import Delivery, DeliveryState
+
+    webhook(system)
+    event = stored_event()
+    wiring._delivery_store().create(Delivery(
+        webhook_id=HOOK, user_id=USER, event_id=EVENT_ID, type=event.type, occurred_at=EVENT_AT, body=event.body,
+        state=DeliveryState.PENDING, created_at=EVENT_AT, updated_at=EVENT_AT, next_attempt_at=EVENT_AT))
+    system.clock.set(EVENT_AT / 1000)
+
+
 SETUP = {
     "queue_promotion.batch": connected,
     "queue_promotion.single": connected,
     "admin_jobs.bulk_action": bulk_action,
     "bulk_actions.progress": bulk_action,
     "bulk_action_worker.sqs": bulk_action,
+    "webhooks.update": webhook,
+    "webhooks.deliveries": webhook,
+    "event_relay.sqs": lambda _: stored_event(),
+    "webhook_delivery.sqs": pending_delivery,
     "market_jobs.price": cached_price,
     "market_worker.sqs": dispatched_market_job,
     "start_category_fetch.cancel": category_job,
@@ -146,6 +192,8 @@ def test_event_file_runs_its_function(system, event_file):
         if function.logical_id == "MarketWorkerFunction":
             price = system.call("GET", "/market/prices/stockx/DD1391-100?size=10", user=USER)
             assert price.status == 200, price.body
+        if function.logical_id == "WebhookDeliveryFunction":
+            assert system.sandbox.webhooks.summary(USER)["accepted"] == 1
     else:
         assert result.get("overdue", 0) == 0
         if function.logical_id == "MarketSchedulerFunction":

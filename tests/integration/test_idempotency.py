@@ -126,7 +126,9 @@ def test_every_post_and_put_honours_the_key(system):
                 ("POST", "/admin/promotions/retry", {"limit": 10}, True),
                 ("POST", "/admin/promotions/cancel", {"seller": "bob"}, True),
                 ("POST", "/admin/queues/market/pause", {"reason": "provider outage"}, True),
-                ("POST", "/admin/queues/market/resume", None, True)]
+                ("POST", "/admin/queues/market/resume", None, True),
+                ("POST", "/webhooks", {"url": f"{system.virtual.sandbox_url}/hooks/alice",
+                                       "events": ["promotion.failed"]}, False)]
     for number, (method, path, body, admin) in enumerate(requests):
         headers = {"Idempotency-Key": f"request-{number}"}
         first = system.call(method, path, body=body, admin=admin, headers=headers)
@@ -136,6 +138,34 @@ def test_every_post_and_put_honours_the_key(system):
             assert (again.status, again.json()) == (first.status, first.json()), path
         else:  # retrying a job that has not failed is refused, and a refusal is not kept
             assert again.status == first.status and "idempotent-replayed" not in again.headers, path
+
+
+def test_a_retried_webhook_registration_makes_one_endpoint_and_keeps_no_secret_with_the_answer(system):
+    body = {"url": f"{system.virtual.sandbox_url}/hooks/alice", "events": ["promotion.succeeded"]}
+    first = post(system, "/webhooks", body)
+
+    again = post(system, "/webhooks", body)
+
+    assert first.status == again.status == 201 and again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json() and first.json()["secret"].startswith("whsec_")
+    assert len(system.call("GET", "/webhooks").json()["webhooks"]) == 1
+    # The answer is kept without its secret: a replay opens the endpoint's sealed copy instead.
+    assert first.json()["secret"] not in str(records(system)) and records(system)
+
+
+def test_a_replayed_registration_after_a_rotation_shows_the_secret_that_signs_now(system):
+    body = {"url": f"{system.virtual.sandbox_url}/hooks/alice", "events": ["promotion.succeeded"]}
+    hook = post(system, "/webhooks", body).json()
+    rotated = post(system, f"/webhooks/{hook['id']}/rotate-secret", None,
+                   headers={"Idempotency-Key": "rotate-1"}).json()
+
+    again = post(system, "/webhooks", body)
+    rotated_again = post(system, f"/webhooks/{hook['id']}/rotate-secret", None, headers={"Idempotency-Key": "rotate-1"})
+
+    assert rotated["secret"] != hook["secret"]
+    assert again.json()["secret"] == rotated_again.json()["secret"] == rotated["secret"]
+    assert rotated_again.json()["previousSecretExpiresAt"] == rotated["previousSecretExpiresAt"]  # no second rotation
+    assert hook["secret"] not in str(records(system)) and rotated["secret"] not in str(records(system))
 
 
 def test_a_key_is_kept_for_24_hours_then_names_a_new_request(system):

@@ -346,8 +346,10 @@ def test_market_attempts_are_kept_and_a_paused_market_queue_dispatches_nothing(s
 
 
 def test_a_job_change_counted_for_a_bulk_run_that_lost_its_hold_is_not_written(system, sellers):
+    # Nor its event: the change, its history entry, its event and the count are one transaction.
     from sellerjobs import wiring
     from sellerjobs.aws.bulk_actions import DynamoBulkActions
+    from sellerjobs.promotions import events as promotion_events
     from sellerjobs.promotions.bulk import BulkAction, BulkKind, BulkStatus
     from sellerjobs.promotions.job import Status
     from sellerjobs.promotions.ports import JobFilter, Tally, TallyRefused
@@ -362,8 +364,10 @@ def test_a_job_change_counted_for_a_bulk_run_that_lost_its_hold_is_not_written(s
     job = repository.get("alice", job_id)
     assert job is not None
 
+    cancelled = job.cancel(now, 86400, by="ops")
+    events = promotion_events.events_for(job, cancelled)  # stored with the change and the count, or not at all
     with pytest.raises(TallyRefused):
-        repository.save(job, job.cancel(now, 86400, by="ops"), Tally("bulk-1-abcdef", owner="run-b"))
+        repository.save(job, cancelled, events, tally=Tally("bulk-1-abcdef", owner="run-b"))
 
     def done() -> int:
         action = actions.get("bulk-1-abcdef")
@@ -371,5 +375,7 @@ def test_a_job_change_counted_for_a_bulk_run_that_lost_its_hold_is_not_written(s
         return action.done
 
     assert system.job("alice", job_id)["status"] == "pending" and done() == 0
-    assert repository.save(job, job.cancel(now, 86400, by="ops"), Tally("bulk-1-abcdef", owner="run-a"))
+    assert wiring.event_store().get_many([e.id for e in events]) == {}
+    assert repository.save(job, cancelled, events, tally=Tally("bulk-1-abcdef", owner="run-a"))
     assert done() == 1
+    assert set(wiring.event_store().get_many([e.id for e in events])) == {e.id for e in events} != set()

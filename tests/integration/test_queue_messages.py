@@ -25,6 +25,9 @@ WELL_FORMED = {
     "CategoryFetchQueue": ("CategoryFetchWorkerFunction", '{"jobId": "job-0-none", "notBefore": 0}'),
     "MarketQueue": ("MarketWorkerFunction", '{"provider": "stockx", "keys": [], "reservedAt": 0, "startedAt": 0}'),
     "BulkActionQueue": ("BulkActionWorkerFunction", '{"bulkActionId": "bulk-none"}'),
+    "EventsQueue": ("EventRelayFunction", '{"eventIds": ["evt_none"]}'),
+    "WebhookQueue": ("WebhookDeliveryFunction", '{"userId": "alice", "webhookId": "wh_none", "eventId": "evt_none", '
+                                                '"occurredAt": 0, "attempt": 0, "notBefore": 0}'),
 }
 
 

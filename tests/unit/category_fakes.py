@@ -39,6 +39,7 @@ from sellerjobs.categories.service import CategoryFetchService
 from sellerjobs.categories.worker import CategoryFetchWorker, FetchSettings
 from sellerjobs.clock import ManualClock, now_ms
 from sellerjobs.ebay.errors import EbayError, EbayRequestError
+from sellerjobs.events.model import JobEvent
 from sellerjobs.jobs.history import appended
 
 # ---------------------------------------------------------------- eBay tree nodes
@@ -214,6 +215,7 @@ class InMemoryFetchJobs:
     completions: list[int] = field(default_factory=list)  # categories handed to each complete()
     finishes: list[tuple[str, FetchStatus]] = field(default_factory=list)  # successful finish() calls
     runs: dict[str, tuple[RunEntry, ...]] = field(default_factory=dict)  # each job's run log
+    outbox: dict[str, JobEvent] = field(default_factory=dict)  # events stored with finishes and progress
 
     # -- test helpers ------------------------------------------------------------------------
 
@@ -356,11 +358,26 @@ class InMemoryFetchJobs:
         self._update(job.id, processed=stored.processed + 1, failed=stored.failed + 1, updated_at=now_ms)
         return True
 
-    def finish(self, job: FetchJob, status: FetchStatus, now_ms: int, error: str | None = None) -> bool:
-        if not self.jobs[job.id].status.active:
+    def finish(self, job: FetchJob, status: FetchStatus, now_ms: int, error: str | None = None,
+               events: Sequence[JobEvent] = ()) -> bool:
+        stored = self.jobs[job.id]
+        if not stored.status.active or (events and stored.finishes != job.finishes):
             return False
-        self._update(job.id, status=status, updated_at=now_ms, error=error)
+        if any(event.id in self.outbox for event in events):
+            return False  # the outbox refuses a second copy, and with it the whole write
+        self._update(job.id, status=status, updated_at=now_ms, error=error,
+                     finishes=stored.finishes + (1 if events else 0))
+        self.outbox.update({event.id: event for event in events})
         self.finishes.append((job.id, status))
+        return True
+
+    def progress(self, job: FetchJob, event: JobEvent, now_ms: int, interval_ms: int) -> bool:
+        stored = self.jobs[job.id]
+        if not stored.status.active or (stored.progress_at and stored.progress_at > now_ms - interval_ms) \
+                or event.id in self.outbox:
+            return False
+        self._update(job.id, progress_at=now_ms)
+        self.outbox[event.id] = event
         return True
 
     def requeue_failures(self, job: FetchJob, now_ms: int) -> int:

@@ -30,6 +30,7 @@ from decimal import Decimal
 from typing import Any
 
 from sellerjobs.clock import Clock, ManualClock, now_ms
+from sellerjobs.events.model import JobEvent
 from sellerjobs.jobs.history import Note
 from sellerjobs.jobs.rate_budget import Grant, RateBudget
 from sellerjobs.market.job import CachedPrice, MarketJob, MarketStatus, Provider, Quote, dedupe_key
@@ -52,8 +53,11 @@ class InMemoryMarketJobs:
     runs: list[SchedulerRun] = field(default_factory=list)
     batches: list[BatchMetrics] = field(default_factory=list)
     enqueue_calls: list[tuple[Provider, list[tuple[str, str | None]], int]] = field(default_factory=list)
+    outbox: dict[str, JobEvent] = field(default_factory=dict)  # events stored by settle()
     # Runs once, at the next start(), before it writes: what another scheduler does meanwhile.
     before_start: Callable[[Sequence[MarketJob]], object] | None = None
+    # Runs once, at the next settle(), before it writes: what a seller does while the worker works.
+    before_settle: Callable[[MarketJob], object] | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     # -- test helpers ------------------------------------------------------------------------
@@ -77,23 +81,30 @@ class InMemoryMarketJobs:
     # -- the port ----------------------------------------------------------------------------
 
     def enqueue(self, provider: Provider, items: Sequence[tuple[str, str | None]], priority: int,
-                now_ms: int) -> list[Enqueued]:
+                now_ms: int, seller: str | None = None) -> list[Enqueued]:
         self.enqueue_calls.append((provider, list(items), priority))
         pending = {dedupe_key(provider, sku, size): (sku, size) for sku, size in items}
+        asking = frozenset({seller}) if seller is not None else frozenset()
         results = []
         for key, (sku, size) in pending.items():
             existing = self.jobs.get(key)
             if existing is not None and existing.status.active:
                 if existing.priority >= priority:
-                    results.append(Enqueued(existing, created=False))
+                    if asking <= existing.asked_by:
+                        results.append(Enqueued(existing, created=False))
+                        continue
+                    asked = replace(existing, asked_by=existing.asked_by | asking, version=existing.version + 1)
+                    self.jobs[key] = asked
+                    results.append(Enqueued(asked, created=False))
                     continue
-                raised = replace(existing, priority=priority, updated_at=now_ms, version=existing.version + 1)
+                raised = replace(existing, priority=priority, updated_at=now_ms, version=existing.version + 1,
+                                 asked_by=existing.asked_by | asking)
                 self.jobs[key] = raised
                 results.append(Enqueued(raised, created=False, raised=True))
                 continue
             job = MarketJob(id=f"{next(self._ids):032x}", provider=provider, sku=sku, size=size, priority=priority,
                             status=MarketStatus.PENDING, enqueued_at=now_ms, updated_at=now_ms,
-                            version=(existing.version + 1) if existing else 0)
+                            version=(existing.version + 1) if existing else 0, asked_by=asking)
             self.jobs[key] = job
             results.append(Enqueued(job, created=True))
         return results
@@ -116,9 +127,14 @@ class InMemoryMarketJobs:
         return self._move([(job, job.moved(MarketStatus.RUNNING, now_ms, started_at=now_ms)) for job in jobs])
 
     def settle(self, job: MarketJob, status: MarketStatus, now_ms: int, *, error: str | None = None,
-               retries: int = 0, note: Note | None = None) -> bool:
-        new = job.settled(status, now_ms, error=error, retries=retries, note=note)
-        return bool(self._move([(job, new)]))
+               retries: int = 0, note: Note | None = None, events: Sequence[JobEvent] = ()) -> bool:
+        hook, self.before_settle = self.before_settle, None
+        if hook is not None:
+            hook(job)
+        moved = bool(self._move([(job, job.settled(status, now_ms, error=error, retries=retries, note=note))]))
+        if moved:
+            self.outbox.update({event.id: event for event in events})
+        return moved
 
     def stuck(self, started_before_ms: int, limit: int) -> list[MarketJob]:
         running = [j for j in self.jobs.values() if j.status is MarketStatus.RUNNING

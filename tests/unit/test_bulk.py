@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 import pytest
 
 from sellerjobs.clock import ManualClock, now_ms
+from sellerjobs.events.model import JobEvent
 from sellerjobs.jobs.history import HistoryEntry
 from sellerjobs.promotions.bulk import (
     BulkAction,
@@ -287,3 +289,35 @@ def test_preview_counts_what_would_match_up_to_the_limit(world):
     assert world.service.preview(BulkRequest(BulkKind.RETRY, JobFilter(), limit=3), owner=None) == (3, True)
     assert world.service.preview(BulkRequest(BulkKind.RETRY, JobFilter(), limit=10), owner="bob") == (0, False)
     assert world.repo.saves == 0 and world.bulk_queue.sent == []
+
+
+@dataclass
+class ListAnnouncer:
+    announced: list[JobEvent] = field(default_factory=list)
+
+    def announce(self, events: Sequence[JobEvent]) -> None:
+        self.announced += list(events)
+
+
+def test_a_bulk_cancel_announces_each_cancelled_job_as_a_cancel_by_the_seller_would(world):
+    announcer = ListAnnouncer()
+    world.worker.promotions.events = announcer
+    pending = [world.job(str(100001 + i), status=Status.PENDING) for i in range(3)]
+
+    world.worker.run(world.start(BulkKind.CANCEL).id)
+
+    # Stored with each change (in the same save), then told to the relay, one event per job.
+    assert sorted(world.repo.outbox) == sorted(e.id for e in announcer.announced)
+    assert [(e.type, e.sellers) for e in announcer.announced] == [("promotion.cancelled", ("alice",))] * 3
+    assert {json.loads(e.body)["data"]["id"] for e in announcer.announced} == {j.id for j in pending}
+
+
+def test_a_bulk_retry_announces_nothing(world):
+    # A failed job queued again has not finished: there is nothing to announce until it does.
+    announcer = ListAnnouncer()
+    world.worker.promotions.events = announcer
+    world.job("100001")
+
+    world.worker.run(world.start().id)
+
+    assert announcer.announced == [] and world.repo.outbox == {}

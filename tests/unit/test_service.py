@@ -18,6 +18,7 @@ import pytest
 from sellerjobs.accounts import Connection, ConnectionStatus, NotConnected
 from sellerjobs.clock import ManualClock, now_ms
 from sellerjobs.errors import Conflict
+from sellerjobs.events.model import JobEvent
 from sellerjobs.jobs.retry import ExponentialPolicy, Jitter, SyncWindowPolicy
 from sellerjobs.promotions.job import TERMINAL, InvalidTransition, PromotionJob, Status
 from sellerjobs.promotions.ports import (
@@ -63,6 +64,7 @@ class InMemoryJobRepository:
     # which run holds each action (a tally from any other run is refused, as the adapter does).
     tallies: dict[str, Counter[str]] = field(default_factory=dict)
     holders: dict[str, str] = field(default_factory=dict)
+    outbox: dict[str, JobEvent] = field(default_factory=dict)  # events stored with saves
 
     def put(self, job: PromotionJob) -> PromotionJob:
         """Store a job directly (test setup), taking its listing lock if it is unfinished."""
@@ -89,7 +91,8 @@ class InMemoryJobRepository:
     def get_many(self, keys: Iterable[JobKey]) -> dict[JobKey, PromotionJob]:
         return {key: self.jobs[key] for key in keys if key in self.jobs}
 
-    def save(self, previous: PromotionJob, new: PromotionJob, tally: Tally | None = None) -> bool:
+    def save(self, previous: PromotionJob, new: PromotionJob, events: Sequence[JobEvent] = (),
+             tally: Tally | None = None) -> bool:
         self.saves += 1
         if self.before_save is not None:
             self.before_save(previous, new)
@@ -117,6 +120,7 @@ class InMemoryJobRepository:
             self.locks[lock] = new.id
             self.finished.setdefault(new.user_id, Counter())[previous.status] -= 1
         self.jobs[key] = new
+        self.outbox.update({event.id: event for event in events})
         return True
 
     def count_unfinished(self, user_id: str, now_ms: int) -> UnfinishedCounts:

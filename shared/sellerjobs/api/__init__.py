@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from http import HTTPStatus
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Depends, Request, Response, content_types
@@ -41,6 +41,9 @@ from sellerjobs.api.messages import field_errors
 from sellerjobs.ebay.errors import EbayThrottled, EbayTransientError
 from sellerjobs.errors import Conflict, Invalid, NotFound, TooManyRequests
 from sellerjobs.jobs.rate_budget import RateLimited
+
+if TYPE_CHECKING:
+    from sellerjobs.api.idempotency import Withheld
 
 logger = Logger(child=True)
 
@@ -214,6 +217,8 @@ class HttpApp(APIGatewayHttpResolver):
                          response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR,
                          json_body_deserializer=partial(read_json, limit=body_limit))
         self.body_limit = body_limit
+        # (method, route path) -> the field of its answer an Idempotency-Key replay does not keep.
+        self.withheld: dict[tuple[str, str], Withheld] = {}
         handlers: list[tuple[type[Exception], Callable[[Any], Response[Any]]]] = [
             (ApiError, error_response), (Invalid, _invalid), (NotFound, _not_found), (Conflict, _conflict),
             (RequestValidationError, self._invalid_request), (RequestUnsupportedContentType, _not_json),
@@ -319,18 +324,20 @@ _ERROR_DESCRIPTIONS = {
 
 
 def answers(status: int = HTTPStatus.OK, *errors: int, description: str | None = None,
-            models: dict[int, type[BaseModel]] | None = None) -> dict[int, OpenAPIResponse]:
+            models: dict[int, type[BaseModel]] | None = None,
+            refusals: dict[int, str] | None = None) -> dict[int, OpenAPIResponse]:
     """A route's OpenAPI answers: its success (the return type) and the refusals only it gives.
 
     Refusals that follow from the shared machinery (bad input, no token, body limit,
     Idempotency-Key) are added to every operation they apply to when the document is built.
-    ``models`` documents further successes with a model of their own.
+    ``models`` documents further successes with a model of their own; ``refusals`` documents
+    refusals whose meaning on this route is not the usual one (status -> description).
     """
     out: dict[int, OpenAPIResponse] = {status: {"description": description or HTTPStatus(status).phrase}}
     for code, model in (models or {}).items():
         out[code] = {"description": HTTPStatus(code).phrase,
                      "content": {content_types.APPLICATION_JSON: {"model": model}}}
-    for code in errors:
-        out[code] = {"description": _ERROR_DESCRIPTIONS[HTTPStatus(code)],
-                     "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}}}
+    described = {code: _ERROR_DESCRIPTIONS[HTTPStatus(code)] for code in errors} | (refusals or {})
+    for code, text in described.items():
+        out[code] = {"description": text, "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}}}
     return out

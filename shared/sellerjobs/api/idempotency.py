@@ -11,7 +11,9 @@ users' equal keys never meet. Within 24 hours:
   not known yet, and running it twice is exactly what the key is there to prevent.
 
 Only answers that did something are kept: a request that was refused (4xx) or failed ran
-nothing worth remembering, so it can be corrected and sent again with the same key.
+nothing worth remembering, so it can be corrected and sent again with the same key. A field of
+an answer that holds a secret (a webhook's signing secret) is not kept at all: the route names
+it (:class:`Withheld`), and a replay reads it again from where the secret is kept, sealed.
 Powertools idempotency does the bookkeeping in DynamoDB (``IdempotencyTable``): a conditional
 put marks the key in progress before the route runs, the answer replaces it afterwards, and
 the table's TTL removes it a day later.
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -28,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
-from sellerjobs.api import refusal, signed_in
+from sellerjobs.api import HttpApp, refusal, signed_in
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
@@ -42,6 +45,15 @@ METHODS = frozenset({"POST", "PUT"})
 _PRINTABLE = re.compile(r"[\x20-\x7e]+")
 
 Stored = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Withheld:
+    """A field of a route's answer that is never kept with the answer: ``restore(user id, the kept
+    answer's body)`` gives its value again when the answer is replayed."""
+
+    field: str
+    restore: Callable[[str, dict[str, Any]], Any]
 
 
 def checked_key(value: str) -> str:
@@ -69,11 +81,15 @@ def honour_idempotency_key(app: APIGatewayHttpResolver, next_middleware: NextMid
     request = {"user": user.user_id, "key": key, "route": f"{event.http_method} {event.path}",
                # The parsed body (validated already): the same JSON in other whitespace is the same request.
                "body": event.json_body if takes_body else None}
-    return run_once(request, lambda: next_middleware(app), app.lambda_context)
+    withheld = app.withheld.get((route.method, route.path)) if route is not None and isinstance(app, HttpApp) else None
+    return run_once(request, lambda: next_middleware(app), app.lambda_context, withheld)
 
 
-def run_once(request: dict[str, Any], action: Callable[[], Response[Any]], lambda_context: Any) -> Response[Any]:
-    """``action``'s answer, or the answer it gave the first time this request was made."""
+def run_once(request: dict[str, Any], action: Callable[[], Response[Any]], lambda_context: Any,
+             withheld: Withheld | None = None) -> Response[Any]:
+    """``action``'s answer, or the answer it gave the first time this request was made.
+
+    ``withheld``: the field of the answer that is not kept (and is restored on a replay)."""
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
         IdempotencyValidationError,
@@ -83,12 +99,12 @@ def run_once(request: dict[str, Any], action: Callable[[], Response[Any]], lambd
 
     execute, config = _guard(wiring.idempotency_store())
     config.register_lambda_context(lambda_context)  # an in-progress key expires with the invocation
-    ran = False
+    answered: Response[Any] | None = None  # set when the action runs (not on a replay)
 
     def first_time() -> Stored:
-        nonlocal ran
-        ran = True
-        return _stored(action())
+        nonlocal answered
+        answered = action()
+        return _stored(answered, withheld)
 
     try:
         answer: Stored = execute(request=request, action=first_time)
@@ -98,7 +114,9 @@ def run_once(request: dict[str, Any], action: Callable[[], Response[Any]], lambd
     except IdempotencyValidationError:
         raise refusal(HEADER, "was already used for a different request (another route or body) in the last "
                       "24 hours; use a new key", HTTPStatus.UNPROCESSABLE_ENTITY) from None
-    return _response(answer, replayed=not ran)
+    if answered is not None:
+        return answered  # the first time: the answer as the route gave it, withheld field included
+    return _response(_restored(answer, withheld, str(request["user"])), replayed=True)
 
 
 @cache
@@ -118,9 +136,19 @@ def _guard(store: BasePersistenceLayer) -> tuple[Callable[..., Stored], Idempote
     return execute, config
 
 
-def _stored(response: Response[Any]) -> Stored:
+def _stored(response: Response[Any], withheld: Withheld | None = None) -> Stored:
+    body = response.body
+    if withheld is not None and isinstance(body, dict):
+        body = {name: value for name, value in body.items() if name != withheld.field}
     return {"status": response.status_code, "contentType": response.content_type,
-            "headers": dict(response.headers), "body": response.body}
+            "headers": dict(response.headers), "body": body}
+
+
+def _restored(answer: Stored, withheld: Withheld | None, user_id: str) -> Stored:
+    body = answer.get("body")
+    if withheld is None or not isinstance(body, dict):
+        return answer
+    return answer | {"body": body | {withheld.field: withheld.restore(user_id, body)}}
 
 
 def _response(answer: Stored, *, replayed: bool) -> Response[Any]:

@@ -21,7 +21,8 @@ Sort keys make the job's next due work one range query. Indexes:
     AllJobs     kind = "fetch-job", createdAt: every seller's jobs, newest first (operators).
 
 Fetching a category stores its aspects, deletes its work item (only if still there) and adds to
-the job's counters in one transaction, so a counter can never count a category twice.
+the job's counters in one transaction, so a counter can never count a category twice. Finishing
+a job stores its event in the outbox (``EventsTable``) in the same transaction.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from botocore.exceptions import ClientError
 from sellerjobs.aws import clients
 from sellerjobs.aws.aspects import AspectItems
 from sellerjobs.aws.dynamo import cancellation_reasons, error_code, from_item, is_condition_failure, to_item, to_values
+from sellerjobs.aws.events import OutboxItems
 from sellerjobs.aws.merged_query import Partition, merged_page
 from sellerjobs.categories.job import (
     AspectRecord,
@@ -50,6 +52,7 @@ from sellerjobs.categories.job import (
     load_runs,
 )
 from sellerjobs.categories.ports import FetchFilter, JobNotActive
+from sellerjobs.events.model import JobEvent
 from sellerjobs.jobs.history import appended
 
 META = "META"
@@ -81,6 +84,7 @@ def _todo_sk(due_at: int, category_id: str) -> str:
 class DynamoFetchJobs:
     table: str
     aspects: AspectItems | None = None  # where fetched aspects go: only the worker stores them
+    outbox: OutboxItems | None = None  # where finishing and progress events go
 
     # -- mapping -----------------------------------------------------------------------------
 
@@ -110,7 +114,8 @@ class DynamoFetchJobs:
             analysed=bool(item.get("analysed")), total=int(item.get("total", 0)),
             processed=int(item.get("processed", 0)), success=int(item.get("success", 0)),
             failed=int(item.get("failed", 0)), error=item.get("error"), lease_owner=item.get("leaseOwner"),
-            lease_until=int(item.get("leaseUntil", 0)), resume_at=int(item.get("resumeAt", 0)))
+            lease_until=int(item.get("leaseUntil", 0)), resume_at=int(item.get("resumeAt", 0)),
+            finishes=int(item.get("finishes", 0)), progress_at=int(item.get("progressAt", 0)))
 
     @staticmethod
     def _work(raw: dict[str, Any]) -> WorkItem:
@@ -151,10 +156,11 @@ class DynamoFetchJobs:
             "ExpressionAttributeNames": {f"#{k}": k for k in deltas},
             "ExpressionAttributeValues": to_values({f":{k}": v for k, v in deltas.items()})}}
 
-    def _moved(self, update: dict[str, Any], old: FetchStatus, new: FetchStatus) -> bool:
-        """Apply ``update`` (conditional on the job being ``old``) and count the move; False when
-        the job was not ``old``."""
-        return self._transact([{"Update": update}, self._count(**{old.value: -1, new.value: +1})])
+    def _moved(self, update: dict[str, Any], old: FetchStatus, new: FetchStatus,
+               also: Sequence[dict[str, Any]] = ()) -> bool:
+        """Apply ``update`` (conditional on the job being ``old``) and count the move, with ``also``
+        (the events the move announces) in the same transaction; False when the job was not ``old``."""
+        return self._transact([{"Update": update}, self._count(**{old.value: -1, new.value: +1}), *also])
 
     def counts(self) -> dict[str, int]:
         item = from_item(clients.dynamodb().get_item(TableName=self.table, Key=to_item(COUNTS_KEY)).get("Item") or {})
@@ -427,20 +433,44 @@ class DynamoFetchJobs:
                 return False  # the work item was already handled, or the job stopped
             raise
 
-    def finish(self, job: FetchJob, status: FetchStatus, now_ms: int, error: str | None = None) -> bool:
+    def finish(self, job: FetchJob, status: FetchStatus, now_ms: int, error: str | None = None,
+               events: Sequence[JobEvent] = ()) -> bool:
         # The usual case first: a job is processing when it finishes (queued when cancelled early).
         for current in (FetchStatus.PROCESSING, FetchStatus.QUEUED):
-            if self._moved({
-                    "TableName": self.table, "Key": to_item({"pk": _pk(job.id), "sk": META}),
-                    "UpdateExpression": "SET #status = :s, updatedAt = :now, listKey = :lk, #error = :e "
-                                        "REMOVE activeShard",
-                    "ConditionExpression": "#status = :from",
-                    "ExpressionAttributeNames": {"#status": "status", "#error": "error"},
-                    "ExpressionAttributeValues": to_values({":s": status.value, ":now": now_ms, ":e": error,
-                                                            ":lk": _list_key(status, job.created_at),
-                                                            ":from": current.value})}, current, status):
+            update: dict[str, Any] = {
+                "TableName": self.table, "Key": to_item({"pk": _pk(job.id), "sk": META}),
+                "UpdateExpression": "SET #status = :s, updatedAt = :now, listKey = :lk, #error = :e REMOVE activeShard",
+                "ConditionExpression": "#status = :from",
+                "ExpressionAttributeNames": {"#status": "status", "#error": "error"}}
+            values: dict[str, Any] = {":s": status.value, ":now": now_ms, ":e": error, ":from": current.value,
+                                      ":lk": _list_key(status, job.created_at)}
+            if events:
+                # The events' ids count this job's finishes: the write holds only if nobody finished it
+                # since it was read.
+                update["UpdateExpression"] = update["UpdateExpression"].replace(" REMOVE", ", finishes = :next REMOVE")
+                update["ConditionExpression"] += " AND (attribute_not_exists(finishes) OR finishes = :finishes)"
+                values |= {":finishes": job.finishes, ":next": job.finishes + 1}
+            update["ExpressionAttributeValues"] = to_values(values)
+            if self._moved(update, current, status, [self._outbox().put(event) for event in events]):
                 return True
         return False
+
+    def progress(self, job: FetchJob, event: JobEvent, now_ms: int, interval_ms: int) -> bool:
+        # The stamp and the event in one write: at most one progress event per interval, whichever
+        # run (or duplicate of one) gets there first.
+        stamp = {"Update": {
+            "TableName": self.table, "Key": to_item({"pk": _pk(job.id), "sk": META}),
+            "UpdateExpression": "SET progressAt = :now",
+            "ConditionExpression": "#status IN (:a0, :a1) AND (attribute_not_exists(progressAt) OR progressAt <= :due)",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": to_values({":now": now_ms, ":due": now_ms - interval_ms,
+                                                    ":a0": ACTIVE[0], ":a1": ACTIVE[1]})}}
+        return self._transact([stamp, self._outbox().put(event)])
+
+    def _outbox(self) -> OutboxItems:
+        if self.outbox is None:
+            raise RuntimeError("this repository was given events but no outbox table (EVENTS_TABLE)")
+        return self.outbox
 
     def requeue_failures(self, job: FetchJob, now_ms: int) -> int:
         failures = self.failures(job.id, 10_000)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_events import EventBridgeClient
     from types_boto3_kms import KMSClient
     from types_boto3_s3 import S3Client
     from types_boto3_secretsmanager import SecretsManagerClient
@@ -52,6 +53,10 @@ def sqs() -> SQSClient:
 
 def kms() -> KMSClient:
     return _client("kms")  # type: ignore[no-any-return]
+
+
+def events() -> EventBridgeClient:
+    return _client("events")  # type: ignore[no-any-return]
 
 
 def s3() -> S3Client:

@@ -8,11 +8,11 @@
     pk = CATALOG#<provider>|<sku>   sk = CATALOG  the provider's ids for a sku
     pk = SETTINGS                   sk = MARKET   settings an operator changed (the seller share)
 
-A job's item holds its attempts (``history``, see sellerjobs.jobs.history); the indexes project
-every other attribute (``SUMMARY``), so a job read from one comes without its history and is
-changed with an update that leaves the history as it is.
+A job's item holds its attempts (``history``, see sellerjobs.jobs.history) and the sellers its
+events go to (``askedBy``); the indexes project every other attribute (``SUMMARY``), so a job
+read from one comes without them and is changed with an update that leaves them as they are.
 
-Indexes (all sparse, all projecting the job but its history):
+Indexes (all sparse, all projecting the job but its history and sellers):
 
     Queue     queueKey = provider (only while pending/deferred), queueSort = "<999 - priority>#<enqueued
               at>#<key>": the next jobs to dispatch are the first items, so the scheduler reads only
@@ -20,7 +20,8 @@ Indexes (all sparse, all projecting the job but its history):
     Running   runningShard (only while running), startedAt: jobs a dead worker left behind.
     ByStatus  statusKey = status, statusSort = "<updated at>#<key>": the listing API.
 
-Every status change is a transaction with the counters item and a version guard on the job.
+Every status change is a transaction with the counters item and a version guard on the job;
+settling a job also stores its events in the outbox (``EventsTable``) in that transaction.
 """
 
 from __future__ import annotations
@@ -41,8 +42,10 @@ from botocore.exceptions import ClientError
 
 from sellerjobs.aws import clients
 from sellerjobs.aws.dynamo import cancellation_reasons, error_code, from_item, to_item, to_values
+from sellerjobs.aws.events import OutboxItems
 from sellerjobs.aws.merged_query import Partition, merged_page
 from sellerjobs.errors import Invalid
+from sellerjobs.events.model import JobEvent
 from sellerjobs.jobs import history
 from sellerjobs.jobs.history import Note
 from sellerjobs.market.job import CachedPrice, MarketJob, MarketStatus, Provider, Quote, dedupe_key
@@ -70,6 +73,7 @@ def _queue_sort(priority: int, enqueued_at: int, key: str) -> str:
 @dataclass
 class DynamoMarketJobs:
     table: str
+    outbox: OutboxItems | None = None  # where settling a job stores its events
 
     # -- mapping -----------------------------------------------------------------------------
 
@@ -85,6 +89,7 @@ class DynamoMarketJobs:
             "runningShard": "running" if status is MarketStatus.RUNNING else None,
             "statusKey": status.value, "statusSort": f"{job.updated_at:013d}#{job.key}",
             "history": history.dumps(job.history) if job.history is not None else None,
+            "askedBy": sorted(job.asked_by) or None,
         }
 
     @staticmethod
@@ -98,7 +103,8 @@ class DynamoMarketJobs:
             retry_count=int(item.get("retryCount", 0)), error=item.get("error"),
             started_at=int(item["startedAt"]) if item.get("startedAt") is not None else None,
             completed_at=int(item["completedAt"]) if item.get("completedAt") is not None else None,
-            version=int(item.get("version", 0)), history=history.loads(item.get("history")) if full else None)
+            version=int(item.get("version", 0)), history=history.loads(item.get("history")) if full else None,
+            asked_by=frozenset(item.get("askedBy") or ()))
 
     def _put(self, job: MarketJob, condition: str, values: dict[str, Any] | None = None) -> dict[str, Any]:
         put: dict[str, Any] = {"TableName": self.table, "Item": to_item(self._values(job)),
@@ -110,10 +116,13 @@ class DynamoMarketJobs:
 
     def _update(self, new: MarketJob, old: MarketJob) -> dict[str, Any]:
         """``old`` becomes ``new`` if it is still as read. An update, not a put: a job read from an
-        index (no history) changes without touching the history stored with it."""
+        index (no history, no ``askedBy``) changes without touching the history and the sellers
+        stored with it. ``askedBy`` only grows while a job lives, so it is never removed here."""
         values = {k: v for k, v in self._values(new).items() if k not in ("pk", "sk")}
         if new.history is None:
             del values["history"]
+        if values["askedBy"] is None:
+            del values["askedBy"]
         kept = {k: v for k, v in values.items() if v is not None}
         gone = [k for k, v in values.items() if v is None]
         names = {f"#a{i}": name for i, name in enumerate(kept)} | {f"#g{i}": name for i, name in enumerate(gone)}
@@ -138,7 +147,7 @@ class DynamoMarketJobs:
     # -- enqueueing --------------------------------------------------------------------------
 
     def enqueue(self, provider: Provider, items: Sequence[tuple[str, str | None]], priority: int,
-                now_ms: int) -> list[Enqueued]:
+                now_ms: int, seller: str | None = None) -> list[Enqueued]:
         results: dict[str, Enqueued] = {}
         keys = [dedupe_key(provider, sku, size) for sku, size in items]
         pending = dict(zip(keys, items, strict=True))
@@ -150,17 +159,28 @@ class DynamoMarketJobs:
             for key, (sku, size) in pending.items():
                 existing = current.get(key)
                 if existing is not None and existing.status.active:
-                    if existing.priority >= priority:
+                    asks = seller is not None and seller not in existing.asked_by
+                    if existing.priority >= priority and not asks:
                         results[key] = Enqueued(existing, created=False)
                         continue
+                    if existing.priority >= priority and seller is not None:
+                        # Not raised, but its events now go to this seller too.
+                        asked = existing.asked(seller)
+                        writes.append((key, self._put(asked, "#v = :v AND #status = :s",
+                                                      {":v": existing.version, ":s": existing.status.value}),
+                                       Enqueued(asked, created=False), {}))
+                        continue
                     raised = self._reprioritised(existing, priority, now_ms)
+                    if seller is not None:
+                        raised = replace(raised, asked_by=raised.asked_by | {seller})
                     writes.append((key, self._put(raised, "#v = :v AND #status = :s",
                                                   {":v": existing.version, ":s": existing.status.value}),
                                    Enqueued(raised, created=False, raised=True), {}))
                     continue
                 job = MarketJob(id=uuid.uuid4().hex, provider=provider, sku=sku, size=size, priority=priority,
                                 status=MarketStatus.PENDING, enqueued_at=now_ms, updated_at=now_ms,
-                                version=(existing.version + 1) if existing else 0)
+                                version=(existing.version + 1) if existing else 0,
+                                asked_by=frozenset({seller}) if seller is not None else frozenset())
                 deltas = {f"{provider.value}#{MarketStatus.PENDING.value}": 1}
                 if existing is None:
                     put = self._put(job, "attribute_not_exists(pk)")
@@ -316,15 +336,19 @@ class DynamoMarketJobs:
         return self._move(moves)
 
     def settle(self, job: MarketJob, status: MarketStatus, now_ms: int, *, error: str | None = None,
-               retries: int = 0, note: Note | None = None) -> bool:
-        return bool(self._move([(job, job.settled(status, now_ms, error=error, retries=retries, note=note))]))
+               retries: int = 0, note: Note | None = None, events: Sequence[JobEvent] = ()) -> bool:
+        new = job.settled(status, now_ms, error=error, retries=retries, note=note)
+        return bool(self._move([(job, new)], events))
 
     def reset_failed(self, now_ms: int, limit: int) -> int:
         failed = self.page(MarketStatus.FAILED, None, limit, None).jobs
         moves = [(job, job.moved(MarketStatus.PENDING, now_ms, error=None, enqueued_at=now_ms)) for job in failed]
         return len(self._move(moves))
 
-    def _move(self, moves: Sequence[tuple[MarketJob, MarketJob]]) -> list[MarketJob]:
+    def _move(self, moves: Sequence[tuple[MarketJob, MarketJob]], events: Sequence[JobEvent] = ()) -> list[MarketJob]:
+        """``events`` only with a single move: they are stored if it is."""
+        if events and len(moves) != 1:
+            raise ValueError("events belong to a single job's move")
         moved: list[MarketJob] = []
         for start in range(0, len(moves), JOBS_PER_TRANSACTION):
             remaining = list(moves[start:start + JOBS_PER_TRANSACTION])
@@ -341,6 +365,7 @@ class DynamoMarketJobs:
                     items.append(self._update(new, old))
                 if any(deltas.values()):
                     items.append(self._counts(deltas))
+                items += [self._outbox().put(event) for event in events]
                 try:
                     clients.dynamodb().transact_write_items(TransactItems=items)  # type: ignore[arg-type]
                     moved += [new for _, new in remaining]
@@ -354,6 +379,11 @@ class DynamoMarketJobs:
                     # Those moved on meanwhile (another scheduler, a duplicate delivery): drop them.
                     remaining = [m for i, m in enumerate(remaining) if i not in failed]
         return moved
+
+    def _outbox(self) -> OutboxItems:
+        if self.outbox is None:
+            raise RuntimeError("this repository was given events but no outbox table (EVENTS_TABLE)")
+        return self.outbox
 
     # -- run records -------------------------------------------------------------------------
 

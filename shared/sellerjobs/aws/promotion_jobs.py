@@ -29,7 +29,9 @@ Global secondary indexes:
 Status changes that touch the lock or the counters are transactions, so the counters can never
 drift from the jobs and a listing is never locked by a finished job. The global counters are
 spread over ``COUNT_SHARDS`` items (one item takes about 1,000 writes a second); any shard may
-take any change, and their sum is the count.
+take any change, and their sum is the count. The events a change announces are written into the
+outbox (``EventsTable``) by the same transaction, as is the entry it adds to the job's history
+(which is part of the job's own item).
 """
 
 from __future__ import annotations
@@ -55,7 +57,9 @@ from sellerjobs.aws.dynamo import (
     to_item,
     to_values,
 )
+from sellerjobs.aws.events import OutboxItems
 from sellerjobs.aws.merged_query import Partition, merged_page
+from sellerjobs.events.model import JobEvent
 from sellerjobs.jobs import history
 from sellerjobs.promotions.job import TERMINAL, Priority, PromotionJob, Status
 from sellerjobs.promotions.ports import (
@@ -110,6 +114,7 @@ def bulk_pk(action_id: str) -> str:
 class DynamoJobRepository:
     table: str
     due_shards: int = 4
+    outbox: OutboxItems | None = None  # where the events of a status change go (same transaction)
 
     # -- mapping -----------------------------------------------------------------------------
 
@@ -225,10 +230,11 @@ class DynamoJobRepository:
                 busy[job.listing_id] = job.id
         return busy
 
-    def save(self, previous: PromotionJob, new: PromotionJob, tally: Tally | None = None) -> bool:
+    def save(self, previous: PromotionJob, new: PromotionJob, events: Sequence[JobEvent] = (),
+             tally: Tally | None = None) -> bool:
         finishing = not previous.status.terminal and new.status.terminal
         reopening = previous.status.terminal and not new.status.terminal
-        if not finishing and not reopening and tally is None:
+        if not finishing and not reopening and tally is None and not events:
             try:
                 clients.dynamodb().put_item(**self._job_put(new, expected_version=previous.version))
                 return True
@@ -253,6 +259,8 @@ class DynamoJobRepository:
         tally_at = len(items)  # the tally's place among the transaction's items (its cancellation reason)
         if tally is not None:
             items.append(self._tally(tally))
+        # Last, so the reasons of a cancelled transaction keep their places.
+        items += [_outbox(self.outbox).put(event) for event in events]
         try:
             clients.dynamodb().transact_write_items(TransactItems=items)  # type: ignore[arg-type]
             return True
@@ -468,6 +476,12 @@ def _job_key(raw: dict[str, Any]) -> JobKey:
 
 def _int_or_none(value: Any) -> int | None:
     return None if value is None else int(value)
+
+
+def _outbox(outbox: OutboxItems | None) -> OutboxItems:
+    if outbox is None:
+        raise RuntimeError("this repository was given events but no outbox table (EVENTS_TABLE)")
+    return outbox
 
 
 def _only_conflicts(reasons: list[dict[str, Any]]) -> bool:

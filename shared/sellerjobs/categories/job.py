@@ -95,6 +95,8 @@ class FetchJob:
     lease_owner: str | None = None
     lease_until: int = 0
     resume_at: int = 0  # epoch ms: nothing to do before then (a retry's backoff, a spent budget)
+    finishes: int = 0  # how often the job has finished (retrying failures reopens it): its events' version
+    progress_at: int = 0  # epoch ms: when its last progress event was stored
     extra: dict[str, Any] = field(default_factory=dict)
 
     def touched(self, now_ms: int, **changes: Any) -> FetchJob:

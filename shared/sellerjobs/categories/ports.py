@@ -17,6 +17,7 @@ from sellerjobs.categories.job import (
     RunEntry,
     WorkItem,
 )
+from sellerjobs.events.model import JobEvent
 from sellerjobs.jobs.messages import MessageBody
 
 
@@ -135,8 +136,16 @@ class FetchJobs(Protocol):
 
     def fail(self, job: FetchJob, item: WorkItem, error: str, now_ms: int) -> bool: ...
 
-    def finish(self, job: FetchJob, status: FetchStatus, now_ms: int, error: str | None = None) -> bool:
-        """Move an active job to a final status, once: False if it was no longer active."""
+    def finish(self, job: FetchJob, status: FetchStatus, now_ms: int, error: str | None = None,
+               events: Sequence[JobEvent] = ()) -> bool:
+        """Move an active job to a final status, once: False if it was no longer active. With
+        ``events``, the write also stores them and counts the finish (``finishes``), and succeeds
+        only while the job has finished as often as ``job`` says."""
+        ...
+
+    def progress(self, job: FetchJob, event: JobEvent, now_ms: int, interval_ms: int) -> bool:
+        """Store a progress event of an active job, unless one was stored within ``interval_ms``
+        (or this very one already was); True if stored."""
         ...
 
     def requeue_failures(self, job: FetchJob, now_ms: int) -> int: ...

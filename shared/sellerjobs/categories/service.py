@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from sellerjobs.categories import events as category_events
 from sellerjobs.categories import tree
 from sellerjobs.categories.job import AspectRecord, FailedCategory, FetchJob, FetchMode, FetchStatus, new_job_id
 from sellerjobs.categories.ports import AspectStore, FetchJobs, FetchMessage, FetchQueue, Taxonomy
 from sellerjobs.clock import Clock, now_ms
 from sellerjobs.ebay.errors import EbayRequestError
 from sellerjobs.errors import Conflict, Invalid, NotFound
+from sellerjobs.events.ports import EventAnnouncer, NoAnnouncer
 
 # eBay's Taxonomy error ids that mean "your input is wrong", and which field it was.
 MARKETPLACE_ERRORS = frozenset({62002, 62003})
@@ -44,6 +46,7 @@ class CategoryFetchService:
     taxonomy_factory: Callable[[], Taxonomy]
     queue: FetchQueue
     clock: Clock
+    events: EventAnnouncer = field(default_factory=NoAnnouncer)
 
     def start(self, user_id: str, marketplace_id: str, parent_id: str | None, limit: int | None,
               mode: FetchMode) -> Started:
@@ -100,10 +103,13 @@ class CategoryFetchService:
 
     def cancel(self, user_id: str, job_id: str) -> FetchJob:
         job = self._own(user_id, job_id)
-        if not self.jobs.finish(job, FetchStatus.CANCELLED, now_ms(self.clock)):
-            current = self._own(user_id, job_id)
-            raise Conflict(f"category fetch job {job_id} is already {current.status.value}", field="jobId")
-        return self._own(user_id, job_id)
+        for _ in range(3):  # a job finished and reopened between the read and the write: read again
+            if category_events.finish(self.jobs, self.events, job, FetchStatus.CANCELLED, now_ms(self.clock)):
+                return self._own(user_id, job_id)
+            job = self._own(user_id, job_id)
+            if not job.status.active:
+                break
+        raise Conflict(f"category fetch job {job_id} is already {job.status.value}", field="jobId")
 
     def retry_failed(self, user_id: str, job_id: str) -> tuple[FetchJob, int]:
         job = self._own(user_id, job_id)

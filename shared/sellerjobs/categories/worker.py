@@ -12,17 +12,21 @@ A job that has to wait (a category's backoff, a spent budget, eBay's 429) is rel
 Each fetched category is stored, removed from the job's work and counted in one transaction:
 a crash loses at most the category in flight, and a run that resumes a job never fetches what an
 earlier run already stored. Per-category failures are retried with backoff, then recorded.
+
+A job announces its end (``category_fetch.completed`` / ``failed``) in the write that stores it,
+and, while it runs, its progress at most once a minute (``category_fetch.progress``).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from sellerjobs.categories import events as category_events
 from sellerjobs.categories import tree
 from sellerjobs.categories.job import (
     AspectRecord,
@@ -43,6 +47,7 @@ from sellerjobs.ebay.errors import (
     EbayThrottled,
     EbayTransientError,
 )
+from sellerjobs.events.ports import EventAnnouncer, NoAnnouncer
 from sellerjobs.jobs.pause import Pause, PauseSwitch
 from sellerjobs.jobs.rate_budget import RateLimited
 
@@ -87,6 +92,7 @@ class RunReport:
     failed_job: str | None = None  # why the job failed as a whole
     why: str | None = None  # why it waits (a category's last error, the budget, eBay's 429)
     note: str | None = None  # what reading the tree found
+    progress_at: int = 0  # epoch ms: the job's last progress event (or its start), as this run knows it
 
     def entry(self, started_at: int, ended_at: int) -> RunEntry:
         """The run, as the job's run log keeps it."""
@@ -123,6 +129,7 @@ class CategoryFetchWorker:
     # The operators' pause switch: while it is on, no run starts and a running one stops.
     pause: PauseSwitch | None = None
     paused_recheck_s: float = 60.0
+    events: EventAnnouncer = field(default_factory=NoAnnouncer)
 
     def _paused(self) -> Pause | None:
         return self.pause.current() if self.pause is not None else None
@@ -175,6 +182,7 @@ class CategoryFetchWorker:
             report.skipped = True
             logger.info("Run skipped: job finished, cancelled or held by another run", extra={"job_id": job_id})
             return
+        report.progress_at = job.progress_at or job.created_at
         try:
             if not job.analysed:
                 job = self._analyse(job, report)
@@ -267,6 +275,7 @@ class CategoryFetchWorker:
                     continue
                 record = self._record(job, item.category, aspects)
                 report.fetched += self.jobs.complete(job, [(item, record)], now_ms(self.clock))
+                self._progress(job, report)
 
     def _category_failed(self, job: FetchJob, item: WorkItem, exc: EbayCallError, report: RunReport) -> None:
         now = now_ms(self.clock)
@@ -307,6 +316,7 @@ class CategoryFetchWorker:
                     if len(batch) >= BULK_BATCH:
                         report.fetched += self.jobs.complete(job, batch, now_ms(self.clock))
                         batch = []
+                        self._progress(job, report)
             except (EbayCallError, RateLimited) as exc:
                 if isinstance(exc, RateLimited):
                     report.ebay_calls -= 1  # our budget refused the download: nothing was sent
@@ -348,9 +358,23 @@ class CategoryFetchWorker:
         next_due = self.jobs.next_work_due(job.id)
         if next_due is None:
             current = self.jobs.get(job.id) or job
-            report.completed = self.jobs.finish(current, FetchStatus.COMPLETED, now_ms(self.clock))
+            report.completed = category_events.finish(self.jobs, self.events, current, FetchStatus.COMPLETED,
+                                                      now_ms(self.clock))
         else:
             report.resume_at = next_due
+
+    def _progress(self, job: FetchJob, report: RunReport) -> None:
+        """Announce the job's counters once a minute while it runs (read back as stored)."""
+        now = now_ms(self.clock)
+        if now - report.progress_at < category_events.PROGRESS_INTERVAL_MS:
+            return
+        report.progress_at = now  # tried once per interval, whether or not it is stored
+        current = self.jobs.get(job.id)
+        if current is None or not current.status.active:
+            return
+        event = category_events.progress(current, now)
+        if self.jobs.progress(current, event, now, category_events.PROGRESS_INTERVAL_MS):
+            self.events.announce([event])
 
     def _continue(self, job: FetchJob, not_before: int, report: RunReport) -> None:
         """The run's time is up with work due: the next run starts at once."""
@@ -366,7 +390,7 @@ class CategoryFetchWorker:
     def _fail_job(self, job: FetchJob, reason: str, report: RunReport) -> None:
         report.failed_job = reason
         current = self.jobs.get(job.id) or job
-        if self.jobs.finish(current, FetchStatus.FAILED, now_ms(self.clock), error=reason):
+        if category_events.finish(self.jobs, self.events, current, FetchStatus.FAILED, now_ms(self.clock), reason):
             logger.error("Category fetch job failed", extra={"job_id": job.id, "reason": reason})
 
     def _call_failed(self, job: FetchJob, exc: Exception, report: RunReport) -> None:

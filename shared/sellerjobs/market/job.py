@@ -60,6 +60,9 @@ class MarketJob:
     version: int = 0
     # Its attempts (see sellerjobs.jobs.history). None: read from an index, which holds no history.
     history: tuple[HistoryEntry, ...] | None = ()
+    # The sellers who queued the item or read its price while this job was waiting: its events go
+    # to them. Never shown by the API (market jobs carry no seller data).
+    asked_by: frozenset[str] = frozenset()
 
     @property
     def key(self) -> str:
@@ -84,6 +87,12 @@ class MarketJob:
         return self.moved(status, now_ms, entry=entry, error=error, retry_count=self.retry_count + retries,
                           completed_at=now_ms if finished else None,
                           started_at=self.started_at if status is MarketStatus.RUNNING else None)
+
+    def asked(self, seller: str) -> MarketJob:
+        """The job, with ``seller`` among those its events go to. Not a status change (its times stay),
+        but a write all the same: the version moves on, so a worker settling the job meanwhile reads
+        it again and announces the outcome to this seller too."""
+        return replace(self, asked_by=self.asked_by | {seller}, version=self.version + 1)
 
     def to_api(self, *, history: bool = False) -> dict[str, Any]:
         view: dict[str, Any] = {"id": self.id, "provider": self.provider.value, "sku": self.sku, "size": self.size,

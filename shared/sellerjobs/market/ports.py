@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from pydantic import Field, StrictInt
 
+from sellerjobs.events.model import JobEvent
 from sellerjobs.jobs.history import Note
 from sellerjobs.jobs.messages import MessageBody
 from sellerjobs.market.job import CachedPrice, MarketJob, MarketStatus, Provider
@@ -92,9 +93,10 @@ class MarketFilter:
 
 class MarketJobs(Protocol):
     def enqueue(self, provider: Provider, items: Sequence[tuple[str, str | None]], priority: int,
-                now_ms: int) -> list[Enqueued]:
+                now_ms: int, seller: str | None = None) -> list[Enqueued]:
         """One job per (provider, sku, size): a queued or running one is returned (its priority
-        raised if lower), a finished one replaced by a new job."""
+        raised if lower), a finished one replaced by a new job. ``seller`` is added to the job's
+        ``asked_by`` (the sellers its events go to)."""
         ...
 
     def get_many(self, keys: Iterable[str]) -> dict[str, MarketJob]: ...
@@ -109,9 +111,10 @@ class MarketJobs(Protocol):
         ...
 
     def settle(self, job: MarketJob, status: MarketStatus, now_ms: int, *, error: str | None = None,
-               retries: int = 0, note: Note | None = None) -> bool:
-        """Move a running job on (succeeded, failed, deferred, or back to pending). ``note``: what
-        the provider answered, recorded as an attempt in the job's history (when it was read)."""
+               retries: int = 0, note: Note | None = None, events: Sequence[JobEvent] = ()) -> bool:
+        """Move a running job on (succeeded, failed, deferred, or back to pending) as
+        ``job.settled`` says, storing ``events`` in the same write. ``note``: what the provider
+        answered, recorded as an attempt in the job's history (when it was read)."""
         ...
 
     def stuck(self, started_before_ms: int, limit: int) -> list[MarketJob]: ...

@@ -56,7 +56,7 @@ class MarketService:
             charged = sum(1 for sku, size in unique if _costs_a_call(current.get(dedupe_key(provider, sku, size)),
                                                                      priority))
             share = self.shares.take(provider, seller, charged)
-        results = self.jobs.enqueue(provider, unique, priority, now_ms(self.clock))
+        results = self.jobs.enqueue(provider, unique, priority, now_ms(self.clock), seller)
         if share is not None and self.shares is not None:
             used = sum(1 for r in results if r.created or (r.raised and r.job.status.queued))
             self.shares.give_back(share, charged - used, self.clock.now())
@@ -86,9 +86,13 @@ class MarketService:
             cost = FIRST_READ_CALLS[provider]
             if cached is None and seller is not None and self.shares is not None:
                 share = self.shares.take(provider, seller, cost)
-            (queued,) = self.jobs.enqueue(provider, [(sku, size)], Priority.BACKGROUND, now)
+            (queued,) = self.jobs.enqueue(provider, [(sku, size)], Priority.BACKGROUND, now, seller)
             if share is not None and self.shares is not None and not queued.created:
                 self.shares.give_back(share, cost, self.clock.now())
+            job = queued.job
+        elif job.status.active and seller is not None and seller not in job.asked_by:
+            # Read while its refresh waits: the new price (or the failure) is announced to this seller too.
+            (queued,) = self.jobs.enqueue(provider, [(sku, size)], Priority.BACKGROUND, now, seller)
             job = queued.job
         if cached is None and not job.status.active:
             raise PriceNotFound(job, (job.updated_at + self.stale_after_ms - now) / 1000)

@@ -5,19 +5,25 @@ before costs more (a catalog lookup first); those extra calls are taken from the
 happen, and a job that finds none left waits for the next hour (``deferred``). Calls are spaced
 per provider. A 429 stops the batch: the jobs not yet asked go back to the queue and their
 reserved calls back to the budget.
+
+Settling a job stores its event (``market.price_updated`` with the price, ``market.job_failed``)
+in the same write; the event goes to every seller who asked for the item while the job waited.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from sellerjobs.clock import Clock, now_ms
+from sellerjobs.events.ports import EventAnnouncer, NoAnnouncer
 from sellerjobs.jobs.history import Note
 from sellerjobs.jobs.pause import PauseSwitch
 from sellerjobs.jobs.rate_budget import RateBudget, RateLimiter
+from sellerjobs.market import events as market_events
 from sellerjobs.market.job import CachedPrice, MarketJob, MarketStatus, Priority, Provider
 from sellerjobs.market.ports import BatchMetrics, MarketBatch, MarketJobs, PriceCache
 from sellerjobs.providers.base import (
@@ -39,6 +45,7 @@ class WorkerSettings:
     retries: int = 3  # for 5xx and timeouts, within the batch
     retry_backoff_s: float = 1.0  # doubled per retry
     manual_reserve: int = 0  # calls per provider held for manual refreshes (see the scheduler)
+    stale_after_s: float = 3600.0  # how a price view says "stale" (a fresh one never is)
 
 
 @dataclass
@@ -87,6 +94,7 @@ class MarketWorker:
     settings: WorkerSettings = field(default_factory=WorkerSettings)
     # The operators' pause switch: a batch that arrives while it is on goes back, uncalled.
     pause: PauseSwitch | None = None
+    events: EventAnnouncer = field(default_factory=NoAnnouncer)
 
     def process(self, batch: MarketBatch, *, first_delivery: bool = True) -> BatchMetrics:
         """Quote the batch's jobs. A redelivered batch (``first_delivery`` False) takes every call
@@ -162,30 +170,43 @@ class MarketWorker:
                 return None
             break
         now = now_ms(self.clock)
-        self.prices.put(CachedPrice(provider=job.provider, sku=job.sku, size=job.size, quote=quote, updated_at=now))
+        price = CachedPrice(provider=job.provider, sku=job.sku, size=job.size, quote=quote, updated_at=now)
+        self.prices.put(price)
         self._settle(job, MarketStatus.SUCCEEDED, None, outcome, retries,
+                     price.to_api(int(self.settings.stale_after_s * 1000), now),
                      note=Note(provider=job.provider.value, http_status=200))
         return None
 
     def _settle(self, job: MarketJob, status: MarketStatus, error: str | None, outcome: dict[str, int],
-                retries: int = 0, *, note: Note | None = None) -> None:
-        settled = self.jobs.settle(job, status, now_ms(self.clock), error=error, retries=retries, note=note)
+                retries: int = 0, price: dict[str, Any] | None = None, *, note: Note | None = None) -> None:
+        settled = self._store(job, status, error, retries, price, note)
         if not settled:
             # The version guard refused: something wrote the job since it was read. A seller's
-            # refresh raising its priority mid-run is such a write but leaves it this batch's job
-            # (same run start), so settle the current version; anything else (a reset, a new
-            # run) is no longer ours to settle.
+            # refresh raising its priority mid-run (or a seller asking for the item) is such a
+            # write but leaves it this batch's job (same run start), so settle the current
+            # version; anything else (a reset, a new run) is no longer ours to settle.
             current = self.jobs.get_many([job.key]).get(job.key)
             if (current is not None and current.id == job.id and current.status is MarketStatus.RUNNING
                     and current.started_at == job.started_at):
-                settled = self.jobs.settle(current, status, now_ms(self.clock), error=error, retries=retries,
-                                           note=note)
+                settled = self._store(current, status, error, retries, price, note)
         if settled:
             outcome[status.value] += 1
             logger.info(f"Market job {status.value}", extra={
                 "job_id": job.id, "key": job.key, "provider": job.provider.value, "outcome": status.value,
                 "reason": error, "http_status": note.http_status if note else None,
                 "attempt": job.retry_count + retries + 1})
+
+    def _store(self, job: MarketJob, status: MarketStatus, error: str | None, retries: int,
+               price: dict[str, Any] | None, note: Note | None) -> bool:
+        """Settle ``job`` as read, with its attempt in its history and the events that announces
+        (to the sellers it names), in one write."""
+        now = now_ms(self.clock)
+        settled = job.settled(status, now, error=error, retries=retries, note=note)
+        events = market_events.events_for(settled, price)
+        if not self.jobs.settle(job, status, now, error=error, retries=retries, note=note, events=events):
+            return False
+        self.events.announce(events)
+        return True
 
 
 def _note(job: MarketJob, exc: ProviderError) -> Note:

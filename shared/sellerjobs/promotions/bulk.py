@@ -31,7 +31,9 @@ from pydantic import Field
 
 from sellerjobs.clock import Clock, now_ms
 from sellerjobs.errors import NotFound
+from sellerjobs.events.model import JobEvent
 from sellerjobs.jobs.messages import MessageBody
+from sellerjobs.promotions import events as promotion_events
 from sellerjobs.promotions.job import PromotionJob, Status
 from sellerjobs.promotions.ports import DelayQueue, JobFilter, JobRepository, ListingBusy, Tally, TallyRefused
 from sellerjobs.promotions.service import PromotionService, message_for
@@ -241,9 +243,10 @@ class BulkWorker:
             jobs = page.jobs[:max(0, remaining)]
             done = skipped = 0
             requeued: list[PromotionJob] = []
+            announced: list[JobEvent] = []
             try:
                 for job in jobs:
-                    outcome, changed = self._apply(action, job, tally)
+                    outcome, changed = self._apply(action, job, tally, announced)
                     done += outcome == "done"
                     skipped += outcome == "skipped"
                     if changed is not None and not changed.status.terminal:
@@ -251,6 +254,10 @@ class BulkWorker:
             except TallyRefused:
                 logger.warning("Bulk run stopped: it lost its hold on the action", extra={"bulk_action_id": action.id})
                 return report
+            finally:
+                # The events of the page's changes are stored with them; the relay hears of them at once.
+                if announced:
+                    self.promotions.events.announce(announced)
             last = page.cursor is None or action.matched + done + skipped >= action.limit
             out_of_time = not last and self.clock.now() >= deadline
             status = BulkStatus.COMPLETED if last else BulkStatus.RUNNING
@@ -277,7 +284,8 @@ class BulkWorker:
                                              "skipped": report.skipped, "completed": report.completed})
         return report
 
-    def _apply(self, action: BulkAction, listed: PromotionJob, tally: Tally) -> tuple[str, PromotionJob | None]:
+    def _apply(self, action: BulkAction, listed: PromotionJob, tally: Tally,
+               announced: list[JobEvent]) -> tuple[str, PromotionJob | None]:
         """"done", "skipped" or "counted" (changed by this action before: already counted)."""
         job = self.jobs.get(listed.user_id, listed.id)  # with its history, as it is now
         if job is None:
@@ -291,12 +299,14 @@ class BulkWorker:
             new = self.promotions.requeued(job, now, action.by, reason=action.marker)
         else:
             new = self.promotions.cancelled(job, now, action.by, reason=action.marker)
+        events = promotion_events.events_for(job, new)  # a cancelled job says so, as any other cancel
         try:
-            saved = self.jobs.save(job, new, tally)
+            saved = self.jobs.save(job, new, events, tally=tally)
         except ListingBusy:
             return "skipped", None
         if not saved:
             return "skipped", None  # changed meanwhile: a worker or the seller got there first
+        announced.extend(events)
         logger.info(f"Job {job.id} {'retried' if action.kind is BulkKind.RETRY else 'cancelled'} by bulk action",
                     extra={"job_id": job.id, "listing_id": job.listing_id, "user_id": job.user_id,
                            "bulk_action_id": action.id, "by": action.by})

@@ -14,6 +14,7 @@ from pydantic import Field, StrictInt
 
 from sellerjobs.ebay.errors import ListingResult
 from sellerjobs.errors import Conflict, Invalid
+from sellerjobs.events.model import JobEvent
 from sellerjobs.jobs.messages import MessageBody
 from sellerjobs.promotions.job import PromotionJob, Status
 
@@ -131,13 +132,15 @@ class JobRepository(Protocol):
 
     def get_many(self, keys: Iterable[JobKey]) -> dict[JobKey, PromotionJob]: ...
 
-    def save(self, previous: PromotionJob, new: PromotionJob, tally: Tally | None = None) -> bool:
+    def save(self, previous: PromotionJob, new: PromotionJob, events: Sequence[JobEvent] = (),
+             tally: Tally | None = None) -> bool:
         """Write ``new`` (with its history) if the stored job is still ``previous`` (same version).
 
-        Keeps the per-listing lock and the counters in step with the status change, and counts
-        the change on ``tally``'s bulk action, atomically. Returns False when the job had already
-        moved on. Raises ``ListingBusy`` when a failed job is re-queued while another job holds
-        its listing, ``TallyRefused`` when the bulk action's run lost its hold on it.
+        Keeps the per-listing lock and the counters in step with the status change, stores
+        ``events`` in the outbox and counts the change on ``tally``'s bulk action, all in the same
+        write. Returns False when the job had already moved on (then none of it is written).
+        Raises ``ListingBusy`` when a failed job is re-queued while another job holds its
+        listing, ``TallyRefused`` when the bulk action's run lost its hold on it.
         """
         ...
 

@@ -11,8 +11,10 @@ from typing import Protocol
 from sellerjobs.accounts import Connection, NotConnected
 from sellerjobs.clock import Clock, now_ms
 from sellerjobs.errors import Conflict, NotFound
+from sellerjobs.events.ports import EventAnnouncer, NoAnnouncer
 from sellerjobs.jobs.history import HistoryEntry
 from sellerjobs.jobs.retry import RetryPolicy, first_due_offset
+from sellerjobs.promotions import events as promotion_events
 from sellerjobs.promotions.job import Priority, PromotionJob, Status, new_job_id
 from sellerjobs.promotions.ports import MAX_ADS_PER_CALL, DelayQueue, JobFilter, JobMessage, JobRepository, Page
 
@@ -98,6 +100,7 @@ class PromotionService:
     connections: Connections | None = None
     # The worker takes a seller's jobs due within this long along with a due one.
     coalesce_s: float = 60.0
+    events: EventAnnouncer = field(default_factory=NoAnnouncer)
 
     def enqueue(self, user_id: str, requests: Sequence[NewPromotion]) -> list[Queued]:
         """One answer per listing, in the order the listings were first named.
@@ -233,7 +236,9 @@ class PromotionService:
         for _ in range(_TRANSITION_TRIES):
             job = self.get(user_id, job_id)
             new = step(job, now_ms(self.clock))
-            if self.jobs.save(job, new):
+            events = promotion_events.events_for(job, new)
+            if self.jobs.save(job, new, events):
+                self.events.announce(events)
                 return new
         raise ConcurrentUpdate(job_id)
 

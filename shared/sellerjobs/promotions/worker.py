@@ -25,10 +25,13 @@ from sellerjobs.ebay.errors import (
     EbayTransientError,
     ListingResult,
 )
+from sellerjobs.events.model import JobEvent
+from sellerjobs.events.ports import EventAnnouncer, NoAnnouncer
 from sellerjobs.jobs.history import Note
 from sellerjobs.jobs.pause import Pause, PauseSwitch
 from sellerjobs.jobs.rate_budget import RateLimited
 from sellerjobs.jobs.retry import RetryPolicy
+from sellerjobs.promotions import events as promotion_events
 from sellerjobs.promotions.campaigns import CampaignResolver, NoCampaign
 from sellerjobs.promotions.job import Priority, PromotionJob
 from sellerjobs.promotions.outcomes import (
@@ -129,6 +132,7 @@ class PromotionWorker:
     # The operators' pause switch; while it is on, due jobs are held, and tried again this often.
     pause: PauseSwitch | None = None
     paused_recheck_s: float = 60.0
+    events: EventAnnouncer = field(default_factory=NoAnnouncer)
 
     def process(self, messages: Sequence[JobMessage], *, time_left_s: float | None = None) -> WorkReport:
         """Work off one delivery. ``time_left_s``: what the invocation has left before its timeout;
@@ -174,8 +178,12 @@ class PromotionWorker:
             # Each seller's outcomes are stored right after its call: a crash later in this
             # invocation costs the sellers after it, not the ones already done.
             recorded_at = now_ms(self.clock)
-            follow_ups += [m for m in (self._record(due[key], step, recorded_at, report, campaign)
+            announced: list[JobEvent] = []
+            follow_ups += [m for m in (self._record(due[key], step, recorded_at, report, campaign, announced)
                                        for key, step in steps.items()) if m]
+            # Told to the relay per seller, as soon as the seller's outcomes are stored.
+            if announced:
+                self.events.announce(announced)
         for user_id in held:
             # After the outcomes are stored: a job that stepped aside then finds itself moved on.
             self._release(user_id, owner)
@@ -324,10 +332,11 @@ class PromotionWorker:
     # -- recording outcomes ------------------------------------------------------------------
 
     def _record(self, job: PromotionJob, step: Step, now: int, report: WorkReport,
-                campaign: str | None) -> JobMessage | None:
+                campaign: str | None, announced: list[JobEvent]) -> JobMessage | None:
         new, outcome = self._next_state(job, step, now, campaign)
+        events = promotion_events.events_for(job, new)
         try:
-            saved = self.jobs.save(job, new)
+            saved = self.jobs.save(job, new, events)
         except Exception:
             logger.exception("Could not store the job's outcome; its message will be redelivered",
                              extra=_job_log(job, outcome))
@@ -339,6 +348,7 @@ class PromotionWorker:
                         extra=_job_log(job, "raced") | {"ad_id": new.ad_id})
             return None
         setattr(report, outcome, getattr(report, outcome) + 1)
+        announced.extend(events)
         # What the job's history just recorded, as one line: everything "what happened to job X" needs.
         entry = new.history[-1] if new.history else None
         logger.info(f"Job {new.id} {outcome}", extra=_job_log(new, outcome) | {

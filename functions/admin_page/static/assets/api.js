@@ -69,6 +69,7 @@ function request(method, path, body, signal) {
 export const api = {
   get: (path, signal) => request("GET", path, undefined, signal),
   post: (path, body) => request("POST", path, body),
+  patch: (path, body) => request("PATCH", path, body),
   delete: (path) => request("DELETE", path),
 };
 

@@ -32,8 +32,9 @@ export function busyWhile(button, request, done, failed) {
 export class Form {
   // prefix: the start of the ids: control "<prefix>-<name>", hint "<prefix>-hint-<name>", error
   //   line "<prefix>-error-<name>" (ids, given as { control, hint, error } prefixes, overrides it)
-  // fields: [{ name, label, optional, hint, testid, attrs, options: [[value, text]], value }]
-  //   a field with options is a <select> (value: the one selected at first), else an <input>
+  // fields: [{ name, label, optional, hint, testid, attrs, options: [[value, text]], value, choices }]
+  //   a field with options is a <select> (value: the one selected at first); with choices
+  //   ([[value, text]]) a group of checkboxes (values(name) gives the checked ones); else an <input>
   // submit: { text, primary }; the button's id and test id are the form's with "-submit" for "-form"
   constructor(element, { prefix, ids, fields, submit }) {
     this.element = element;
@@ -46,7 +47,8 @@ export class Form {
     element.append(el("div", { "class": "actions" }, [this.button]));
   }
 
-  field({ name, label, optional = false, hint = "", testid, attrs = {}, options = null, value = null }) {
+  field({ name, label, optional = false, hint = "", testid, attrs = {}, options = null, value = null, choices = null }) {
+    if (choices) { return this.checkboxes({ name, label, hint, testid, choices }); }
     const id = this.ids.control + name;
     const hintId = hint ? this.ids.hint + name : null;
     const errorId = this.ids.error + name;
@@ -65,8 +67,29 @@ export class Form {
     ]);
   }
 
+  // A <fieldset> of checkboxes: its legend is the label, each box's test id is testid + "-" + value.
+  checkboxes({ name, label, hint, testid, choices }) {
+    const id = this.ids.control + name;
+    const hintId = hint ? this.ids.hint + name : null;
+    const errorId = this.ids.error + name;
+    const boxes = choices.map(([value, text]) => el("label", { "class": "choice" }, [
+      el("input", { type: "checkbox", name, value, id: id + "-" + value, "data-testid": (testid || id) + "-" + value }),
+      " " + text]));
+    const line = el("p", { "class": "field-error", id: errorId, "data-testid": errorId, hidden: true });
+    const control = el("fieldset", { id, "class": "choices", "data-testid": testid || id,
+                                     "aria-describedby": [hintId, errorId].filter(Boolean).join(" ") },
+                       [el("legend", { text: label }), ...boxes]);
+    this.fields.set(name, { control, line });
+    return el("div", { "class": "wide" }, [control, ...(hint ? [el("p", { "class": "hint", id: hintId, text: hint })] : []), line]);
+  }
+
   control(name) {
     return this.fields.get(name).control;
+  }
+
+  // The checked values of a group of checkboxes.
+  values(name) {
+    return [...this.control(name).querySelectorAll("input[type=checkbox]:checked")].map((box) => box.value);
   }
 
   // The field's text, without the spaces around it.

@@ -11,8 +11,9 @@ import { categoryFetchesPane } from "./category-fetches.js";
 import { marketPane } from "./market.js";
 import { operationsPane } from "./operations.js";
 import { promotionsPane } from "./promotions.js";
+import { webhooksPane } from "./webhooks.js";
 
-const PANES = [promotionsPane, categoryFetchesPane, marketPane, operationsPane];
+const PANES = [promotionsPane, categoryFetchesPane, marketPane, webhooksPane, operationsPane];
 
 function showSignIn(message) {
   byId("session").hidden = true;

@@ -1,0 +1,1 @@
+"""Sellers' webhook endpoints: registration, signed delivery (Standard Webhooks), retries, safety."""
