@@ -37,6 +37,8 @@ def main(argv: list[str]) -> int:
         # A fresh stack for every run: moto's SQS slows down as a queue fills, real SQS does not.
         with LocalStack(time_scale=1.0, api_port=0, sandbox_port=0, prefix_logs=False, write_state=False) as stack:
             meter = AwsMeter().attach()
+            for user in ("enqueue-warm", f"enqueue-{run}"):
+                stack.connect(user)  # queueing needs an eBay account
             warm = stack.call("POST", "/promotions", "enqueue-warm", {"listingId": "100000000000", "adRate": 5})
             assert warm.status_code == 202, warm.text  # a warm container: clients exist, modules loaded
             start_id = rng.randrange(100_000_000_000, 900_000_000_000)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -155,10 +156,9 @@ class WriteLog:
                 return
             now = clock.now()
             for entry in params.get("TransactItems", []):
-                put = entry.get("Put")
-                if put is None or not put["Item"]["pk"].get("S", "").startswith("MJOB#"):
+                item = _job_written(entry)
+                if item is None:
                     continue
-                item = from_item(put["Item"])
                 started = item.get("startedAt")
                 self.writes.append(Write(at=now, kind="job", key=str(item["pk"])[5:], status=str(item["status"]),
                                          priority=int(item["priority"]),
@@ -178,6 +178,20 @@ class WriteLog:
         events.register("after-call.dynamodb.TransactWriteItems", transaction, unique_id="bench-market-transaction")
         events.register("after-call.dynamodb.PutItem", put_item, unique_id="bench-market-price")
         return self
+
+
+def _job_written(entry: dict[str, Any]) -> dict[str, Any] | None:
+    """A market job as a transaction item writes it: a new job's put, or a move's update (which
+    sets every attribute but the history, and removes the ones that no longer have a value)."""
+    if "Put" in entry:
+        item = entry["Put"]["Item"]
+        return from_item(item) if item["pk"].get("S", "").startswith("MJOB#") else None
+    update = entry.get("Update")
+    if update is None or not update["Key"]["pk"].get("S", "").startswith("MJOB#"):
+        return None
+    names, values = update.get("ExpressionAttributeNames", {}), update.get("ExpressionAttributeValues", {})
+    assigned = re.findall(r"(#\w+) = (:\w+)", update["UpdateExpression"])
+    return {"pk": from_item(update["Key"])["pk"]} | from_item({names[n]: values[v] for n, v in assigned})
 
 
 # -- running -------------------------------------------------------------------------------------

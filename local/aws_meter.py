@@ -6,10 +6,12 @@ Requests are counted by service and operation, from the parameters the caller ga
 DynamoDB write units are counted the way on-demand pricing charges them:
 
 * a write costs one unit per started KB of the item written, twice inside a transaction;
-* every global secondary index the write touches costs more: one unit to put an item into an
-  index (or to rewrite its projected attributes), one to remove it (a sparse index the item leaves),
-  two when the write changes the index key (a delete and a put). To know whether a key changed, the
-  meter remembers the index keys of every item it has seen written.
+* every global secondary index the write touches costs more, one unit per started KB of the
+  index's copy of the item (what its projection holds: the whole item, the keys and the listed
+  attributes, or the keys only): to put the copy into the index (or to rewrite its projected
+  attributes), to remove it (a sparse index the item leaves), or both when the write changes the
+  index key (a delete and a put). To know whether a key changed, and how large the copy it
+  replaces is, the meter remembers the index keys and copy sizes of every item it has seen written.
 
 With a clock, it also finds the hottest DynamoDB item: the most write units one item took within
 one second of (virtual) time. A single item takes about 1,000 a second, so a counter that every job
@@ -47,6 +49,18 @@ class IndexSpec:
     name: str
     keys: tuple[str, ...]  # hash key, then range key if any
     keys_only: bool = False  # projection KEYS_ONLY: other attributes changing cost the index nothing
+    included: tuple[str, ...] | None = None  # projection INCLUDE: the attributes it copies; None: ALL
+
+    def copy_units(self, item: dict[str, Any]) -> int:
+        """Write units of the index's copy of ``item`` (its table keys are always in it)."""
+        if self.keys_only:
+            names: set[str] | None = {"pk", "sk", *self.keys}
+        elif self.included is not None:
+            names = {"pk", "sk", *self.keys, *self.included}
+        else:
+            names = None
+        copy = item if names is None else {k: v for k, v in item.items() if k in names}
+        return max(1, math.ceil(_size(copy) / 1024))
 
 
 @dataclass
@@ -63,6 +77,8 @@ class AwsMeter:
     _item_writes: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     # (table, item key) -> the index keys it was last written with
     _index_keys: dict[tuple[str, str], dict[str, tuple[Any, ...] | None]] = field(default_factory=dict)
+    # (table, item key) -> the write units of each index's copy of it, when last written
+    _copy_units: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
 
     def attach(self) -> AwsMeter:
         """Count requests of the handlers' clients (call again after the clients are recreated)."""
@@ -120,24 +136,30 @@ class AwsMeter:
         if not specs or not key_values:
             return 0
         remembered = self._index_keys.setdefault((table, _key_text(key_values)), {})
+        sizes = self._copy_units.setdefault((table, _key_text(key_values)), {})
         units = 0
         for spec in specs:
             before = remembered.get(spec.name)
+            old_units = sizes.get(spec.name, 1)
             if kind == "Delete":
                 after = None
             elif kind == "Put":
                 after = _index_key(spec, item or {})
             else:  # an update changes attributes we cannot see: the index key stays, its copy is rewritten
                 after = before
+            new_units = spec.copy_units(item) if item is not None and after is not None else old_units
             if before is None and after is None:
                 continue
-            if before is None or after is None:
-                units += 1  # into the index, or out of it
+            if before is None:
+                units += new_units  # into the index
+            elif after is None:
+                units += old_units  # out of it
             elif before != after:
-                units += 2  # a key change: delete and put
+                units += old_units + new_units  # a key change: delete and put
             elif not spec.keys_only:
-                units += 1  # the projected copy is rewritten
+                units += new_units  # the projected copy is rewritten
             remembered[spec.name] = after
+            sizes[spec.name] = new_units
         return units
 
     def _heat(self, key: tuple[str, str], units: int) -> None:
@@ -157,7 +179,7 @@ class AwsMeter:
         return (f"{table}: {key}", seen[2])
 
     def reset(self) -> None:
-        """Forget counts (the remembered index keys stay: they describe what is stored)."""
+        """Forget counts (the remembered index keys and copy sizes stay: they describe what is stored)."""
         self._item_writes.clear()
         self.requests.clear()
         self.by_function.clear()
@@ -183,8 +205,10 @@ def indexes_of(template_tables: dict[str, dict[str, Any]], names: dict[str, str]
         specs = []
         for index in resource.get("Properties", {}).get("GlobalSecondaryIndexes", []):
             keys = tuple(k["AttributeName"] for k in sorted(index["KeySchema"], key=lambda k: k["KeyType"] != "HASH"))
-            projection = index.get("Projection", {}).get("ProjectionType", "ALL")
-            specs.append(IndexSpec(index["IndexName"], keys, keys_only=projection == "KEYS_ONLY"))
+            projection = index.get("Projection", {})
+            kind = projection.get("ProjectionType", "ALL")
+            included = tuple(projection.get("NonKeyAttributes", [])) if kind == "INCLUDE" else None
+            specs.append(IndexSpec(index["IndexName"], keys, keys_only=kind == "KEYS_ONLY", included=included))
         if specs:
             found[names[logical]] = specs
     return found

@@ -326,6 +326,46 @@ def summarize_market(stack: LocalStack, demo: MarketDemo, out: TextIO) -> bool:
     return ok
 
 
+def summarize_operations(stack: LocalStack, scenario: Scenario, out: TextIO) -> None:
+    """What an operator sees: every queue's counts by state, and one job's history."""
+    view = stack.call("GET", "/queues", "operator", admin=True).json()
+    promotion, fetches = view["promotion"], view["categoryFetch"]
+    print(f"  queues: promotion {promotion['unfinished']} unfinished, {promotion['completed']} completed, "
+          f"{promotion['failed']} failed, {promotion['cancelled']} cancelled (queue messages: {promotion['waiting']} "
+          f"waiting, {promotion['active']} active, {promotion['delayed']} delayed); category fetches "
+          f"{fetches['waiting']} waiting, {fetches['active']} active, {fetches['completed']} completed", file=out)
+    for provider, counts in view["market"].items():
+        print(f"          market {provider:6s} {counts['waiting']} waiting, {counts['active']} active, "
+              f"{counts['delayed']} delayed, {counts['completed']} completed, {counts['failed']} failed", file=out)
+    dead = ", ".join(f"{name} {letters['depth']}" for name, letters in view["deadLetters"].items())
+    print(f"          dead-letter queues: {dead}", file=out)
+    # The 9-minute listing: it waited through eBay's sync delay, then got its ad.
+    item = next(e for e in scenario.expected if e.listing_id == "186000000009")
+    job = stack.call("GET", f"/promotions/{item.job_id}", item.user).json()["job"]
+    print(f"  history of job {job['id']} ({job['status']}, {job['attempts']} attempts):", file=out)
+    history = job.get("history") or []
+    for entry in history:
+        print("    " + history_line(entry, history[0]["at"]), file=out)
+
+
+def history_line(entry: dict[str, Any], start_ms: int) -> str:
+    """One history entry as a line, its times from the job's start: "+1:05-+8:05 retrying x8 attempt 8: …"."""
+    def at(ms: int) -> str:
+        seconds = round((ms - start_ms) / 1000)
+        return f"+{seconds // 60}:{seconds % 60:02d}"
+
+    when = at(entry["at"]) + (f"-{at(entry['lastAt'])}" if entry.get("lastAt") else "")
+    parts = [f"{when:>13}", entry["outcome"]]
+    if entry.get("count", 1) > 1:
+        parts.append(f"x{entry['count']}")
+    if entry.get("attempt") is not None:
+        parts.append(f"attempt {entry['attempt']}")
+    detail = [str(entry[k]) for k in ("operation", "message") if entry.get(k)]
+    if entry.get("adId"):
+        detail.append(f"ad {entry['adId']} in campaign {entry.get('campaignId')}")
+    return " ".join(parts) + (": " + ", ".join(detail) if detail else "")
+
+
 def summarize(stack: LocalStack, scenario: Scenario, finished: bool, real_s: float, out: TextIO,
               fetch: CategoryFetch, market: MarketDemo, webhooks: WebhookDemo, recorder: BusRecorder,
               delivered: bool) -> bool:
@@ -373,6 +413,7 @@ def summarize(stack: LocalStack, scenario: Scenario, finished: bool, real_s: flo
         print("  category fetch: UNFINISHED", file=out)
     market_ok = summarize_market(stack, market, out)
     webhooks_ok = summarize_webhooks(stack, webhooks, recorder, delivered, out)
+    summarize_operations(stack, scenario, out)
     print(f"  duration: {real_s:.0f} s real at {stack.time_scale:g}x", file=out)
     for item in wrong:
         job = jobs[item.job_id]

@@ -188,11 +188,15 @@ class LocalStack:
     def _connect_dev_users(self) -> None:
         """Dev users are sellers in the sandbox with their refresh tokens stored, as after consent."""
         for user in DEV_USERS:
-            self.sandbox.add_seller(user, dev_refresh_token(user))
-            response = self.call("PUT", "/ebay/credentials", user, {"refreshToken": dev_refresh_token(user)})
-            response.raise_for_status()
+            self.connect(user)
         # alice already promotes with a campaign; bob has none, so his first job creates one.
         self.dev_campaigns["alice"] = self.sandbox.add_campaign("alice", "alice - everyday promotions")
+
+    def connect(self, user: str) -> None:
+        """Make ``user`` a seller in the sandbox with a refresh token stored, as after eBay's consent."""
+        self.sandbox.add_seller(user, dev_refresh_token(user))
+        response = self.call("PUT", "/ebay/credentials", user, {"refreshToken": dev_refresh_token(user)})
+        response.raise_for_status()
 
     def token(self, user: str, admin: bool = False) -> str:
         return self.issuer.token(user, admin=admin)

@@ -32,8 +32,8 @@ def seed_status(user: api.User, jobId: Annotated[str, Query(min_length=1, max_le
          responses=api.answers(200, 404))
 @tracer.capture_method
 def status(user: api.User, jobId: api.JobId) -> views.FetchStatusEnvelope:
-    job, errors = wiring.category_service().status(user.user_id, jobId)
-    return views.FetchStatusEnvelope.model_validate({"ok": True, "status": job.to_api(errors)})
+    return views.FetchStatusEnvelope.model_validate(
+        {"ok": True, "status": wiring.category_service().report(user.user_id, jobId)})
 
 
 @app.get("/category-fetches", summary="Your category fetches, active first", tags=TAGS)

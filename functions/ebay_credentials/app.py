@@ -1,4 +1,5 @@
-"""PUT /ebay/credentials: store the caller's eBay refresh token (sealed with KMS, never echoed)."""
+"""PUT /ebay/credentials: store the caller's eBay refresh token (sealed with KMS, never echoed);
+GET /ebay/connection: whether promotions can act on the caller's eBay account, and what to do if not."""
 
 from __future__ import annotations
 
@@ -24,6 +25,14 @@ app = api.http_app()
 def put_credentials(user: api.User, body: Annotated[CredentialsRequest, Body()]) -> views.Done:
     wiring.ebay_account_service().connect(user.user_id, body.refreshToken.get_secret_value())
     return views.Done(success=True, message="eBay credentials stored.")
+
+
+@app.get("/ebay/connection", summary="Whether promotions can act on your eBay account, and what to do if not",
+         tags=["accounts"])
+@tracer.capture_method
+def connection(user: api.User) -> views.ConnectionEnvelope:
+    found = wiring.ebay_connections().connection(user.user_id)
+    return views.ConnectionEnvelope.model_validate({"ok": True, "connection": found.to_api()})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

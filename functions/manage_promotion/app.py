@@ -25,7 +25,7 @@ TAGS = ["promotions"]
 def cancel(user: api.User, jobId: api.JobId) -> views.JobAction:
     job = wiring.promotion_service().cancel(user.user_id, jobId)
     logger.info("Job cancelled", extra={"job_id": job.id, "user_id": user.user_id})
-    return views.JobAction.model_validate({"success": True, "job": job.to_api()})
+    return views.JobAction.model_validate({"success": True, "job": job.to_api(history=True)})
 
 
 @app.post("/promotions/<jobId>/retry", summary="Queue a failed job again", tags=TAGS, status_code=HTTPStatus.ACCEPTED,
@@ -34,7 +34,7 @@ def cancel(user: api.User, jobId: api.JobId) -> views.JobAction:
 def retry(user: api.User, jobId: api.JobId) -> views.JobAction:
     job = wiring.promotion_service().retry(user.user_id, jobId)
     logger.info("Job re-queued", extra={"job_id": job.id, "user_id": user.user_id})
-    return views.JobAction.model_validate({"success": True, "job": job.to_api()})
+    return views.JobAction.model_validate({"success": True, "job": job.to_api(history=True)})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -77,9 +77,12 @@ def _queued(user_id: str, provider: Provider, priority: int, results: list[Enque
     queued = [r.job.id for r in results if r.created]
     deduplicated = [r.job.id for r in results if not r.created]
     raised = [r.job.id for r in results if r.raised]
+    for result in results:
+        logger.info("Market job queued" if result.created else "Market job already queued", extra={
+            "job_id": result.job.id, "key": result.job.key, "user_id": user_id, "priority": result.job.priority})
     logger.info("Market jobs queued", extra={"user_id": user_id, "provider": provider.value, "priority": priority,
                                              "queued": len(queued), "deduplicated": len(deduplicated),
-                                             "raised": len(raised), "job_ids": queued[:20]})
+                                             "raised": len(raised)})
     return views.Enqueued.model_validate({"ok": True, "queued": queued, "deduplicated": deduplicated,
                                           "raised": raised, "jobs": [r.job.to_api() for r in results]})
 

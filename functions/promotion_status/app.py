@@ -38,7 +38,7 @@ def stats(user: api.User) -> views.StatsEnvelope:
 @tracer.capture_method
 def job(user: api.User, jobId: api.JobId) -> views.JobEnvelope:
     found = wiring.promotion_service().get(user.user_id, jobId)
-    return views.JobEnvelope.model_validate({"job": found.to_api()})
+    return views.JobEnvelope.model_validate({"job": found.to_api(history=True)})
 
 
 @app.get("/promotions", summary="Your jobs, all or by status, a page at a time", tags=TAGS)

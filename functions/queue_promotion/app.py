@@ -36,8 +36,13 @@ def queue_promotion(user: api.User, body: Annotated[QueueRequest, Body()]) -> vi
 
 def _enqueue(user: api.Caller, requests: list[NewPromotion]) -> list[Queued]:
     results = wiring.promotion_service().enqueue(user.user_id, requests)
-    logger.info("Promotions queued", extra={"user_id": user.user_id, "job_ids": [r.job_id for r in results],
-                                            "outcomes": [r.outcome.value for r in results]})
+    # One line per job, so that a query for one job id finds it wherever it sits in a batch.
+    for result in results:
+        logger.info("Promotion queued" if result.created else "Promotion already queued", extra={
+            "job_id": result.job_id, "listing_id": result.listing_id, "user_id": user.user_id,
+            "outcome": result.outcome.value, "first_attempt_at": result.first_attempt_at})
+    logger.info("Promotions queued", extra={"user_id": user.user_id, "jobs": len(results),
+                                            "jobs_created": sum(r.created for r in results)})
     return results
 
 

@@ -133,6 +133,48 @@ class EbaySettings(_EnvModel):
     token_refresh_margin_s: int = Field(300, alias="EBAY_TOKEN_REFRESH_MARGIN_SECONDS", ge=0)
 
 
+class AccountsSettings(_EnvModel):
+    """Where sellers' eBay accounts are, for functions that only check one is connected."""
+
+    accounts_table: str = Field("", alias="EBAY_ACCOUNTS_TABLE")
+
+
+class PauseSettings(_EnvModel):
+    """How the workers read their queue's pause switch."""
+
+    # A switch flipped takes up to this long to reach every warm container.
+    cache_s: float = Field(30.0, alias="QUEUE_PAUSE_CACHE_SECONDS", ge=0)
+    # While paused, a due promotion is held this long before it is looked at again.
+    recheck_s: float = Field(60.0, alias="QUEUE_PAUSE_RECHECK_SECONDS", gt=0)
+
+
+class OperationsSettings(_EnvModel):
+    """Every family's table, as the operators' console reads them."""
+
+    promotion_table: str = Field(alias="PROMOTION_JOBS_TABLE")
+    category_table: str = Field(alias="CATEGORY_FETCH_TABLE")
+    market_table: str = Field(alias="MARKET_TABLE")
+
+
+class QueueUrlSettings(_EnvModel):
+    """Every work queue and its dead-letter queue, as the queue counts read them."""
+
+    promotion_queue_url: str = Field(alias="PROMOTION_QUEUE_URL")
+    promotion_dead_letter_url: str = Field(alias="PROMOTION_DEAD_LETTER_QUEUE_URL")
+    category_queue_url: str = Field(alias="CATEGORY_FETCH_QUEUE_URL")
+    category_dead_letter_url: str = Field(alias="CATEGORY_FETCH_DEAD_LETTER_QUEUE_URL")
+    market_queue_url: str = Field(alias="MARKET_QUEUE_URL")
+    market_dead_letter_url: str = Field(alias="MARKET_DEAD_LETTER_QUEUE_URL")
+
+
+class BulkSettings(_EnvModel):
+    queue_url: str = Field("", alias="BULK_ACTION_QUEUE_URL")
+    page_size: int = Field(100, alias="BULK_ACTION_PAGE_SIZE", ge=1, le=100)
+    # A run's share of the worker's timeout, and how long its hold lasts if it dies.
+    run_s: float = Field(60.0, alias="BULK_ACTION_RUN_SECONDS", gt=0)
+    lease_s: float = Field(150.0, alias="BULK_ACTION_LEASE_SECONDS", gt=0)
+
+
 class EventSettings(_EnvModel):
     """Job events and webhooks. Writers only need the outbox table and the relay queue."""
 
@@ -183,6 +225,31 @@ def market_settings() -> MarketSettings:
 
 
 @cache
+def accounts_settings() -> AccountsSettings:
+    return AccountsSettings.from_env()
+
+
+@cache
+def pause_settings() -> PauseSettings:
+    return PauseSettings.from_env()
+
+
+@cache
+def operations_settings() -> OperationsSettings:
+    return OperationsSettings.from_env()
+
+
+@cache
+def queue_url_settings() -> QueueUrlSettings:
+    return QueueUrlSettings.from_env()
+
+
+@cache
+def bulk_settings() -> BulkSettings:
+    return BulkSettings.from_env()
+
+
+@cache
 def event_settings() -> EventSettings:
     return EventSettings.from_env()
 
@@ -195,6 +262,11 @@ def idempotency_settings() -> IdempotencySettings:
 def reset() -> None:
     """Forget cached settings (the local stack and tests change the environment)."""
     runtime_settings.cache_clear()
+    pause_settings.cache_clear()
+    accounts_settings.cache_clear()
+    operations_settings.cache_clear()
+    queue_url_settings.cache_clear()
+    bulk_settings.cache_clear()
     promotion_settings.cache_clear()
     ebay_settings.cache_clear()
     category_settings.cache_clear()

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from sellerjobs.accounts import EbayAccountService
     from sellerjobs.aws.category_fetches import DynamoFetchJobs
     from sellerjobs.aws.delay_queue import SqsDelayQueue
+    from sellerjobs.aws.ebay_accounts import DynamoConnections
     from sellerjobs.aws.events import DynamoEventStore, OutboxItems
     from sellerjobs.aws.promotion_jobs import DynamoJobRepository
     from sellerjobs.categories.ports import FetchMessage
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from sellerjobs.events.log import EventLog
     from sellerjobs.events.ports import EventAnnouncer
     from sellerjobs.events.relay import EventRelay
+    from sellerjobs.jobs.pause import PauseSwitch, QueueName
     from sellerjobs.jobs.rate_budget import RateBudget
     from sellerjobs.jobs.retry import RetryPolicy
     from sellerjobs.market.job import Provider
@@ -35,6 +37,9 @@ if TYPE_CHECKING:
     from sellerjobs.market.scheduler import MarketScheduler
     from sellerjobs.market.service import MarketService
     from sellerjobs.market.worker import MarketWorker
+    from sellerjobs.operations.queues import QueuesService
+    from sellerjobs.operations.search import JobSearch
+    from sellerjobs.promotions.bulk import BulkActionService, BulkMessage, BulkWorker
     from sellerjobs.promotions.ports import JobMessage
     from sellerjobs.promotions.service import PromotionService
     from sellerjobs.promotions.sweeper import PromotionSweeper
@@ -76,10 +81,11 @@ def retry_policy(name: str | None = None) -> RetryPolicy:
 def promotion_service() -> PromotionService:
     from sellerjobs.promotions.service import PromotionService
 
-    settings = config.promotion_settings()
+    settings, accounts = config.promotion_settings(), config.accounts_settings()
     return PromotionService(jobs=_jobs(), queue=_queue(), policy=retry_policy(), clock=clock.current(),
                             first_delay_s=settings.first_attempt_delay_s, stagger_s=settings.stagger_s,
                             history_s=settings.history_days * 86400, coalesce_s=settings.coalesce_s,
+                            connections=ebay_connections() if accounts.accounts_table else None,
                             events=_announcer())
 
 
@@ -102,10 +108,13 @@ def promotion_worker() -> PromotionWorker:
         auto_create=settings.campaign_auto_create, name=settings.campaign_name,
         bid_percentage=settings.campaign_bid_percentage)
     from sellerjobs.aws.promotion_jobs import DynamoSellerPolls
+    from sellerjobs.jobs.pause import QueueName
 
     return PromotionWorker(jobs=_jobs(), queue=_queue(), ads=marketing, campaigns=campaigns,
                            policy_for=retry_policy, clock=clock.current(),
                            history_s=settings.history_days * 86400, coalesce_s=settings.coalesce_s,
+                           pause=_pause_switch(QueueName.PROMOTION, settings.jobs_table),
+                           paused_recheck_s=config.pause_settings().recheck_s,
                            polls=DynamoSellerPolls(table=settings.jobs_table), events=_announcer())
 
 
@@ -128,6 +137,13 @@ def ebay_account_service() -> EbayAccountService:
     return EbayAccountService(
         credentials=DynamoCredentialStore(table=ebay.accounts_table, sealer=sealer, clock=clock.current()),
         tokens=DynamoTokenCache(table=ebay.accounts_table, sealer=sealer))
+
+
+@cache
+def ebay_connections() -> DynamoConnections:
+    from sellerjobs.aws.ebay_accounts import DynamoConnections
+
+    return DynamoConnections(config.accounts_settings().accounts_table)
 
 
 @cache
@@ -177,12 +193,16 @@ def category_worker() -> CategoryFetchWorker:
     # (one call per request) takes single calls.
     taxonomy = _taxonomy(settings.taxonomy_reserve)
     http = taxonomy.http
+    from sellerjobs.jobs.pause import QueueName
+
     return CategoryFetchWorker(
         jobs=_fetch_jobs(), taxonomy=taxonomy, queue=_fetch_queue(), clock=clock.current(),
         settings=FetchSettings(spacing_s=settings.spacing_s, run_s=settings.run_s, lease_s=settings.lease_s,
                                max_attempts=settings.max_attempts, retry_backoff_s=settings.retry_backoff_s,
                                bulk_share=settings.bulk_share, user_slots=settings.user_slots),
-        release_budget=lambda: http.release(clock.current().now()), events=_announcer())
+        release_budget=lambda: http.release(clock.current().now()),
+        pause=_pause_switch(QueueName.CATEGORY_FETCH, settings.fetch_table),
+        paused_recheck_s=config.pause_settings().recheck_s, events=_announcer())
 
 
 # -- market data ---------------------------------------------------------------------------------
@@ -235,11 +255,14 @@ def market_scheduler() -> MarketScheduler:
 
     settings = config.market_settings()
     queue: SqsDelayQueue[MarketBatch] = SqsDelayQueue(queue_url=settings.queue_url, clock=clock.current())
+    from sellerjobs.jobs.pause import QueueName
+
     return MarketScheduler(
         jobs=_market_jobs(), queue=queue, limiter=_market_limiter(),
         budgets=market_budgets(), clock=clock.current(),
         settings=SchedulerSettings(batch_size=settings.batch_size, stuck_after_s=settings.stuck_after_s,
-                                   manual_reserve=settings.manual_reserve))
+                                   manual_reserve=settings.manual_reserve),
+        pause=_pause_switch(QueueName.MARKET, settings.table))
 
 
 @cache
@@ -248,6 +271,7 @@ def market_worker() -> MarketWorker:
     from sellerjobs.aws.ebay_accounts import DynamoTokenCache, KmsSealer
     from sellerjobs.aws.market import DynamoCatalogCache, DynamoPriceCache
     from sellerjobs.ebay.http import new_client
+    from sellerjobs.jobs.pause import QueueName
     from sellerjobs.market.job import Provider
     from sellerjobs.market.worker import MarketWorker, WorkerSettings
     from sellerjobs.providers.alias import AliasClient
@@ -280,7 +304,86 @@ def market_worker() -> MarketWorker:
                                                 retry_backoff_s=settings.retry_backoff_s,
                                                 manual_reserve=settings.manual_reserve,
                                                 stale_after_s=settings.stale_after_s),
-                        events=_announcer())
+                        pause=_pause_switch(QueueName.MARKET, settings.table), events=_announcer())
+
+
+# -- operating the queues --------------------------------------------------------------------------
+
+@cache
+def _pause_switch(queue: QueueName, table: str) -> PauseSwitch:
+    """The queue's pause switch as its workers read it: at most every QUEUE_PAUSE_CACHE_SECONDS."""
+    from sellerjobs.aws.queue_control import DynamoPauseStore
+    from sellerjobs.jobs.pause import PauseSwitch
+
+    return PauseSwitch(store=DynamoPauseStore(table), queue=queue, clock=clock.current(),
+                       ttl_s=config.pause_settings().cache_s)
+
+
+@cache
+def queues_service() -> QueuesService:
+    from sellerjobs.aws.category_fetches import DynamoFetchJobs
+    from sellerjobs.aws.market import DynamoMarketJobs
+    from sellerjobs.aws.promotion_jobs import DynamoJobRepository
+    from sellerjobs.aws.queue_control import DynamoPauseStore, SqsQueueStats
+    from sellerjobs.jobs.pause import QueueName
+    from sellerjobs.operations.queues import QueuesService, QueueUrls
+
+    ops, urls = config.operations_settings(), config.queue_url_settings()
+    promotions = DynamoJobRepository(table=ops.promotion_table)
+    fetches = DynamoFetchJobs(table=ops.category_table)
+    market = DynamoMarketJobs(table=ops.market_table)
+    return QueuesService(
+        promotion_counts=lambda: {status.value: n for status, n in promotions.global_counts().items()},
+        category_counts=fetches.counts, market_counts=market.counts,
+        stats=SqsQueueStats(time_scale=config.runtime_settings().time_scale),
+        urls={QueueName.PROMOTION: QueueUrls(urls.promotion_queue_url, urls.promotion_dead_letter_url),
+              QueueName.CATEGORY_FETCH: QueueUrls(urls.category_queue_url, urls.category_dead_letter_url),
+              QueueName.MARKET: QueueUrls(urls.market_queue_url, urls.market_dead_letter_url)},
+        pauses={QueueName.PROMOTION: DynamoPauseStore(ops.promotion_table),
+                QueueName.CATEGORY_FETCH: DynamoPauseStore(ops.category_table),
+                QueueName.MARKET: DynamoPauseStore(ops.market_table)},
+        clock=clock.current())
+
+
+@cache
+def job_search() -> JobSearch:
+    from sellerjobs.aws.category_fetches import DynamoFetchJobs
+    from sellerjobs.aws.market import DynamoMarketJobs
+    from sellerjobs.aws.promotion_jobs import DynamoJobRepository
+    from sellerjobs.operations.search import JobSearch
+
+    ops = config.operations_settings()
+    return JobSearch(promotions=DynamoJobRepository(table=ops.promotion_table),
+                     fetches=DynamoFetchJobs(table=ops.category_table), market=DynamoMarketJobs(table=ops.market_table))
+
+
+@cache
+def _bulk_queue() -> SqsDelayQueue[BulkMessage]:
+    from sellerjobs.aws.delay_queue import SqsDelayQueue
+
+    return SqsDelayQueue(queue_url=config.bulk_settings().queue_url, clock=clock.current(),
+                         time_scale=config.runtime_settings().time_scale)
+
+
+@cache
+def bulk_action_service() -> BulkActionService:
+    from sellerjobs.aws.bulk_actions import DynamoBulkActions
+    from sellerjobs.promotions.bulk import BulkActionService
+
+    return BulkActionService(actions=DynamoBulkActions(config.promotion_settings().jobs_table), jobs=_jobs(),
+                             queue=_bulk_queue(), clock=clock.current())
+
+
+@cache
+def bulk_worker() -> BulkWorker:
+    from sellerjobs.aws.bulk_actions import DynamoBulkActions
+    from sellerjobs.promotions.bulk import BulkWorker
+
+    settings = config.bulk_settings()
+    return BulkWorker(actions=DynamoBulkActions(config.promotion_settings().jobs_table), jobs=_jobs(),
+                      promotions=promotion_service(), job_queue=_queue(), continuations=_bulk_queue(),
+                      clock=clock.current(), page_size=settings.page_size, lease_s=settings.lease_s,
+                      run_s=settings.run_s)
 
 
 # -- job events and webhooks ---------------------------------------------------------------------
@@ -450,9 +553,11 @@ def idempotency_store() -> BasePersistenceLayer:
 def reset() -> None:
     """Forget every wired object, settings and AWS client (after the environment changed)."""
     for factory in (_jobs, _queue, retry_policy, promotion_service, promotion_worker, promotion_sweeper,
-                    ebay_account_service, _ebay_tokens, _ebay_http, _fetch_jobs, _fetch_queue, _taxonomy,
+                    ebay_account_service, ebay_connections, _ebay_tokens, _ebay_http, _fetch_jobs, _fetch_queue,
+                    _taxonomy,
                     category_service, category_worker, _market_jobs, _market_limiter, market_budgets,
-                    market_service, market_scheduler, market_worker, idempotency_store, _outbox, _announcer,
+                    market_service, market_scheduler, market_worker, _pause_switch, queues_service, job_search,
+                    _bulk_queue, bulk_action_service, bulk_worker, idempotency_store, _outbox, _announcer,
                     event_store, event_log, _webhook_store, _delivery_store, webhook_fanout, event_relay,
                     webhook_service, webhook_deliverer):
         factory.cache_clear()

@@ -64,8 +64,8 @@ class RunningStack:
         return self.issuer.token(user, admin=admin)
 
     def call(self, method: str, path: str, user: str | None, body: Any = None,
-             headers: dict[str, str] | None = None) -> httpx.Response:
-        auth = {"Authorization": f"Bearer {self.token(user)}"} if user else {}
+             headers: dict[str, str] | None = None, *, admin: bool = False) -> httpx.Response:
+        auth = {"Authorization": f"Bearer {self.token(user, admin=admin)}"} if user else {}
         return httpx.request(method, f"{self.api_url}{path}", json=body, headers=auth | (headers or {}), timeout=30)
 
     def connect(self, user: str) -> None:

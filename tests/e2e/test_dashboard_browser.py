@@ -125,6 +125,7 @@ def test_a_seller_watches_a_job_fail_and_retries_it(stack, page):
 
 def test_signing_in_with_a_pasted_token_queueing_and_signing_out(stack, page):
     user = unique_user()
+    connect(stack, user)
     page.goto(f"{stack.api_url}/admin")
     expect(page.get_by_test_id("signin")).to_be_visible()
     expect(page.get_by_test_id("dashboard")).to_be_hidden()

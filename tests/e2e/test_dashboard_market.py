@@ -272,3 +272,19 @@ def test_a_seller_gets_the_admin_message_instead_of_market_data(stack, page):
     expect(page.get_by_test_id("last-updated")).to_contain_text("Last updated")
     expect(page.get_by_test_id("market-refresh-form")).to_be_visible()
     expect(page.get_by_test_id("market-jobs-error")).to_be_hidden()
+
+
+def test_runs_started_by_hand_are_lines_of_their_own_even_when_idle(stack, page):
+    # Idle scheduled runs in a row fold into one line; a run someone started never does.
+    open_dashboard(stack, page, unique_user(), admin=True)
+    started = []
+    for _ in range(2):
+        with page.expect_response(lambda r: r.url.endswith("/market/scheduler/run")) as ran:
+            page.get_by_test_id("market-run-scheduler").click()
+        assert ran.value.status == 200, ran.value.text()
+        started.append(ran.value.json()["run"]["startedAt"])
+        expect(page.get_by_test_id("market-run-scheduler")).to_be_enabled()
+
+    for at in started:
+        line = page.locator(f'[data-testid="market-run"][data-trigger="manual"][data-started-at="{at}"]')
+        expect(line).to_have_attribute("data-runs", "1")

@@ -109,6 +109,7 @@ def test_another_seller_sees_none_of_them(stack, page):
 
 def test_an_admin_sees_the_latest_job_events(stack, page):
     seller = unique_user()
+    stack.connect(seller)  # queueing a promotion needs a connected eBay account
     queued = stack.call("POST", "/promotions", seller, {"listingId": "188000000001", "adRate": 5})
     assert queued.status_code == 202
     job_id = queued.json()["jobId"]

@@ -21,6 +21,7 @@ def listing_ids(n: int) -> list[str]:
 
 def test_the_original_examples_answer_in_the_original_shapes(stack):
     user = new_user()
+    stack.connect(user)
     single, *batch = listing_ids(4)
 
     queued = stack.call("POST", "/queue-promotion", user, {"listingId": single, "adRate": 5,
@@ -83,6 +84,7 @@ def test_bad_input_is_400_and_leaves_the_stats_unchanged(stack):
 
 def test_another_users_job_is_404(stack):
     owner, other = new_user(), new_user()
+    stack.connect(owner)
     job_id = stack.call("POST", "/promotions", owner, {"listingId": listing_ids(1)[0], "adRate": 5}).json()["jobId"]
     assert stack.call("GET", f"/promotions/{job_id}", other).status_code == 404
     assert stack.call("DELETE", f"/promotions/{job_id}", other).status_code == 404

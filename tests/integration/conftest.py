@@ -63,6 +63,11 @@ class System:
         assert response.status == 200, response.body
         return self.sandbox.add_campaign(user, f"{user} main campaign") if campaign else None
 
+    def ensure_connected(self, user: str) -> None:
+        """``user`` has an eBay account connected (queueing a promotion needs one)."""
+        if not self.call("GET", "/ebay/connection", user=user).json()["connection"]["connected"]:
+            self.connect(user)
+
     def publish(self, user: str, listing_id: str, sync_delay_s: float = 0.0, never_syncs: bool = False) -> None:
         self.sandbox.publish_listing(user, listing_id, sync_delay_s=sync_delay_s, never_syncs=never_syncs)
 

@@ -124,7 +124,7 @@ def test_no_inline_script_or_style_remains(page):
 def test_each_pane_has_its_section_and_its_module(page, assets):
     sections = dict(re.findall(r'<section id="([a-z-]+)"[^>]*\sdata-pane-title="([^"]+)"', page["body"]))
     assert sections == {"promotions": "Promotions", "category-fetches": "Category fetches", "market": "Market data",
-                        "webhooks": "Webhooks"}
+                        "webhooks": "Webhooks", "operations": "Operations"}
     main = assets["/admin/assets/main.js"]["body"]
     for pane in sections:
         module = assets[f"/admin/assets/{pane}.js"]["body"]
@@ -136,6 +136,13 @@ def test_the_market_pane_calls_the_market_api(assets):
     module = assets["/admin/assets/market.js"]["body"]
     for call in ('"/market/overview"', '"/market/scheduler/run"', '"/market/jobs/reset-failed"', '"/market/refresh"',
                  '"/market/jobs"'):
+        assert call in module, call
+
+
+def test_the_operations_pane_calls_the_operators_api(assets):
+    module = assets["/admin/assets/operations.js"]["body"]
+    for call in ('"/queues"', '"/admin/jobs"', '"/admin/promotions/"', '"/admin/bulk-actions/"',
+                 '"/admin/queues/"'):
         assert call in module, call
 
 

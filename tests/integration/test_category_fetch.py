@@ -50,10 +50,13 @@ def test_a_subtree_is_read_at_once_and_its_leaves_fetched_in_the_background(syst
     assert started["totalCategories"] == 10 and started["parentCategory"] == "Health & Beauty (26395)"
     assert started["jobId"].startswith("job-")
     assert first["status"] in ("queued", "processing") and first["processed"] < 10
-    assert done | {"updatedAt": 0, "createdAt": 0} == {
+    assert done | {"updatedAt": 0, "createdAt": 0, "runs": []} == {
         "jobId": started["jobId"], "marketplaceId": "EBAY_US", "mode": "per_category", "totalCategories": 10,
         "processed": 10, "success": 10, "failed": 0, "status": "completed", "createdAt": 0, "updatedAt": 0,
-        "parentCategory": "Health & Beauty (26395)", "error": None, "errors": []}
+        "parentCategory": "Health & Beauty (26395)", "error": None, "errors": [], "resumeAt": None, "runs": []}
+    # Its run log: one run fetched them all and completed the job.
+    assert [(r["outcome"], r["fetched"], r["ebayCalls"], r["runs"]) for r in done["runs"]] == [
+        ("completed", 10, 10, 1)]
     assert sorted(c["category_id"] for c in taxonomy_calls(system)) == sorted(leaves)
     stored = system.call("GET", f"/categories/EBAY_US/{leaves[0]}/aspects").json()
     assert stored["categoryId"] == leaves[0]

@@ -11,6 +11,14 @@ from local.events import http_event
 from local.http_api import ApiResponse
 from local.lambda_runtime import invoke
 
+
+@pytest.fixture(autouse=True)
+def sellers(system):
+    """alice and bob have their eBay accounts connected: queueing a promotion needs one."""
+    for user in ("alice", "bob"):
+        system.connect(user)
+
+
 LISTING = "177681098666"
 # What pydantic, Python or a regex engine would say; a seller reads none of it.
 NOT_PLAIN = ("Input should", "String should", "Value error", "pattern", "sys.set_int_max_str_digits", "^[",

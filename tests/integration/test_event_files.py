@@ -23,13 +23,19 @@ def function_for(event_file: Path, functions: dict[str, Function]) -> Function:
     return matches[0]
 
 
+def connected(system):
+    if not system.call("GET", "/ebay/connection", user=USER).json()["connection"]["connected"]:
+        system.connect(USER)
+
+
 def queue_job(system):
+    connected(system)
     response = system.call("POST", "/promotions", user=USER, body={"listingId": "177681098666", "adRate": 5})
     assert response.json()["jobId"] == JOB
 
 
 def failed_job(system):
-    system.connect(USER)
+    connected(system)
     system.publish(USER, "177681098666", never_syncs=True)
     queue_job(system)
     system.sim.drain()
@@ -37,7 +43,7 @@ def failed_job(system):
 
 
 def due_job(system):
-    system.connect(USER)
+    connected(system)
     system.publish(USER, "177681098666")
     queue_job(system)
     system.clock.advance(60)
@@ -86,6 +92,22 @@ def dispatched_market_job(system):
     assert wiring.market_scheduler().run().dispatched["stockx"] == 1
 
 
+BULK_ACTION = "bulk-1767225600000-a1b2c3"
+
+
+def bulk_action(system):
+    """The bulk action the progress events name, as the API would have stored it (for their user)."""
+    from sellerjobs.aws.bulk_actions import DynamoBulkActions
+    from sellerjobs.promotions.bulk import BulkAction, BulkKind, BulkStatus
+    from sellerjobs.promotions.job import Status
+    from sellerjobs.promotions.ports import JobFilter
+
+    now = int(system.clock.now() * 1000)
+    DynamoBulkActions(system.stack.table_name("PromotionJobsTable")).create(BulkAction(
+        id=BULK_ACTION, kind=BulkKind.RETRY, where=JobFilter(status=Status.FAILED, seller=USER), limit=100, by=USER,
+        owner=USER, status=BulkStatus.QUEUED, created_at=now, updated_at=now))
+
+
 HOOK = "wh_0123456789abcdef01234567"
 EVENT_ID = "evt_q4m3ukcvvawtpc2ej7d4dhc4ya"
 EVENT_AT = 1767225660000
@@ -129,6 +151,11 @@ def pending_delivery(system):
 
 
 SETUP = {
+    "queue_promotion.batch": connected,
+    "queue_promotion.single": connected,
+    "admin_jobs.bulk_action": bulk_action,
+    "bulk_actions.progress": bulk_action,
+    "bulk_action_worker.sqs": bulk_action,
     "webhooks.update": webhook,
     "webhooks.deliveries": webhook,
     "event_relay.sqs": lambda _: stored_event(),

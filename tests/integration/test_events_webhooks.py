@@ -55,7 +55,8 @@ def test_a_promotion_reaches_the_bus_and_the_sellers_endpoint_signed(system):
     (on_bus,) = bus(system).take()
     assert on_bus["source"] == "sellerjobs" and on_bus["detail-type"] == "promotion.succeeded"
     assert on_bus["detail"]["id"] == delivery.event_id == delivery.webhook_id
-    assert on_bus["detail"]["data"] == system.job("alice", job_id)
+    # The job as its read shows it, but for its history: events stay small, the job's read has it.
+    assert on_bus["detail"]["data"] == {k: v for k, v in system.job("alice", job_id).items() if k != "history"}
     assert on_bus["detail"]["sellers"] == ["alice"]
 
     deliveries = system.call("GET", f"/webhooks/{hook['id']}/deliveries").json()["deliveries"]

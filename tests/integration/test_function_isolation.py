@@ -75,6 +75,9 @@ def test_a_handler_reading_a_variable_its_template_entry_does_not_give_fails(mot
     try:
         # When it answers a request
         answer = invoker(template.functions()["PromotionStatusFunction"], event)
+        # (the event's seller connects an eBay account first: queueing needs one)
+        invoker(template.functions()["EbayCredentialsFunction"],
+                json.loads((EVENTS / "ebay_credentials.put.json").read_text()))
         queued = invoker(template.functions()["QueuePromotionFunction"],
                          json.loads((EVENTS / "queue_promotion.single.json").read_text()))
     finally:

@@ -19,6 +19,13 @@ KEY = {"Idempotency-Key": "3f0c7a52-9d1e-4b57-8f0e-6a2d4c1b9e77"}
 FETCH = {"marketplaceId": "EBAY_US", "parentCategoryId": "26395", "maxCategories": 3}
 
 
+@pytest.fixture(autouse=True)
+def sellers(system):
+    """alice and bob have their eBay accounts connected: queueing a promotion needs one."""
+    for user in ("alice", "bob"):
+        system.connect(user)
+
+
 def post(system, path: str, body: Any, user: str = "alice", headers: dict[str, str] | None = None):
     return system.call("POST", path, user=user, body=body, headers=KEY if headers is None else headers)
 
@@ -115,6 +122,11 @@ def test_every_post_and_put_honours_the_key(system):
                 ("POST", "/market/refresh", {"provider": "alias", "items": [{"sku": "A1"}]}, False),
                 ("POST", "/market/scheduler/run", None, True),
                 ("POST", "/market/jobs/reset-failed", None, True),
+                ("POST", "/promotions/retry", {"reason": "sync window"}, False),
+                ("POST", "/admin/promotions/retry", {"limit": 10}, True),
+                ("POST", "/admin/promotions/cancel", {"seller": "bob"}, True),
+                ("POST", "/admin/queues/market/pause", {"reason": "provider outage"}, True),
+                ("POST", "/admin/queues/market/resume", None, True),
                 ("POST", "/webhooks", {"url": f"{system.virtual.sandbox_url}/hooks/alice",
                                        "events": ["promotion.failed"]}, False)]
     for number, (method, path, body, admin) in enumerate(requests):

@@ -6,11 +6,12 @@ LISTING = "177681098666"
 
 
 def queue(system, listing=LISTING, user="alice"):
+    system.ensure_connected(user)
     return system.call("POST", "/promotions", user=user, body={"listingId": listing, "adRate": 5}).json()["jobId"]
 
 
 def fail_job(system, listing=LISTING):
-    system.connect("alice")
+    system.ensure_connected("alice")
     system.publish("alice", listing, never_syncs=True)
     job_id = queue(system, listing)
     system.sim.drain(max_seconds=3600)

@@ -164,6 +164,8 @@ def test_a_lost_message_is_recovered_by_the_sweeper(system):
     # Due at +1 min, overdue by more than 2 min at the +4 min sweep, re-queued, promoted.
     ad_at = system.sandbox.ads[0]["createdAt"] - system.sim.invocations[0].at
     assert 3 * MINUTE < ad_at <= 5 * MINUTE
+    # The job's history says why it was late.
+    assert [e["outcome"] for e in job["history"]] == ["queued", "recovered", "succeeded"]
 
 
 def test_a_429_storm_fails_no_job_before_its_attempts_run_out(system):
@@ -220,7 +222,11 @@ def test_terminal_ebay_errors_fail_the_job_at_once(system, error_id, reason):
 
 
 def test_without_stored_credentials_jobs_fail_with_a_clear_reason(system):
+    # Queueing needs a connected account; one whose token is gone by the first attempt fails clearly.
+    system.connect("alice")
     job_id = queue(system, "177681098666")
+    clients.dynamodb().delete_item(TableName=system.stack.table_name("EbayAccountsTable"),
+                                   Key={"pk": {"S": "USER#alice"}, "sk": {"S": "EBAY#REFRESH_TOKEN"}})
     system.sim.drain()
     job = system.job("alice", job_id)
     assert job["status"] == "failed"

@@ -3,12 +3,53 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
 from tests.integration.conftest import START
 
 LISTING = "177681098666"
+
+
+@pytest.fixture(autouse=True)
+def sellers(system):
+    """Sellers with their eBay accounts connected: queueing needs one."""
+    for user in ("alice", "bob"):
+        system.connect(user)
+
+
+def test_a_seller_without_an_ebay_account_is_refused_and_nothing_is_queued(system):
+    response = system.call("POST", "/promotions", user="carol", body={"listingId": LISTING, "adRate": 5})
+
+    assert response.status == 409
+    assert "No eBay account is connected" in response.json()["error"]
+    assert "PUT /ebay/credentials" in response.json()["error"]
+    assert not [i for i in system.table_items() if i["pk"]["S"] == "USER#carol"]
+    assert system.queued_messages() == 0
+    connection = system.call("GET", "/ebay/connection", user="carol").json()["connection"]
+    assert connection == {"status": "not_connected", "connected": False, "since": None,
+                          "message": response.json()["error"]}
+
+
+def test_a_seller_whose_authorisation_ebay_revoked_is_told_to_reconnect(system):
+    # eBay refuses alice's refresh token at her job's first attempt (invalid_grant)...
+    system.sandbox.revoke_refresh_token("alice")
+    system.publish("alice", LISTING)
+    job_id = system.call("POST", "/promotions", body={"listingId": LISTING, "adRate": 5}).json()["jobId"]
+    system.sim.drain()
+    assert "invalid_grant" in system.job("alice", job_id)["lastError"]
+
+    # ...so her next request is refused at once, saying what to do, until she reconnects.
+    refused = system.call("POST", "/promotions", body={"listingId": "177681098667", "adRate": 5})
+    connection = system.call("GET", "/ebay/connection").json()["connection"]
+    system.connect("alice")
+    again = system.call("POST", "/promotions", body={"listingId": "177681098667", "adRate": 5})
+
+    assert refused.status == 409 and "connect your eBay account again" in refused.json()["error"]
+    assert connection["status"] == "revoked" and connection["connected"] is False
+    assert again.status == 202
+    assert system.call("GET", "/ebay/connection").json()["connection"]["status"] == "connected"
 
 
 @pytest.mark.parametrize("path", ["/queue-promotion", "/promotions"])
@@ -22,10 +63,12 @@ def test_single_listing_is_queued_with_the_original_response(system, path):
     assert body["message"].startswith("Promotion queued: first attempt at 2026-01-01T00:01:00Z (in 60 s)")
     assert body["firstAttemptAt"] == int(START * 1000) + 60_000
     job = system.job("alice", body["jobId"])
-    assert job | {"updatedAt": None} == {
+    assert job | {"updatedAt": None, "history": None} == {
         "id": body["jobId"], "userId": "alice", "listingId": LISTING, "adRate": 5, "campaignId": "151310691012",
         "status": "pending", "attempts": 0, "maxAttempts": 15, "nextRetryAt": int(START * 1000) + 60_000,
-        "createdAt": int(START * 1000), "updatedAt": None, "lastError": None, "adId": None, "priority": "normal"}
+        "createdAt": int(START * 1000), "updatedAt": None, "lastError": None, "adId": None, "priority": "normal",
+        "history": None}
+    assert [entry["outcome"] for entry in job["history"]] == ["queued"]
     assert system.queued_messages() == 1
 
 
@@ -233,3 +276,17 @@ def test_a_body_that_is_not_utf8_is_refused_with_400(system):
     assert response.status == 400
     assert response.json()["errors"][0]["field"] == "body"
     assert system.table_items() == []
+
+
+def test_queueing_logs_one_line_per_job_with_its_listing(system, caplog):
+    batch = [{"listingId": "177681098667", "adRate": 5}, {"listingId": "177681098668", "adRate": 5}]
+    system.call("POST", "/promotions", body={"listingId": "177681098667", "adRate": 5})
+    caplog.clear()
+
+    with caplog.at_level(logging.INFO):
+        job_ids = system.call("POST", "/promotions", body={"batch": batch}).json()["jobIds"]
+
+    lines = [r for r in caplog.records if r.getMessage() in ("Promotion queued", "Promotion already queued")]
+    assert [(r.getMessage(), r.job_id, r.listing_id, r.user_id, r.outcome) for r in lines] == [
+        ("Promotion already queued", job_ids[0], "177681098667", "alice", "existing"),
+        ("Promotion queued", job_ids[1], "177681098668", "alice", "created")]

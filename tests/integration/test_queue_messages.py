@@ -10,12 +10,21 @@ from local.events import sqs_event, sqs_record
 from local.lambda_runtime import invoke
 from sellerjobs.promotions.ports import JobMessage
 
+
+@pytest.fixture(autouse=True)
+def sellers(system):
+    """alice and bob have their eBay accounts connected: queueing a promotion needs one."""
+    for user in ("alice", "bob"):
+        system.connect(user)
+
+
 MALFORMED = ["not json", "[]", "{}", '{"jobId": "", "keys": "x", "version": true, "notBefore": "soon"}']
 # A well-formed message of each queue, about nothing that exists: it is read and passed over.
 WELL_FORMED = {
     "PromotionQueue": ("PromotionWorkerFunction", '{"userId": "alice", "jobId": "1_1", "version": 0, "notBefore": 0}'),
     "CategoryFetchQueue": ("CategoryFetchWorkerFunction", '{"jobId": "job-0-none", "notBefore": 0}'),
     "MarketQueue": ("MarketWorkerFunction", '{"provider": "stockx", "keys": [], "reservedAt": 0, "startedAt": 0}'),
+    "BulkActionQueue": ("BulkActionWorkerFunction", '{"bulkActionId": "bulk-none"}'),
     "EventsQueue": ("EventRelayFunction", '{"eventIds": ["evt_none"]}'),
     "WebhookQueue": ("WebhookDeliveryFunction", '{"userId": "alice", "webhookId": "wh_none", "eventId": "evt_none", '
                                                 '"occurredAt": 0, "attempt": 0, "notBefore": 0}'),

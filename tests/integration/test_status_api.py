@@ -13,6 +13,7 @@ LISTING = "177681098666"
 
 
 def queue(system, listing=LISTING, user="alice", **extra):
+    system.ensure_connected(user)
     response = system.call("POST", "/promotions", user=user, body={"listingId": listing, "adRate": 5} | extra)
     assert response.status == 202, response.body
     return response.json()["jobId"]
@@ -25,9 +26,12 @@ def test_promotion_status_with_a_job_id_returns_the_job_in_the_original_shape(sy
 
     assert response.status == 200
     job = response.json()["job"]
+    # The original fields, as they were, and the job's history beside them.
     assert set(job) == {"id", "userId", "listingId", "adRate", "campaignId", "status", "attempts", "maxAttempts",
-                        "nextRetryAt", "createdAt", "updatedAt", "lastError", "adId", "priority"}
+                        "nextRetryAt", "createdAt", "updatedAt", "lastError", "adId", "priority", "history"}
     assert job["id"] == job_id and job["status"] == "pending"
+    assert job["history"] == [{"at": job["createdAt"], "count": 1, "outcome": "queued",
+                               "nextAttemptAt": job["nextRetryAt"]}]
 
 
 @pytest.mark.parametrize("path", ["/promotion-status?jobId={id}", "/promotions/{id}"])
@@ -45,6 +49,7 @@ def test_an_unknown_job_is_not_found(system):
 @pytest.mark.parametrize("path", ["/promotion-status", "/promotions/stats"])
 def test_stats_count_ready_and_pending_jobs_of_the_caller_only(system, path):
     batch = [{"listingId": f"17768109866{i}", "adRate": 5} for i in range(2)]
+    system.ensure_connected("alice")
     assert system.call("POST", "/promotions", body={"batch": batch}).status == 202
     system.clock.advance(10)
     queue(system, listing="177681098662")

@@ -31,14 +31,16 @@ from sellerjobs.categories.job import (
     FetchJob,
     FetchMode,
     FetchStatus,
+    RunEntry,
     WorkItem,
 )
-from sellerjobs.categories.ports import FetchMessage, JobNotActive, TreeRef
+from sellerjobs.categories.ports import FetchFilter, FetchMessage, JobNotActive, TreeRef
 from sellerjobs.categories.service import CategoryFetchService
 from sellerjobs.categories.worker import CategoryFetchWorker, FetchSettings
 from sellerjobs.clock import ManualClock, now_ms
 from sellerjobs.ebay.errors import EbayError, EbayRequestError
 from sellerjobs.events.model import JobEvent
+from sellerjobs.jobs.history import appended
 
 # ---------------------------------------------------------------- eBay tree nodes
 
@@ -212,6 +214,7 @@ class InMemoryFetchJobs:
     failed: dict[str, dict[str, FailedCategory]] = field(default_factory=dict)
     completions: list[int] = field(default_factory=list)  # categories handed to each complete()
     finishes: list[tuple[str, FetchStatus]] = field(default_factory=list)  # successful finish() calls
+    runs: dict[str, tuple[RunEntry, ...]] = field(default_factory=dict)  # each job's run log
     outbox: dict[str, JobEvent] = field(default_factory=dict)  # events stored with finishes and progress
 
     # -- test helpers ------------------------------------------------------------------------
@@ -258,6 +261,12 @@ class InMemoryFetchJobs:
         mine = [j for j in self.jobs.values() if j.user_id == user_id]
         return sorted(mine, key=lambda j: (not j.status.active, -j.created_at))[:limit]
 
+    def search(self, where: FetchFilter, limit: int, cursor: str | None) -> tuple[list[FetchJob], str | None]:
+        listed = sorted((j for j in self.jobs.values() if where.matches(j)), key=lambda j: (-j.created_at, j.id))
+        start = int(cursor or 0)
+        more = start + limit < len(listed)
+        return listed[start:start + limit], str(start + limit) if more else None
+
     def active(self, limit: int) -> list[FetchJob]:
         return sorted((j for j in self.jobs.values() if j.status.active), key=lambda j: j.created_at)[:limit]
 
@@ -288,10 +297,19 @@ class InMemoryFetchJobs:
         if self.slots.get((user_id, slot), ("", 0))[0] == owner:
             del self.slots[(user_id, slot)]
 
-    def release_lease(self, job_id: str, owner: str, resume_at: int = 0) -> None:
+    def release_lease(self, job_id: str, owner: str, resume_at: int = 0, run: RunEntry | None = None) -> None:
         job = self.jobs.get(job_id)
         if job is not None and job.lease_owner == owner:
             self._update(job_id, lease_until=0, resume_at=resume_at)
+            if run is not None:
+                self.runs[job_id] = appended(self.runs.get(job_id, ()), run)
+
+    def run_log(self, job_id: str) -> tuple[RunEntry, ...]:
+        return self.runs.get(job_id, ())
+
+    def counts(self) -> dict[str, int]:
+        found = Counter(job.status.value for job in self.jobs.values())
+        return {status.value: found[status.value] for status in FetchStatus}
 
     def due_work(self, job_id: str, now_ms: int, limit: int) -> list[WorkItem]:
         return [item for item in self.work_of(job_id) if item.due_at <= now_ms][:limit]

@@ -31,9 +31,10 @@ from typing import Any
 
 from sellerjobs.clock import Clock, ManualClock, now_ms
 from sellerjobs.events.model import JobEvent
+from sellerjobs.jobs.history import Note
 from sellerjobs.jobs.rate_budget import Grant, RateBudget
 from sellerjobs.market.job import CachedPrice, MarketJob, MarketStatus, Provider, Quote, dedupe_key
-from sellerjobs.market.ports import BatchMetrics, Enqueued, JobPage, MarketBatch, SchedulerRun
+from sellerjobs.market.ports import BatchMetrics, Enqueued, JobPage, MarketBatch, MarketFilter, SchedulerRun
 from sellerjobs.market.scheduler import MarketScheduler, SchedulerSettings, hourly_budget
 from sellerjobs.market.service import MarketService
 from sellerjobs.market.share import SellerShares
@@ -126,11 +127,11 @@ class InMemoryMarketJobs:
         return self._move([(job, job.moved(MarketStatus.RUNNING, now_ms, started_at=now_ms)) for job in jobs])
 
     def settle(self, job: MarketJob, status: MarketStatus, now_ms: int, *, error: str | None = None,
-               retries: int = 0, events: Sequence[JobEvent] = ()) -> bool:
+               retries: int = 0, note: Note | None = None, events: Sequence[JobEvent] = ()) -> bool:
         hook, self.before_settle = self.before_settle, None
         if hook is not None:
             hook(job)
-        moved = bool(self._move([(job, job.settled(status, now_ms, error=error, retries=retries))]))
+        moved = bool(self._move([(job, job.settled(status, now_ms, error=error, retries=retries, note=note))]))
         if moved:
             self.outbox.update({event.id: event for event in events})
         return moved
@@ -157,6 +158,16 @@ class InMemoryMarketJobs:
         evaluated = listed[:limit]  # DynamoDB's Limit counts items before the filter
         return JobPage(jobs=[j for j in evaluated if provider is None or j.provider is provider],
                        cursor=sort_key(evaluated[-1]) if evaluated and len(evaluated) == limit else None)
+
+    def search(self, where: MarketFilter, limit: int, cursor: str | None) -> JobPage:
+        def sort_key(job: MarketJob) -> str:
+            return f"{job.updated_at:013d}#{job.key}"
+
+        listed = sorted((j for j in self.jobs.values() if where.matches(j)), key=sort_key, reverse=True)
+        if cursor:
+            listed = [j for j in listed if sort_key(j) < cursor]
+        page = [replace(j, history=None) for j in listed[:limit]]  # as an index holds them
+        return JobPage(jobs=page, cursor=sort_key(listed[limit - 1]) if len(listed) > limit else None)
 
     def counts(self) -> dict[str, dict[str, int]]:
         out = {p.value: {s.value: 0 for s in MarketStatus} for p in Provider}

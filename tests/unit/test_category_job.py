@@ -95,7 +95,7 @@ def test_touched_changes_fields_and_the_update_time_only():
         job.status = FetchStatus.FAILED  # type: ignore[misc]
 
 
-def test_to_api_is_the_seed_status_shape_plus_marketplace_mode_and_errors():
+def test_to_api_is_the_seed_status_shape_plus_marketplace_mode_errors_and_when_it_goes_on():
     job = make_job(error=None)
     errors = [FailedCategory(Category("172020", "Eyes"), "eBay 62005: invalid category"),
               FailedCategory(Category("31411", "Fragrances"), "eBay server error (HTTP 500)")]
@@ -106,6 +106,7 @@ def test_to_api_is_the_seed_status_shape_plus_marketplace_mode_and_errors():
         "updatedAt": T0 + 5_000, "parentCategory": "Health & Beauty (26395)", "error": None,
         "errors": [{"categoryId": "172020", "categoryName": "Eyes", "error": "eBay 62005: invalid category"},
                    {"categoryId": "31411", "categoryName": "Fragrances", "error": "eBay server error (HTTP 500)"}],
+        "resumeAt": None,
     }
 
 

@@ -8,7 +8,15 @@ from decimal import Decimal
 import pytest
 
 from sellerjobs.errors import Conflict
-from sellerjobs.promotions.job import TERMINAL, InvalidTransition, PromotionJob, Status, new_job_id
+from sellerjobs.jobs.history import HistoryEntry, Note
+from sellerjobs.promotions.job import (
+    TERMINAL,
+    HistoryNotRead,
+    InvalidTransition,
+    PromotionJob,
+    Status,
+    new_job_id,
+)
 
 T0 = 1_767_225_600_000  # epoch ms
 HISTORY_S = 30 * 86400
@@ -278,3 +286,78 @@ def test_to_api_status_is_a_plain_string():
 
 def test_new_job_id_is_listing_and_epoch_ms():
     assert new_job_id("177681098666", 1734392400000) == "177681098666_1734392400000"
+
+
+# ---------------------------------------------------------------- history
+
+
+NOT_SYNCED = Note(operation="bulk_create_ads_by_listing_id", http_status=200, error_id=35048)
+
+
+def test_every_transition_adds_to_the_history_what_happened():
+    job = make_job(history=(HistoryEntry.of(T0, "queued", next_at=T0 + 60_000),))
+
+    job = job.retry_later("listing not synced yet (eBay 35048)", T0 + 120_000, T0 + 60_000, note=NOT_SYNCED)
+    job = job.defer(T0 + 130_000, T0 + 120_000, "our Marketing call budget is spent")
+    job = job.succeed("ad-1", T0 + 130_000, HISTORY_S, campaign_id="151310691012",
+                      note=Note(operation="bulk_create_ads_by_listing_id", http_status=201))
+
+    assert [(e.outcome, e.attempt, e.error_id, e.next_at) for e in job.history or ()] == [
+        ("queued", None, None, T0 + 60_000),
+        ("retrying", 1, 35048, T0 + 120_000),
+        ("deferred", None, None, T0 + 130_000),
+        ("succeeded", 2, None, None),
+    ]
+    last = (job.history or ())[-1]
+    assert (last.ad_id, last.campaign_id, last.http_status) == ("ad-1", "151310691012", 201)
+    assert (job.history or ())[1].message == "listing not synced yet (eBay 35048)"
+
+
+def test_failing_cancelling_and_retrying_say_who_and_why():
+    failed = make_job().fail("eBay 35067: terms not accepted", T0 + 1, HISTORY_S, note=Note(error_id=35067))
+    retried = failed.requeue(T0 + 2, T0 + 60_002, 15, "sync-window", by="ops")
+    cancelled = retried.cancel(T0 + 3, HISTORY_S, by="alice")
+
+    assert [(e.outcome, e.by, e.error_id) for e in cancelled.history or ()] == [
+        ("failed", None, 35067), ("retried", "ops", None), ("cancelled", "alice", None)]
+
+
+def test_new_terms_are_recorded_with_the_attempt_they_wait_for():
+    job = make_job(next_retry_at=T0 + 60_000)
+
+    changed = job.change_terms(Decimal("7.5"), "151310691099", T0 + 10_000)
+
+    entry = (changed.history or ())[-1]
+    assert (entry.outcome, entry.message, entry.campaign_id, entry.next_at) == (
+        "changed", "adRate 7.5", "151310691099", T0 + 60_000)
+    assert changed.attempts == job.attempts and changed.version == job.version + 1
+
+
+def test_a_job_read_without_its_history_cannot_change():
+    listed = make_job(history=None)
+
+    with pytest.raises(HistoryNotRead):
+        listed.cancel(T0, HISTORY_S)
+
+
+def test_hold_moves_the_attempt_and_the_windows_without_counting_an_attempt():
+    job = make_job(attempts=3, next_retry_at=T0 + 60_000, last_error="listing not synced yet (eBay 35048)")
+
+    held = job.hold(T0 + 60_000 + 60_000, T0 + 60_000, "the promotion queue is paused", by="ops")
+
+    assert held.attempts == 3 and held.next_retry_at == T0 + 120_000
+    # The minute the job waited for the queue is a minute its windows did not lose.
+    assert (held.run_started_at, held.listed_at) == (T0 + 60_000, T0 + 60_000)
+    assert held.age_s(T0 + 120_000) == job.age_s(T0 + 60_000)
+    assert held.last_error == job.last_error
+    entry = (held.history or ())[-1]
+    assert (entry.outcome, entry.by, entry.message) == ("deferred", "ops", "the promotion queue is paused")
+
+
+def test_to_api_shows_the_history_only_when_asked_and_read():
+    job = make_job(history=(HistoryEntry.of(T0, "queued", next_at=T0 + 60_000),))
+
+    assert "history" not in job.to_api()
+    assert job.to_api(history=True)["history"] == [{"at": T0, "count": 1, "outcome": "queued",
+                                                   "nextAttemptAt": T0 + 60_000}]
+    assert "history" not in make_job(history=None).to_api(history=True)

@@ -39,6 +39,9 @@ class NoSellers:
     def get_refresh_token(self, user_id: str) -> str | None:
         return None
 
+    def mark_revoked(self, user_id: str, reason: str) -> None:
+        raise AssertionError("no seller to revoke")
+
 
 class NoGrants:
     """A RateLimiter whose budget is spent: every eBay OAuth call is refused before it leaves."""

@@ -6,6 +6,7 @@ The fakes here (an in-memory JobRepository and a list-backed DelayQueue) follow 
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -14,11 +15,22 @@ from decimal import Decimal
 
 import pytest
 
+from sellerjobs.accounts import Connection, ConnectionStatus, NotConnected
 from sellerjobs.clock import ManualClock, now_ms
+from sellerjobs.errors import Conflict
 from sellerjobs.events.model import JobEvent
 from sellerjobs.jobs.retry import ExponentialPolicy, Jitter, SyncWindowPolicy
 from sellerjobs.promotions.job import TERMINAL, InvalidTransition, PromotionJob, Status
-from sellerjobs.promotions.ports import JobKey, JobMessage, ListingBusy, Page, UnfinishedCounts
+from sellerjobs.promotions.ports import (
+    JobFilter,
+    JobKey,
+    JobMessage,
+    ListingBusy,
+    Page,
+    Tally,
+    TallyRefused,
+    UnfinishedCounts,
+)
 from sellerjobs.promotions.service import (
     UNDER_WAY_MARGIN_MS,
     ConcurrentUpdate,
@@ -48,6 +60,10 @@ class InMemoryJobRepository:
     before_save: Callable[[PromotionJob, PromotionJob], None] | None = None
     broken: bool = False
     saves: int = 0
+    # Bulk actions' counters changed with the jobs (see Tally): action id -> field -> count; and
+    # which run holds each action (a tally from any other run is refused, as the adapter does).
+    tallies: dict[str, Counter[str]] = field(default_factory=dict)
+    holders: dict[str, str] = field(default_factory=dict)
     outbox: dict[str, JobEvent] = field(default_factory=dict)  # events stored with saves
 
     def put(self, job: PromotionJob) -> PromotionJob:
@@ -75,16 +91,23 @@ class InMemoryJobRepository:
     def get_many(self, keys: Iterable[JobKey]) -> dict[JobKey, PromotionJob]:
         return {key: self.jobs[key] for key in keys if key in self.jobs}
 
-    def save(self, previous: PromotionJob, new: PromotionJob, events: Sequence[JobEvent] = ()) -> bool:
+    def save(self, previous: PromotionJob, new: PromotionJob, events: Sequence[JobEvent] = (),
+             tally: Tally | None = None) -> bool:
         self.saves += 1
         if self.before_save is not None:
             self.before_save(previous, new)
         if self.broken:
             raise RuntimeError("storage is down")
+        if new.history is None:
+            raise ValueError("a job without its history cannot be written")
         key = (new.user_id, new.id)
         stored = self.jobs.get(key)
         if stored is None or stored.version != previous.version:
             return False
+        if tally is not None:
+            if self.holders.get(tally.action_id) != tally.owner:
+                raise TallyRefused(tally.action_id)
+            self.tallies.setdefault(tally.action_id, Counter())[tally.field] += 1
         lock = (new.user_id, new.listing_id)
         if not previous.status.terminal and new.status.terminal:
             if self.locks.get(lock) == new.id:
@@ -113,9 +136,30 @@ class InMemoryJobRepository:
         mine = sorted((j for (u, _), j in self.jobs.items() if u == user_id and status in (None, j.status)),
                       key=lambda j: j.id)
         start = int(cursor or 0)
-        rest = mine[start:start + limit]
+        rest = [replace(j, history=None) for j in mine[start:start + limit]]  # listings carry no history
         more = start + limit < len(mine)
         return Page(jobs=rest, cursor=str(start + limit) if more else None)
+
+    def search(self, where: JobFilter, limit: int, cursor: str | None) -> Page:
+        """As the adapter pages through an index: positions are keys, so jobs that leave the
+        listing between pages do not shift the next page (newest first by their time)."""
+        def at(job: PromotionJob) -> int:
+            return job.next_retry_at if job.next_retry_at is not None else job.updated_at
+
+        def position(job: PromotionJob) -> tuple[int, str, str]:
+            return (-at(job), job.user_id, job.id)
+
+        matching = sorted((j for j in self.jobs.values() if where.matches(j)), key=position)
+        after = tuple(json.loads(cursor)) if cursor else None
+        rest = [j for j in matching if after is None or position(j) > after]
+        page = rest[:limit]
+        more = len(rest) > limit
+        return Page(jobs=[replace(j, history=None) for j in page],
+                    cursor=json.dumps(list(position(page[-1]))) if more else None)
+
+    def global_counts(self) -> dict[Status, int]:
+        counts = Counter(job.status for job in self.jobs.values())
+        return {status: counts[status] for status in Status}
 
     def due_for_user(self, user_id: str, until_ms: int, limit: int) -> list[PromotionJob]:
         due = [j for (u, _), j in self.jobs.items()
@@ -679,3 +723,40 @@ def test_message_for_carries_ids_version_and_due_time(service, repo):
 
     assert message == JobMessage(user_id="alice", job_id=job.id, version=0, not_before=job.next_retry_at or -1)
     assert JobMessage.model_validate_json(message.to_json()) == message
+
+
+# ---------------------------------------------------------------- the seller's eBay account
+
+
+@dataclass
+class Accounts:
+    of: dict[str, Connection] = field(default_factory=dict)
+
+    def connection(self, user_id: str) -> Connection:
+        return self.of.get(user_id, Connection(ConnectionStatus.NOT_CONNECTED))
+
+
+@pytest.mark.parametrize(("connection", "advice"), [
+    (Connection(ConnectionStatus.NOT_CONNECTED), "No eBay account is connected"),
+    (Connection(ConnectionStatus.REVOKED, since=1), "connect your eBay account again"),
+])
+def test_queueing_without_a_usable_ebay_account_is_refused_before_anything_is_written(repo, queue, clock,
+                                                                                       connection, advice):
+    service = PromotionService(jobs=repo, queue=queue, policy=sync_window_policy(), clock=clock,
+                               connections=Accounts({"alice": connection}))
+
+    with pytest.raises(NotConnected) as refused:
+        service.enqueue("alice", [promotion("177681098666")])
+
+    assert isinstance(refused.value, Conflict) and advice in str(refused.value)
+    assert repo.jobs == {} and queue.sent == []
+
+
+def test_queueing_with_a_connected_account_records_the_job_as_queued(repo, queue, clock):
+    service = PromotionService(jobs=repo, queue=queue, policy=sync_window_policy(), clock=clock,
+                               connections=Accounts({"alice": Connection(ConnectionStatus.CONNECTED, since=1)}))
+
+    (queued,) = service.enqueue("alice", [promotion("177681098666")])
+
+    job = repo.get("alice", queued.job_id)
+    assert job is not None and [(e.outcome, e.next_at) for e in job.history or ()] == [("queued", job.next_retry_at)]

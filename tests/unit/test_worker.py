@@ -16,6 +16,7 @@ from sellerjobs.ebay.errors import (
     EbayTransientError,
     ListingResult,
 )
+from sellerjobs.jobs.pause import Pause, PauseSwitch, QueueName
 from sellerjobs.jobs.rate_budget import RateLimited
 from sellerjobs.jobs.retry import RetryPolicy
 from sellerjobs.promotions.campaigns import CampaignResolver
@@ -776,3 +777,102 @@ def test_the_sync_window_counts_from_when_the_listing_was_queued_not_from_its_st
     stored = world.stored(job)
     assert stored.status is Status.FAILED
     assert stored.last_error is not None and "after the sync window" in stored.last_error
+
+
+# ---------------------------------------------------------------- history and the pause switch
+
+
+@dataclass
+class DictPauses:
+    """A PauseStore in memory; ``reads`` counts how often workers looked."""
+
+    pauses: dict[QueueName, Pause] = field(default_factory=dict)
+    reads: int = 0
+
+    def get(self, queue: QueueName) -> Pause | None:
+        self.reads += 1
+        return self.pauses.get(queue)
+
+    def put(self, pause: Pause) -> None:
+        self.pauses[pause.queue] = pause
+
+    def delete(self, queue: QueueName) -> None:
+        self.pauses.pop(queue, None)
+
+
+def test_each_outcome_is_recorded_with_what_ebay_answered(world):
+    job = world.job("100001", age_s=60)
+    world.ads.respond = lambda user, campaign, ad: rejected(ad.listing_id, 35048, status=200)
+
+    world.process(job)
+    world.clock.advance(60)
+    world.ads.respond = lambda user, campaign, ad: ok(ad.listing_id, "ad-9")
+    world.process(world.stored(job))
+
+    entries = list(world.stored(job).history or ())
+    assert [(e.outcome, e.attempt, e.operation, e.error_id, e.http_status) for e in entries] == [
+        ("retrying", 1, "bulk_create_ads_by_listing_id", 35048, 200),
+        ("succeeded", 2, "bulk_create_ads_by_listing_id", None, 201)]
+    assert entries[0].message == "listing not synced yet (eBay 35048)" and entries[0].next_at is not None
+    assert (entries[1].ad_id, entries[1].campaign_id) == ("ad-9", DEFAULT_CAMPAIGN)
+
+
+def test_a_paused_queue_holds_due_jobs_without_calling_ebay_or_spending_attempts(world):
+    pauses = DictPauses()
+    pauses.put(Pause(QueueName.PROMOTION, by="ops", at=world.now(), reason="eBay outage"))
+    world.worker.pause = PauseSwitch(pauses, QueueName.PROMOTION, world.clock, ttl_s=30)
+    job = world.job("100001", attempts=2, age_s=120)
+
+    report = world.process(job)
+
+    held = world.stored(job)
+    assert world.ads.calls == [] and report.held == 1 and report.ebay_calls == 0
+    assert held.attempts == 2 and held.status is Status.PENDING
+    assert held.next_retry_at == world.now() + 60_000  # looked at again in a minute
+    assert held.age_s(world.now() + 60_000) == job.age_s(world.now())  # its window did not shrink
+    assert [m.job_id for m in world.queue.sent] == [job.id]
+    assert held.history and held.history[-1].message == "the promotion queue is paused (eBay outage)"
+
+
+def test_the_pause_switch_is_read_once_per_period_and_resuming_lets_jobs_through(world):
+    pauses = DictPauses()
+    pauses.put(Pause(QueueName.PROMOTION, by="ops", at=world.now()))
+    world.worker.pause = PauseSwitch(pauses, QueueName.PROMOTION, world.clock, ttl_s=30)
+    first = world.job("100001")
+    world.process(first)
+    world.process(world.job("100002"))
+    assert pauses.reads == 1  # the second delivery used the cached switch
+
+    pauses.delete(QueueName.PROMOTION)
+    world.clock.advance(60)
+    report = world.process(world.stored(first))
+
+    assert pauses.reads == 2 and report.succeeded == 1
+    assert world.stored(first).attempts == 1
+
+
+def test_jobs_an_invocation_has_no_time_for_are_handed_on_and_say_why(world):
+    job = world.job("100001", attempts=1)
+
+    report = world.worker.process([message_for(job)], time_left_s=5)  # less than the worker's margin
+
+    handed = world.stored(job)
+    assert report.handed_on == 1 and world.ads.calls == []
+    assert handed.attempts == 1 and handed.history and handed.history[-1].outcome == "deferred"
+    assert "ran out of time" in (handed.history[-1].message or "")
+
+
+def test_a_paused_queue_holds_a_sellers_jobs_even_while_another_invocation_polls_the_seller(world):
+    # Holding a job calls nobody: it needs no seller's poll, and leaves the other invocation's alone.
+    polls = InMemorySellerPolls()
+    world.worker.polls = polls
+    polls.hold("alice", "another invocation", now_ms(world.clock), now_ms(world.clock) + 30_000)
+    pauses = DictPauses()
+    pauses.put(Pause(QueueName.PROMOTION, by="ops", at=world.now()))
+    world.worker.pause = PauseSwitch(pauses, QueueName.PROMOTION, world.clock, ttl_s=30)
+    job = world.job("100001")
+
+    report = world.process(job)
+
+    assert report.held == 1 and report.stepped_aside == 0 and world.ads.calls == []
+    assert polls.holders == {"alice": ("another invocation", now_ms(world.clock) + 30_000)}

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Depends, Request, Response, content_types
@@ -35,7 +35,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sellerjobs.api.messages import field_errors
 from sellerjobs.ebay.errors import EbayThrottled, EbayTransientError
@@ -56,6 +56,7 @@ BODY_LIMIT_BYTES = 64 * 1024
 # of ours comes near; Python itself gives up at 4,300 digits).
 MAX_NUMBER_DIGITS = 30
 AUTHORIZATION = "Authorization"
+M = TypeVar("M", bound=BaseModel)
 
 
 # -- the error shape ----------------------------------------------------------------------------
@@ -193,6 +194,15 @@ def _finite_number(text: str) -> float:
 
 def _no_constant(text: str) -> Any:
     raise refusal("body", f"is not valid JSON ({text} is not a JSON value)")
+
+
+def checked(model: type[M], values: dict[str, Any], source: str = "query") -> M:
+    """Route parameters (each checked on its own by its type) as ``model``, whose rules about how
+    they go together refuse like any other bad input: a 400 naming the parameter at fault."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": (source, *e["loc"])} for e in exc.errors()]) from None
 
 
 # -- the resolver ---------------------------------------------------------------------------------

@@ -4,6 +4,13 @@
     pk = JOB#<jobId>  sk = TODO#<due at, 13 digits>#<id>     a category still to fetch, due then
     pk = JOB#<jobId>  sk = FAIL#<categoryId>                 a category that failed for good
     pk = SLOTS#<userId>  sk = SLOT#<n>                       a run slot of the user's, held until a time
+    pk = JOB#<jobId>  sk = RUNS                              the job's run log (sellerjobs.categories.job.RunLog)
+    pk = COUNTS       sk = FETCHES                           every seller's jobs by status
+
+A job's status changes are transactions with the counters item (one write per change: jobs
+change status a handful of times in their life, so one item takes them all). The run log is an
+item of its own, written with the lease's release at the end of each run: kept out of the job's
+item, which every fetched category updates, it costs nothing per category.
 
 Sort keys make the job's next due work one range query. Indexes:
 
@@ -11,6 +18,7 @@ Sort keys make the job's next due work one range query. Indexes:
                 newest first, active before finished, in one query.
     ActiveJobs  activeShard (sparse: only while queued or processing), createdAt: what the
                 every-minute tick fans out.
+    AllJobs     kind = "fetch-job", createdAt: every seller's jobs, newest first (operators).
 
 Fetching a category stores its aspects, deletes its work item (only if still there) and adds to
 the job's counters in one transaction, so a counter can never count a category twice. Finishing
@@ -30,6 +38,7 @@ from sellerjobs.aws import clients
 from sellerjobs.aws.aspects import AspectItems
 from sellerjobs.aws.dynamo import cancellation_reasons, error_code, from_item, is_condition_failure, to_item, to_values
 from sellerjobs.aws.events import OutboxItems
+from sellerjobs.aws.merged_query import Partition, merged_page
 from sellerjobs.categories.job import (
     AspectRecord,
     Category,
@@ -37,14 +46,22 @@ from sellerjobs.categories.job import (
     FetchJob,
     FetchMode,
     FetchStatus,
+    RunEntry,
     WorkItem,
+    dump_runs,
+    load_runs,
 )
-from sellerjobs.categories.ports import JobNotActive
+from sellerjobs.categories.ports import FetchFilter, JobNotActive
 from sellerjobs.events.model import JobEvent
+from sellerjobs.jobs.history import appended
 
 META = "META"
+RUNS = "RUNS"
 BY_USER = "ByUser"
 ACTIVE_JOBS = "ActiveJobs"
+ALL_JOBS = "AllJobs"
+JOB_KIND = "fetch-job"
+COUNTS_KEY = {"pk": "COUNTS", "sk": "FETCHES"}
 ACTIVE_SHARD = "active"
 BATCH_WRITE = 25
 TRANSACTION_CATEGORIES = 30  # x (put aspects + delete work) + 1 counter update <= 100 items
@@ -66,7 +83,7 @@ def _todo_sk(due_at: int, category_id: str) -> str:
 @dataclass
 class DynamoFetchJobs:
     table: str
-    aspects: AspectItems
+    aspects: AspectItems | None = None  # where fetched aspects go: only the worker stores them
     outbox: OutboxItems | None = None  # where finishing and progress events go
 
     # -- mapping -----------------------------------------------------------------------------
@@ -81,7 +98,7 @@ class DynamoFetchJobs:
             "treeVersion": job.tree_version, "analysed": job.analysed, "total": job.total,
             "processed": job.processed, "success": job.success, "failed": job.failed, "error": job.error,
             "listKey": _list_key(job.status, job.created_at),
-            "activeShard": ACTIVE_SHARD if job.status.active else None,
+            "activeShard": ACTIVE_SHARD if job.status.active else None, "kind": JOB_KIND,
         }
 
     @staticmethod
@@ -130,25 +147,52 @@ class DynamoFetchJobs:
 
     # -- creating ----------------------------------------------------------------------------
 
+    def _count(self, **deltas: int) -> dict[str, Any]:
+        """Move jobs between statuses in the counters item (a transaction's part)."""
+        deltas = {k: v for k, v in deltas.items() if v}
+        return {"Update": {
+            "TableName": self.table, "Key": to_item(COUNTS_KEY),
+            "UpdateExpression": "ADD " + ", ".join(f"#{k} :{k}" for k in deltas),
+            "ExpressionAttributeNames": {f"#{k}": k for k in deltas},
+            "ExpressionAttributeValues": to_values({f":{k}": v for k, v in deltas.items()})}}
+
+    def _moved(self, update: dict[str, Any], old: FetchStatus, new: FetchStatus,
+               also: Sequence[dict[str, Any]] = ()) -> bool:
+        """Apply ``update`` (conditional on the job being ``old``) and count the move, with ``also``
+        (the events the move announces) in the same transaction; False when the job was not ``old``."""
+        return self._transact([{"Update": update}, self._count(**{old.value: -1, new.value: +1}), *also])
+
+    def counts(self) -> dict[str, int]:
+        item = from_item(clients.dynamodb().get_item(TableName=self.table, Key=to_item(COUNTS_KEY)).get("Item") or {})
+        return {status.value: int(item.get(status.value, 0)) for status in FetchStatus}
+
     def create(self, job: FetchJob, categories: Sequence[Category]) -> None:
-        clients.dynamodb().put_item(TableName=self.table, Item=to_item(self._job_values(job)),
-                                    ConditionExpression="attribute_not_exists(pk)")
+        items: list[Any] = [{"Put": {"TableName": self.table, "Item": to_item(self._job_values(job)),
+                                     "ConditionExpression": "attribute_not_exists(pk)"}},
+                            self._count(**{job.status.value: 1})]
+        clients.dynamodb().transact_write_items(TransactItems=items)
         self._write_work(job.id, [WorkItem(category=c) for c in categories])
 
     def add_work(self, job: FetchJob, categories: Sequence[Category]) -> FetchJob:
         # The work first, then the flag: a crash in between leaves the job unanalysed, and the next
         # run reads the tree again and rewrites the same items.
         self._write_work(job.id, [WorkItem(category=c) for c in categories])
+
+        def update(from_status: FetchStatus) -> dict[str, Any]:
+            return {
+                "TableName": self.table, "Key": to_item({"pk": _pk(job.id), "sk": META}),
+                "UpdateExpression": "SET analysed = :t, #total = :total, #mode = :mode, #status = :processing, "
+                                    "updatedAt = :now",
+                "ConditionExpression": "#status = :from",
+                "ExpressionAttributeNames": {"#total": "total", "#mode": "mode", "#status": "status"},
+                "ExpressionAttributeValues": to_values({
+                    ":t": True, ":total": job.total, ":mode": job.mode.value, ":now": job.updated_at,
+                    ":processing": FetchStatus.PROCESSING.value, ":from": from_status.value})}
+
+        if self._moved(update(FetchStatus.QUEUED), FetchStatus.QUEUED, FetchStatus.PROCESSING):
+            return job
         try:
-            clients.dynamodb().update_item(
-                TableName=self.table, Key=to_item({"pk": _pk(job.id), "sk": META}),
-                UpdateExpression="SET analysed = :t, #total = :total, #mode = :mode, #status = :processing, "
-                                 "updatedAt = :now",
-                ConditionExpression="#status IN (:a0, :a1)",
-                ExpressionAttributeNames={"#total": "total", "#mode": "mode", "#status": "status"},
-                ExpressionAttributeValues=to_values({":t": True, ":total": job.total, ":mode": job.mode.value,
-                                                     ":processing": FetchStatus.PROCESSING.value,
-                                                     ":now": job.updated_at, ":a0": ACTIVE[0], ":a1": ACTIVE[1]}))
+            clients.dynamodb().update_item(**update(FetchStatus.PROCESSING))
         except ClientError as exc:
             if is_condition_failure(exc):
                 raise JobNotActive(job.id) from exc  # cancelled while its tree was read
@@ -181,6 +225,37 @@ class DynamoFetchJobs:
             TableName=self.table, IndexName=BY_USER, KeyConditionExpression="userId = :u", ScanIndexForward=False,
             Limit=limit, ExpressionAttributeValues=to_values({":u": user_id}))
         return [self._job(raw) for raw in response.get("Items", [])]
+
+    def search(self, where: FetchFilter, limit: int, cursor: str | None) -> tuple[list[FetchJob], str | None]:
+        if where.job_id is not None:
+            job = self.get(where.job_id)
+            return ([job] if job is not None and where.matches(job) else []), None
+        if where.seller is not None:
+            # The seller's jobs come whole from their index (active first, then newest).
+            partition = Partition("u", BY_USER, "userId", where.seller, "listKey")
+            taken, next_cursor = merged_page(self.table, [partition], limit, cursor)
+            jobs = [self._job(raw) for _, raw in taken]
+        else:
+            partition = Partition("a", ALL_JOBS, "kind", JOB_KIND, "createdAt", where.since, where.until)
+            taken, next_cursor = merged_page(self.table, [partition], limit, cursor)
+            jobs = self._get_many([raw["pk"]["S"].removeprefix("JOB#") for _, raw in taken])
+        return [job for job in jobs if where.matches(job)], next_cursor
+
+    def _get_many(self, job_ids: list[str]) -> list[FetchJob]:
+        if not job_ids:
+            return []
+        request: dict[str, Any] = {self.table: {"Keys": [to_item({"pk": _pk(j), "sk": META}) for j in job_ids]}}
+        found: dict[str, FetchJob] = {}
+        for pause in (0.0, 0.05, 0.1, 0.2, 0.4):
+            time.sleep(pause)
+            response = clients.dynamodb().batch_get_item(RequestItems=request)
+            for raw in response.get("Responses", {}).get(self.table, []):
+                job = self._job(raw)
+                found[job.id] = job
+            request = dict(response.get("UnprocessedKeys") or {})
+            if not request:
+                break
+        return [found[j] for j in job_ids if j in found]
 
     def active(self, limit: int) -> list[FetchJob]:
         response = clients.dynamodb().query(
@@ -246,25 +321,37 @@ class DynamoFetchJobs:
         job = self._job(response["Attributes"])
         if job.analysed and job.status is FetchStatus.QUEUED:
             # The first run of an analysed job: from now on it is being processed.
-            clients.dynamodb().update_item(
-                TableName=self.table, Key=to_item({"pk": _pk(job_id), "sk": META}),
-                UpdateExpression="SET #status = :p", ConditionExpression="#status = :q",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=to_values({":p": FetchStatus.PROCESSING.value,
-                                                     ":q": FetchStatus.QUEUED.value}))
+            self._moved({"TableName": self.table, "Key": to_item({"pk": _pk(job_id), "sk": META}),
+                         "UpdateExpression": "SET #status = :p", "ConditionExpression": "#status = :q",
+                         "ExpressionAttributeNames": {"#status": "status"},
+                         "ExpressionAttributeValues": to_values({":p": FetchStatus.PROCESSING.value,
+                                                                 ":q": FetchStatus.QUEUED.value})},
+                        FetchStatus.QUEUED, FetchStatus.PROCESSING)
             job = job.touched(job.updated_at, status=FetchStatus.PROCESSING)
         return job
 
-    def release_lease(self, job_id: str, owner: str, resume_at: int = 0) -> None:
-        try:
-            clients.dynamodb().update_item(
-                TableName=self.table, Key=to_item({"pk": _pk(job_id), "sk": META}),
-                UpdateExpression="SET leaseUntil = :zero, resumeAt = :resume",
-                ConditionExpression="leaseOwner = :owner",
-                ExpressionAttributeValues=to_values({":zero": 0, ":owner": owner, ":resume": resume_at}))
-        except ClientError as exc:
-            if not is_condition_failure(exc):
-                raise
+    def release_lease(self, job_id: str, owner: str, resume_at: int = 0, run: RunEntry | None = None) -> None:
+        release: dict[str, Any] = {"TableName": self.table, "Key": to_item({"pk": _pk(job_id), "sk": META}),
+                   "UpdateExpression": "SET leaseUntil = :zero, resumeAt = :resume",
+                   "ConditionExpression": "leaseOwner = :owner",
+                   "ExpressionAttributeValues": to_values({":zero": 0, ":owner": owner, ":resume": resume_at})}
+        if run is None:
+            try:
+                clients.dynamodb().update_item(**release)
+            except ClientError as exc:
+                if not is_condition_failure(exc):
+                    raise
+            return
+        # The run's entry goes with the release: only the lease's holder writes the log, so reading
+        # it first races with nobody; a run that lost its lease writes neither.
+        runs = appended(self.run_log(job_id), run)
+        self._transact([{"Update": release}, {"Put": {"TableName": self.table, "Item": to_item({
+            "pk": _pk(job_id), "sk": RUNS, "runs": dump_runs(runs)})}}])
+
+    def run_log(self, job_id: str) -> tuple[RunEntry, ...]:
+        item = from_item(clients.dynamodb().get_item(TableName=self.table, Key=to_item({"pk": _pk(job_id), "sk": RUNS}),
+                                                     ConsistentRead=True).get("Item") or {})
+        return load_runs(item.get("runs"))
 
     def take_slot(self, user_id: str, owner: str, now_ms: int, until_ms: int, slots: int) -> int | None:
         # One item per slot: a run takes a free or expired one with a conditional put, so a run that
@@ -303,6 +390,7 @@ class DynamoFetchJobs:
         for _ in range(3):
             if not chunk:
                 return 0
+            assert self.aspects is not None, "storing aspects needs the aspects table"
             items: list[dict[str, Any]] = []
             for work, record in chunk:
                 items += [self.aspects.put(record), self._work_delete(job.id, work)]
@@ -347,29 +435,25 @@ class DynamoFetchJobs:
 
     def finish(self, job: FetchJob, status: FetchStatus, now_ms: int, error: str | None = None,
                events: Sequence[JobEvent] = ()) -> bool:
-        update: dict[str, Any] = {
-            "TableName": self.table, "Key": to_item({"pk": _pk(job.id), "sk": META}),
-            "UpdateExpression": "SET #status = :s, updatedAt = :now, listKey = :lk, #error = :e REMOVE activeShard",
-            "ConditionExpression": "#status IN (:a0, :a1)",
-            "ExpressionAttributeNames": {"#status": "status", "#error": "error"},
-            "ExpressionAttributeValues": {":s": status.value, ":now": now_ms, ":e": error,
-                                          ":lk": _list_key(status, job.created_at), ":a0": ACTIVE[0], ":a1": ACTIVE[1]}}
-        if not events:
-            update["ExpressionAttributeValues"] = to_values(update["ExpressionAttributeValues"])
-            try:
-                clients.dynamodb().update_item(**update)
+        # The usual case first: a job is processing when it finishes (queued when cancelled early).
+        for current in (FetchStatus.PROCESSING, FetchStatus.QUEUED):
+            update: dict[str, Any] = {
+                "TableName": self.table, "Key": to_item({"pk": _pk(job.id), "sk": META}),
+                "UpdateExpression": "SET #status = :s, updatedAt = :now, listKey = :lk, #error = :e REMOVE activeShard",
+                "ConditionExpression": "#status = :from",
+                "ExpressionAttributeNames": {"#status": "status", "#error": "error"}}
+            values: dict[str, Any] = {":s": status.value, ":now": now_ms, ":e": error, ":from": current.value,
+                                      ":lk": _list_key(status, job.created_at)}
+            if events:
+                # The events' ids count this job's finishes: the write holds only if nobody finished it
+                # since it was read.
+                update["UpdateExpression"] = update["UpdateExpression"].replace(" REMOVE", ", finishes = :next REMOVE")
+                update["ConditionExpression"] += " AND (attribute_not_exists(finishes) OR finishes = :finishes)"
+                values |= {":finishes": job.finishes, ":next": job.finishes + 1}
+            update["ExpressionAttributeValues"] = to_values(values)
+            if self._moved(update, current, status, [self._outbox().put(event) for event in events]):
                 return True
-            except ClientError as exc:
-                if is_condition_failure(exc):
-                    return False
-                raise
-        # The events' ids count this job's finishes: the write holds only if nobody finished it since it was read.
-        update["UpdateExpression"] = update["UpdateExpression"].replace(" REMOVE", ", finishes = :next REMOVE")
-        update["ConditionExpression"] += " AND (attribute_not_exists(finishes) OR finishes = :finishes)"
-        update["ExpressionAttributeValues"] = to_values(update["ExpressionAttributeValues"] | {
-            ":finishes": job.finishes, ":next": job.finishes + 1})
-        outbox = self._outbox()
-        return self._transact([{"Update": update}, *(outbox.put(event) for event in events)])
+        return False
 
     def progress(self, job: FetchJob, event: JobEvent, now_ms: int, interval_ms: int) -> bool:
         # The stamp and the event in one write: at most one progress event per interval, whichever
@@ -391,8 +475,9 @@ class DynamoFetchJobs:
     def requeue_failures(self, job: FetchJob, now_ms: int) -> int:
         failures = self.failures(job.id, 10_000)
         requeued = 0
-        # The first chunk reopens a finished job; the ones after it find it processing.
-        reopen_from = (FetchStatus.COMPLETED.value, FetchStatus.FAILED.value)
+        # The first chunk reopens the finished job (and counts it processing again); the ones after
+        # it find it processing.
+        reopen: list[FetchStatus] = [FetchStatus.COMPLETED, FetchStatus.FAILED]
         for start in range(0, len(failures), 45):
             chunk = failures[start:start + 45]
             items: list[dict[str, Any]] = []
@@ -403,21 +488,28 @@ class DynamoFetchJobs:
                 items.append({"Put": {"TableName": self.table,
                                       "Item": self._work_put(job.id, WorkItem(category=failure.category,
                                                                               due_at=now_ms))}})
-            items.append({"Update": {
-                "TableName": self.table, "Key": to_item({"pk": _pk(job.id), "sk": META}),
-                "UpdateExpression": "ADD #processed :minus, #failed :minus SET #status = :p, updatedAt = :now, "
-                                    "listKey = :lk, activeShard = :shard, #error = :none, resumeAt = :zero",
-                "ConditionExpression": "#status IN (:from0, :from1)",
-                "ExpressionAttributeNames": {"#status": "status", "#error": "error", "#processed": "processed",
-                                             "#failed": "failed"},
-                "ExpressionAttributeValues": to_values({
-                    ":minus": -len(chunk), ":p": FetchStatus.PROCESSING.value, ":now": now_ms, ":zero": 0,
-                    ":lk": _list_key(FetchStatus.PROCESSING, job.created_at), ":shard": ACTIVE_SHARD, ":none": None,
-                    ":from0": reopen_from[0], ":from1": reopen_from[1]})}})
-            if not self._transact(items):
+
+            def reopened(current: FetchStatus, chunk_items: list[dict[str, Any]] = items,
+                         size: int = len(chunk)) -> list[dict[str, Any]]:
+                update = {"Update": {
+                    "TableName": self.table, "Key": to_item({"pk": _pk(job.id), "sk": META}),
+                    "UpdateExpression": "ADD #processed :minus, #failed :minus SET #status = :p, updatedAt = :now, "
+                                        "listKey = :lk, activeShard = :shard, #error = :none, resumeAt = :zero",
+                    "ConditionExpression": "#status = :from",
+                    "ExpressionAttributeNames": {"#status": "status", "#error": "error", "#processed": "processed",
+                                                 "#failed": "failed"},
+                    "ExpressionAttributeValues": to_values({
+                        ":minus": -size, ":p": FetchStatus.PROCESSING.value, ":now": now_ms, ":zero": 0,
+                        ":lk": _list_key(FetchStatus.PROCESSING, job.created_at), ":shard": ACTIVE_SHARD,
+                        ":none": None, ":from": current.value})}}
+                moved = [] if current is FetchStatus.PROCESSING else [
+                    self._count(**{current.value: -1, FetchStatus.PROCESSING.value: 1})]
+                return [*chunk_items, update, *moved]
+
+            if not any(self._transact(reopened(current)) for current in reopen):
                 break
             requeued += len(chunk)
-            reopen_from = (FetchStatus.PROCESSING.value, FetchStatus.PROCESSING.value)
+            reopen = [FetchStatus.PROCESSING]
         return requeued
 
 

@@ -15,9 +15,12 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from sellerjobs.accounts import Connection, ConnectionStatus
 from sellerjobs.aws import clients
-from sellerjobs.aws.dynamo import from_item, to_item
-from sellerjobs.clock import Clock
+from sellerjobs.aws.dynamo import from_item, is_condition_failure, to_item, to_values
+from sellerjobs.clock import Clock, now_ms
 
 REFRESH_TOKEN_SK = "EBAY#REFRESH_TOKEN"
 
@@ -55,6 +58,21 @@ class DynamoCredentialStore:
             "pk": _owner_pk(user_id), "sk": REFRESH_TOKEN_SK, "ciphertext": sealed,
             "updatedAt": int(self.clock.now() * 1000)}))
 
+    def connection(self, user_id: str) -> Connection:
+        return DynamoConnections(self.table).connection(user_id)
+
+    def mark_revoked(self, user_id: str, reason: str) -> None:
+        # Only the token that is stored: storing a new one (a put) clears the mark.
+        try:
+            clients.dynamodb().update_item(
+                TableName=self.table, Key=to_item({"pk": _owner_pk(user_id), "sk": REFRESH_TOKEN_SK}),
+                UpdateExpression="SET revokedAt = :now, revokedReason = :reason",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=to_values({":now": now_ms(self.clock), ":reason": reason[:300]}))
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+
     def get_refresh_token(self, user_id: str) -> str | None:
         response = clients.dynamodb().get_item(
             TableName=self.table, Key=to_item({"pk": _owner_pk(user_id), "sk": REFRESH_TOKEN_SK}),
@@ -64,6 +82,25 @@ class DynamoCredentialStore:
             return None
         return self.sealer.open(bytes(item["ciphertext"]),
                                 {"userId": user_id, "purpose": "ebay-refresh-token"})
+
+
+@dataclass
+class DynamoConnections:
+    """Whether a seller's eBay account is connected, from what is stored, without decrypting
+    anything: no KMS call, so a function that only checks needs no key."""
+
+    table: str
+
+    def connection(self, user_id: str) -> Connection:
+        response = clients.dynamodb().get_item(
+            TableName=self.table, Key=to_item({"pk": _owner_pk(user_id), "sk": REFRESH_TOKEN_SK}),
+            ProjectionExpression="updatedAt, revokedAt, revokedReason", ConsistentRead=True)
+        item = from_item(response.get("Item") or {})
+        if not item:
+            return Connection(ConnectionStatus.NOT_CONNECTED)
+        if item.get("revokedAt") is not None:
+            return Connection(ConnectionStatus.REVOKED, since=int(item["revokedAt"]), reason=item.get("revokedReason"))
+        return Connection(ConnectionStatus.CONNECTED, since=int(item.get("updatedAt", 0)) or None)
 
 
 @dataclass

@@ -8,7 +8,11 @@
     pk = CATALOG#<provider>|<sku>   sk = CATALOG  the provider's ids for a sku
     pk = SETTINGS                   sk = MARKET   settings an operator changed (the seller share)
 
-Indexes (all sparse, all projecting the job):
+A job's item holds its attempts (``history``, see sellerjobs.jobs.history) and the sellers its
+events go to (``askedBy``); the indexes project every other attribute (``SUMMARY``), so a job
+read from one comes without them and is changed with an update that leaves them as they are.
+
+Indexes (all sparse, all projecting the job but its history and sellers):
 
     Queue     queueKey = provider (only while pending/deferred), queueSort = "<999 - priority>#<enqueued
               at>#<key>": the next jobs to dispatch are the first items, so the scheduler reads only
@@ -39,10 +43,13 @@ from botocore.exceptions import ClientError
 from sellerjobs.aws import clients
 from sellerjobs.aws.dynamo import cancellation_reasons, error_code, from_item, to_item, to_values
 from sellerjobs.aws.events import OutboxItems
+from sellerjobs.aws.merged_query import Partition, merged_page
 from sellerjobs.errors import Invalid
 from sellerjobs.events.model import JobEvent
+from sellerjobs.jobs import history
+from sellerjobs.jobs.history import Note
 from sellerjobs.market.job import CachedPrice, MarketJob, MarketStatus, Provider, Quote, dedupe_key
-from sellerjobs.market.ports import BatchMetrics, Enqueued, JobPage, SchedulerRun
+from sellerjobs.market.ports import BatchMetrics, Enqueued, JobPage, MarketFilter, SchedulerRun
 from sellerjobs.providers.base import CatalogCache
 
 QUEUE, RUNNING, BY_STATUS = "Queue", "Running", "ByStatus"
@@ -50,6 +57,9 @@ COUNTS_KEY = {"pk": "COUNTS", "sk": "JOBS"}
 JOBS_PER_TRANSACTION = 99  # + the counters item
 RECORD_TTL_S = 7 * 86400
 QUEUED = (MarketStatus.PENDING.value, MarketStatus.DEFERRED.value)
+# What the indexes hold of a job (template.yaml lists the same names; a test keeps them in step).
+SUMMARY = ("jobId", "provider", "sku", "size", "priority", "status", "enqueuedAt", "updatedAt", "retryCount",
+           "error", "startedAt", "completedAt", "version")
 
 
 def _job_pk(key: str) -> str:
@@ -78,11 +88,13 @@ class DynamoMarketJobs:
             "queueSort": _queue_sort(job.priority, job.enqueued_at, job.key) if status.queued else None,
             "runningShard": "running" if status is MarketStatus.RUNNING else None,
             "statusKey": status.value, "statusSort": f"{job.updated_at:013d}#{job.key}",
+            "history": history.dumps(job.history) if job.history is not None else None,
             "askedBy": sorted(job.asked_by) or None,
         }
 
     @staticmethod
-    def _job(raw: dict[str, Any]) -> MarketJob:
+    def _job(raw: dict[str, Any], *, full: bool = True) -> MarketJob:
+        """``full``: the item as the table holds it; else an index's copy, without the history."""
         item = from_item(raw)
         return MarketJob(
             id=item["jobId"], provider=Provider(item["provider"]), sku=item["sku"], size=item.get("size"),
@@ -91,7 +103,8 @@ class DynamoMarketJobs:
             retry_count=int(item.get("retryCount", 0)), error=item.get("error"),
             started_at=int(item["startedAt"]) if item.get("startedAt") is not None else None,
             completed_at=int(item["completedAt"]) if item.get("completedAt") is not None else None,
-            version=int(item.get("version", 0)), asked_by=frozenset(item.get("askedBy") or ()))
+            version=int(item.get("version", 0)), history=history.loads(item.get("history")) if full else None,
+            asked_by=frozenset(item.get("askedBy") or ()))
 
     def _put(self, job: MarketJob, condition: str, values: dict[str, Any] | None = None) -> dict[str, Any]:
         put: dict[str, Any] = {"TableName": self.table, "Item": to_item(self._values(job)),
@@ -100,6 +113,28 @@ class DynamoMarketJobs:
             put["ExpressionAttributeValues"] = to_values(values)
             put["ExpressionAttributeNames"] = {"#status": "status", "#v": "version"}
         return {"Put": put}
+
+    def _update(self, new: MarketJob, old: MarketJob) -> dict[str, Any]:
+        """``old`` becomes ``new`` if it is still as read. An update, not a put: a job read from an
+        index (no history, no ``askedBy``) changes without touching the history and the sellers
+        stored with it. ``askedBy`` only grows while a job lives, so it is never removed here."""
+        values = {k: v for k, v in self._values(new).items() if k not in ("pk", "sk")}
+        if new.history is None:
+            del values["history"]
+        if values["askedBy"] is None:
+            del values["askedBy"]
+        kept = {k: v for k, v in values.items() if v is not None}
+        gone = [k for k, v in values.items() if v is None]
+        names = {f"#a{i}": name for i, name in enumerate(kept)} | {f"#g{i}": name for i, name in enumerate(gone)}
+        expression = "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(kept)))
+        if gone:
+            expression += " REMOVE " + ", ".join(f"#g{i}" for i in range(len(gone)))
+        return {"Update": {
+            "TableName": self.table, "Key": to_item({"pk": _job_pk(new.key), "sk": "JOB"}),
+            "UpdateExpression": expression, "ConditionExpression": "#v = :v AND #status = :s",
+            "ExpressionAttributeNames": names | {"#v": "version", "#status": "status"},
+            "ExpressionAttributeValues": to_values({f":a{i}": v for i, v in enumerate(kept.values())}
+                                                   | {":v": old.version, ":s": old.status.value})}}
 
     def _counts(self, deltas: dict[str, int]) -> dict[str, Any]:
         deltas = {k: v for k, v in deltas.items() if v}
@@ -168,10 +203,7 @@ class DynamoMarketJobs:
 
     @staticmethod
     def _reprioritised(job: MarketJob, priority: int, now_ms: int) -> MarketJob:
-        return MarketJob(id=job.id, provider=job.provider, sku=job.sku, size=job.size, priority=priority,
-                         status=job.status, enqueued_at=job.enqueued_at, updated_at=now_ms,
-                         retry_count=job.retry_count, error=job.error, started_at=job.started_at,
-                         completed_at=job.completed_at, version=job.version + 1, asked_by=job.asked_by)
+        return replace(job, priority=priority, updated_at=now_ms, version=job.version + 1)
 
     def _write_chunk(self, chunk: list[tuple[str, dict[str, Any], Enqueued, dict[str, int]]]
                      ) -> list[tuple[str, Enqueued | None]]:
@@ -230,14 +262,14 @@ class DynamoMarketJobs:
             TableName=self.table, IndexName=QUEUE, Limit=limit,
             KeyConditionExpression="queueKey = :p AND queueSort BETWEEN :lo AND :hi",
             ExpressionAttributeValues=to_values({":p": provider.value, ":lo": low, ":hi": high}))
-        return [self._job(raw) for raw in response.get("Items", [])]
+        return [self._job(raw, full=False) for raw in response.get("Items", [])]
 
     def stuck(self, started_before_ms: int, limit: int) -> list[MarketJob]:
         response = clients.dynamodb().query(
             TableName=self.table, IndexName=RUNNING, Limit=limit,
             KeyConditionExpression="runningShard = :r AND startedAt < :before",
             ExpressionAttributeValues=to_values({":r": "running", ":before": started_before_ms}))
-        return [self._job(raw) for raw in response.get("Items", [])]
+        return [self._job(raw, full=False) for raw in response.get("Items", [])]
 
     def page(self, status: MarketStatus | None, provider: Provider | None, limit: int, cursor: str | None
              ) -> JobPage:
@@ -263,7 +295,7 @@ class DynamoMarketJobs:
                 values[":p"] = provider.value
             kwargs["ExpressionAttributeValues"] = to_values(values)
             response = clients.dynamodb().query(**kwargs)
-            found.extend((raw["statusSort"]["S"], self._job(raw)) for raw in response.get("Items", []))
+            found.extend((raw["statusSort"]["S"], self._job(raw, full=False)) for raw in response.get("Items", []))
             last = response.get("LastEvaluatedKey")
             if last:
                 stop = str(last["statusSort"]["S"])
@@ -276,6 +308,16 @@ class DynamoMarketJobs:
         position = shown[-1][0] if shown else unread_below
         return JobPage(jobs=[job for _, job in shown],
                        cursor=_encode_cursor(position) if more and position is not None else None)
+
+    def search(self, where: MarketFilter, limit: int, cursor: str | None) -> JobPage:
+        low = f"{where.since:013d}#" if where.since is not None else None
+        high = f"{where.until:013d}#~" if where.until is not None else None
+        statuses = [where.status] if where.status is not None else list(MarketStatus)
+        partitions = [Partition(status.value, BY_STATUS, "statusKey", status.value, "statusSort", low, high)
+                      for status in statuses]
+        taken, next_cursor = merged_page(self.table, partitions, limit, cursor)
+        jobs = [self._job(raw, full=False) for _, raw in taken]
+        return JobPage(jobs=[job for job in jobs if where.matches(job)], cursor=next_cursor)
 
     def counts(self) -> dict[str, dict[str, int]]:
         item = from_item(clients.dynamodb().get_item(TableName=self.table, Key=to_item(COUNTS_KEY)).get("Item") or {})
@@ -294,8 +336,8 @@ class DynamoMarketJobs:
         return self._move(moves)
 
     def settle(self, job: MarketJob, status: MarketStatus, now_ms: int, *, error: str | None = None,
-               retries: int = 0, events: Sequence[JobEvent] = ()) -> bool:
-        new = job.settled(status, now_ms, error=error, retries=retries)
+               retries: int = 0, note: Note | None = None, events: Sequence[JobEvent] = ()) -> bool:
+        new = job.settled(status, now_ms, error=error, retries=retries, note=note)
         return bool(self._move([(job, new)], events))
 
     def reset_failed(self, now_ms: int, limit: int) -> int:
@@ -320,8 +362,7 @@ class DynamoMarketJobs:
                         deltas.get(f"{old.provider.value}#{old.status.value}", 0) - 1
                     deltas[f"{new.provider.value}#{new.status.value}"] = \
                         deltas.get(f"{new.provider.value}#{new.status.value}", 0) + 1
-                    items.append(self._put(new, "#v = :v AND #status = :s",
-                                           {":v": old.version, ":s": old.status.value}))
+                    items.append(self._update(new, old))
                 if any(deltas.values()):
                     items.append(self._counts(deltas))
                 items += [self._outbox().put(event) for event in events]

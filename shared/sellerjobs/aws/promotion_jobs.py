@@ -5,19 +5,33 @@ One table, keyed by seller so that every read is scoped to its owner:
     pk = USER#<userId>  sk = JOB#<jobId>          the job
     pk = USER#<userId>  sk = LISTING#<listingId>  lock: the listing's one unfinished job
     pk = USER#<userId>  sk = STATS                finished counters (succeeded/failed/cancelled)
+    pk = COUNTS         sk = SHARD#<n>            every seller's jobs by status, in shards
 
-Two global secondary indexes:
+A job's item holds its history (``history``, a JSON list, see sellerjobs.jobs.history). No index
+copies it: the indexes project every other attribute (``SUMMARY``) or only the keys, so a write
+that grows the history costs the indexes nothing more. Jobs read from an index therefore come
+without their history (``history`` None) and are read again by key before they change.
+
+Global secondary indexes:
 
     ByUserStatus  userStatus = "<userId>#<status>", statusAt = next attempt (unfinished) or
                   finish time (finished). Lists a seller's jobs by status, and counts unfinished
                   jobs that are due / not yet due without touching finished history.
     DueJobs       dueShard, nextRetryAt — sparse: only unfinished jobs carry ``dueShard``. The
-                  sweeper's view of overdue jobs. Sharded so no single index partition takes
-                  every write.
+                  sweeper's view of overdue jobs, and the operators' of unfinished ones. Sharded
+                  so no single index partition takes every write.
+    Finished      finishedKey = "<status>#<shard>", finishedAt — sparse: finished jobs only, by
+                  status across sellers (the operators' view of failures), newest first. Written
+                  once per job, when it finishes.
+    ByListing     listingId, createdAt, keys only: a listing's jobs across sellers. Its keys never
+                  change, so it costs one write per job.
 
 Status changes that touch the lock or the counters are transactions, so the counters can never
-drift from the jobs and a listing is never locked by a finished job. The events a change
-announces are written into the outbox (``EventsTable``) by the same transaction.
+drift from the jobs and a listing is never locked by a finished job. The global counters are
+spread over ``COUNT_SHARDS`` items (one item takes about 1,000 writes a second); any shard may
+take any change, and their sum is the count. The events a change announces are written into the
+outbox (``EventsTable``) by the same transaction, as is the entry it adds to the job's history
+(which is part of the job's own item).
 """
 
 from __future__ import annotations
@@ -44,15 +58,36 @@ from sellerjobs.aws.dynamo import (
     to_values,
 )
 from sellerjobs.aws.events import OutboxItems
+from sellerjobs.aws.merged_query import Partition, merged_page
 from sellerjobs.events.model import JobEvent
+from sellerjobs.jobs import history
 from sellerjobs.promotions.job import TERMINAL, Priority, PromotionJob, Status
-from sellerjobs.promotions.ports import InvalidCursor, JobKey, ListingBusy, Page, UnfinishedCounts
+from sellerjobs.promotions.ports import (
+    InvalidCursor,
+    JobFilter,
+    JobKey,
+    ListingBusy,
+    Page,
+    Tally,
+    TallyRefused,
+    UnfinishedCounts,
+)
 
 BY_USER_STATUS = "ByUserStatus"
 DUE_JOBS = "DueJobs"
-JOBS_PER_TRANSACTION = 50  # two items each (job + lock); DynamoDB allows 100 per transaction
+FINISHED = "Finished"
+BY_LISTING = "ByListing"
+# Two items per job (job + lock) and one counter update; DynamoDB allows 100 per transaction.
+JOBS_PER_TRANSACTION = 49
 BATCH_GET_LIMIT = 100
 _TRANSACTION_ROUNDS = 6
+COUNT_SHARDS = 8
+COUNTS_PK = "COUNTS"
+# What the indexes that project more than keys hold of a job: everything but its history.
+# (template.yaml lists the same names; a test keeps the two in step.)
+SUMMARY = ("jobId", "userId", "listingId", "adRate", "campaignId", "status", "attempts", "maxAttempts",
+           "nextRetryAt", "createdAt", "updatedAt", "policy", "runStartedAt", "listedAt", "version",
+           "lastError", "adId", "expiresAt", "priority")
 
 
 def _user_pk(user_id: str) -> str:
@@ -68,6 +103,11 @@ def _lock_sk(listing_id: str) -> str:
 
 
 STATS_SK = "STATS"
+BULK_SK = "ACTION"
+
+
+def bulk_pk(action_id: str) -> str:
+    return f"BULK#{action_id}"
 
 
 @dataclass
@@ -79,6 +119,9 @@ class DynamoJobRepository:
     # -- mapping -----------------------------------------------------------------------------
 
     def _to_item(self, job: PromotionJob) -> dict[str, Any]:
+        if job.history is None:
+            # A job from a listing would lose its history here; the domain refuses to change one.
+            raise ValueError(f"job {job.id} was read without its history and cannot be written")
         unfinished = not job.status.terminal
         return to_item({
             "pk": _user_pk(job.user_id), "sk": _job_sk(job.id), "type": "promotion-job",
@@ -92,13 +135,17 @@ class DynamoJobRepository:
             "userStatus": f"{job.user_id}#{job.status.value}",
             "statusAt": job.next_retry_at if unfinished else job.updated_at,
             "dueShard": self._shard(job.id) if unfinished else None,
+            "finishedKey": None if unfinished else f"{job.status.value}#{self._shard(job.id)}",
+            "finishedAt": None if unfinished else job.updated_at,
+            "history": history.dumps(job.history),
         })
 
     def _shard(self, job_id: str) -> str:
         return str(zlib.crc32(job_id.encode()) % self.due_shards)
 
     @staticmethod
-    def _from_item(raw: dict[str, Any]) -> PromotionJob:
+    def _from_item(raw: dict[str, Any], *, full: bool = True) -> PromotionJob:
+        """``full``: the item as the table holds it; else an index's copy, without the history."""
         item = from_item(raw)
         return PromotionJob(
             id=item["jobId"], user_id=item["userId"], listing_id=item["listingId"],
@@ -111,6 +158,7 @@ class DynamoJobRepository:
             last_error=item.get("lastError"), ad_id=item.get("adId"),
             expires_at=_int_or_none(item.get("expiresAt")),
             priority=Priority(item.get("priority") or Priority.NORMAL.value),
+            history=history.loads(item.get("history")) if full else None,
         )
 
     def _lock_put(self, job: PromotionJob) -> dict[str, Any]:
@@ -149,6 +197,7 @@ class DynamoJobRepository:
             for job in chunk:
                 items.append({"Put": self._job_put(job, expected_version=None)})
                 items.append(self._lock_put(job))
+            items.append(self._global_count(chunk[0].id, {Status.PENDING: len(chunk)}))
             try:
                 clients.dynamodb().transact_write_items(TransactItems=items)  # type: ignore[arg-type]
                 return existing
@@ -181,10 +230,11 @@ class DynamoJobRepository:
                 busy[job.listing_id] = job.id
         return busy
 
-    def save(self, previous: PromotionJob, new: PromotionJob, events: Sequence[JobEvent] = ()) -> bool:
+    def save(self, previous: PromotionJob, new: PromotionJob, events: Sequence[JobEvent] = (),
+             tally: Tally | None = None) -> bool:
         finishing = not previous.status.terminal and new.status.terminal
         reopening = previous.status.terminal and not new.status.terminal
-        if not finishing and not reopening and not events:
+        if not finishing and not reopening and tally is None and not events:
             try:
                 clients.dynamodb().put_item(**self._job_put(new, expected_version=previous.version))
                 return True
@@ -201,9 +251,14 @@ class DynamoJobRepository:
                 "ExpressionAttributeValues": to_values({":id": new.id}),
             }})
             items.append(self._count(new.user_id, new.status, +1))
+            items.append(self._global_count(new.id, {Status.PENDING: -1, new.status: +1}))
         elif reopening:
             items.append(self._lock_put(new))
             items.append(self._count(new.user_id, previous.status, -1))
+            items.append(self._global_count(new.id, {previous.status: -1, Status.PENDING: +1}))
+        tally_at = len(items)  # the tally's place among the transaction's items (its cancellation reason)
+        if tally is not None:
+            items.append(self._tally(tally))
         # Last, so the reasons of a cancelled transaction keep their places.
         items += [_outbox(self.outbox).put(event) for event in events]
         try:
@@ -218,7 +273,45 @@ class DynamoJobRepository:
                 raise ListingBusy(new.listing_id, str(holder)) from exc
             if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
                 return False
+            tally_reason = reasons[tally_at] if tally is not None and len(reasons) > tally_at else {}
+            if tally is not None and tally_reason.get("Code") == "ConditionalCheckFailed":
+                raise TallyRefused(tally.action_id) from exc
             raise
+
+    def _global_count(self, job_id: str, deltas: dict[Status, int]) -> dict[str, Any]:
+        shard = zlib.crc32(job_id.encode()) % COUNT_SHARDS
+        names = {f"#s{i}": status.value for i, status in enumerate(deltas)}
+        values = {f":d{i}": delta for i, delta in enumerate(deltas.values())}
+        return {"Update": {
+            "TableName": self.table,
+            "Key": to_item({"pk": COUNTS_PK, "sk": f"SHARD#{shard}"}),
+            "UpdateExpression": "ADD " + ", ".join(f"#s{i} :d{i}" for i in range(len(deltas))),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": to_values(values),
+        }}
+
+    def _tally(self, tally: Tally) -> dict[str, Any]:
+        """Count the change on a bulk action, only while its worker still holds it."""
+        return {"Update": {
+            "TableName": self.table,
+            "Key": to_item({"pk": bulk_pk(tally.action_id), "sk": BULK_SK}),
+            "UpdateExpression": "ADD #field :one",
+            "ConditionExpression": "leaseOwner = :owner",
+            "ExpressionAttributeNames": {"#field": tally.field},
+            "ExpressionAttributeValues": to_values({":one": 1, ":owner": tally.owner}),
+        }}
+
+    def global_counts(self) -> dict[Status, int]:
+        """Every seller's jobs by status: the sum of the counter shards (one read)."""
+        response = clients.dynamodb().query(
+            TableName=self.table, KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=to_values({":pk": COUNTS_PK}))
+        totals = dict.fromkeys(Status, 0)
+        for raw in response.get("Items", []):
+            item = from_item(raw)
+            for status in Status:
+                totals[status] += int(item.get(status.value, 0))
+        return totals
 
     def _count(self, user_id: str, status: Status, delta: int) -> dict[str, Any]:
         return {"Update": {
@@ -293,7 +386,10 @@ class DynamoJobRepository:
         kwargs: dict[str, Any] = {"TableName": self.table, "Limit": limit}
         if status is None:
             kwargs |= {"KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-                       "ExpressionAttributeValues": to_values({":pk": _user_pk(user_id), ":prefix": "JOB#"})}
+                       "ExpressionAttributeValues": to_values({":pk": _user_pk(user_id), ":prefix": "JOB#"}),
+                       # A listing does not show histories: leave them in the table.
+                       "ProjectionExpression": ", ".join(f"#{n}" for n in ("pk", "sk", *SUMMARY)),
+                       "ExpressionAttributeNames": {f"#{n}": n for n in ("pk", "sk", *SUMMARY)}}
             owner = ("pk", _user_pk(user_id))
         else:
             kwargs |= {"IndexName": BY_USER_STATUS, "KeyConditionExpression": "userStatus = :k",
@@ -304,27 +400,78 @@ class DynamoJobRepository:
         if cursor:
             kwargs["ExclusiveStartKey"] = _decode_cursor(cursor, owner)
         response = clients.dynamodb().query(**kwargs)
-        jobs = [self._from_item(raw) for raw in response.get("Items", [])]
+        jobs = [self._from_item(raw, full=False) for raw in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
         return Page(jobs=jobs, cursor=_encode_cursor(last) if last else None)
 
     def due_for_user(self, user_id: str, until_ms: int, limit: int) -> list[PromotionJob]:
         response = clients.dynamodb().query(
             TableName=self.table, IndexName=BY_USER_STATUS, Limit=limit, ScanIndexForward=True,
-            KeyConditionExpression="userStatus = :k AND statusAt <= :until",
+            KeyConditionExpression="userStatus = :k AND statusAt <= :until", ProjectionExpression="pk, sk",
             ExpressionAttributeValues=to_values({":k": f"{user_id}#{Status.PENDING.value}", ":until": until_ms}))
-        return [self._from_item(raw) for raw in response.get("Items", [])]
+        # Read by key: the index has no histories and may lag the last write.
+        found = self.get_many(_job_key(raw) for raw in response.get("Items", []))
+        return sorted((j for j in found.values() if not j.status.terminal), key=lambda j: j.next_retry_at or 0)
 
     def overdue(self, before_ms: int, limit: int) -> list[PromotionJob]:
-        found: list[PromotionJob] = []
+        keys: list[tuple[int, JobKey]] = []
         for shard in range(self.due_shards):
             response = clients.dynamodb().query(
                 TableName=self.table, IndexName=DUE_JOBS, Limit=limit, ScanIndexForward=True,
                 KeyConditionExpression="dueShard = :s AND nextRetryAt < :before",
+                ProjectionExpression="pk, sk, nextRetryAt",
                 ExpressionAttributeValues=to_values({":s": str(shard), ":before": before_ms}))
-            found.extend(self._from_item(raw) for raw in response.get("Items", []))
-        found.sort(key=lambda j: j.next_retry_at or 0)
-        return found[:limit]
+            keys += [(int(raw["nextRetryAt"]["N"]), _job_key(raw)) for raw in response.get("Items", [])]
+        keys.sort()
+        found = self.get_many(key for _, key in keys[:limit])
+        late = [j for j in found.values() if not j.status.terminal and (j.next_retry_at or 0) < before_ms]
+        return sorted(late, key=lambda j: j.next_retry_at or 0)
+
+
+    # -- across sellers ----------------------------------------------------------------------
+
+    def search(self, where: JobFilter, limit: int, cursor: str | None) -> Page:
+        if where.job_id is not None or where.listing_id is not None:
+            return self._search_listing(where, limit, cursor)
+        taken, next_cursor = merged_page(self.table, self._partitions(where), limit, cursor)
+        jobs = [self._from_item(raw, full=False) for _, raw in taken]
+        return Page(jobs=[job for job in jobs if where.matches(job)], cursor=next_cursor)
+
+    def _partitions(self, where: JobFilter) -> list[Partition]:
+        statuses = [where.status] if where.status is not None else list(Status)
+        if where.seller is not None:
+            return [Partition(f"u.{status.value}", BY_USER_STATUS, "userStatus", f"{where.seller}#{status.value}",
+                              "statusAt", where.since, where.until) for status in statuses]
+        partitions = []
+        for status in statuses:
+            for shard in range(self.due_shards):
+                if status is Status.PENDING:
+                    partitions.append(Partition(f"d.{shard}", DUE_JOBS, "dueShard", str(shard), "nextRetryAt",
+                                                where.since, where.until))
+                else:
+                    partitions.append(Partition(f"{status.value}.{shard}", FINISHED, "finishedKey",
+                                                f"{status.value}#{shard}", "finishedAt", where.since, where.until))
+        return partitions
+
+    def _search_listing(self, where: JobFilter, limit: int, cursor: str | None) -> Page:
+        listing_id, created = where.listing_id, None
+        if where.job_id is not None:
+            listing_id, _, suffix = where.job_id.rpartition("_")
+            if where.listing_id not in (None, listing_id) or not suffix.isdigit():
+                return Page(jobs=[], cursor=None)  # no job has that id
+            created = int(suffix)
+        assert listing_id is not None
+        partition = Partition("l", BY_LISTING, "listingId", listing_id, "createdAt", created, created)
+        taken, next_cursor = merged_page(self.table, [partition], limit, cursor)
+        keys = [_job_key(raw) for _, raw in taken]
+        found = self.get_many(keys)
+        jobs = [found[key] for key in keys if key in found]
+        return Page(jobs=[job for job in jobs if where.matches(job)], cursor=next_cursor)
+
+
+def _job_key(raw: dict[str, Any]) -> JobKey:
+    """(user id, job id) from an item's table keys."""
+    return (raw["pk"]["S"].removeprefix("USER#"), raw["sk"]["S"].removeprefix("JOB#"))
 
 
 def _int_or_none(value: Any) -> int | None:

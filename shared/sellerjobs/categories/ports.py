@@ -8,7 +8,15 @@ from typing import Any, Protocol
 
 from pydantic import Field, StrictInt
 
-from sellerjobs.categories.job import AspectRecord, Category, FailedCategory, FetchJob, FetchStatus, WorkItem
+from sellerjobs.categories.job import (
+    AspectRecord,
+    Category,
+    FailedCategory,
+    FetchJob,
+    FetchStatus,
+    RunEntry,
+    WorkItem,
+)
 from sellerjobs.events.model import JobEvent
 from sellerjobs.jobs.messages import MessageBody
 
@@ -38,6 +46,28 @@ class Taxonomy(Protocol):
     def all_aspects(self, tree_id: str) -> Iterator[tuple[str, str, list[dict[str, Any]]]]: ...
 
 
+@dataclass(frozen=True)
+class FetchFilter:
+    """Which category fetches an operator asks for, across sellers: newest created first, ``since``
+    and ``until`` (epoch ms, inclusive) bounding when they were created; ``reason`` is looked for
+    in the job's error, ignoring case."""
+
+    status: FetchStatus | None = None
+    seller: str | None = None
+    job_id: str | None = None
+    reason: str | None = None
+    since: int | None = None
+    until: int | None = None
+
+    def matches(self, job: FetchJob) -> bool:
+        return ((self.status is None or job.status is self.status)
+                and (self.seller is None or job.user_id == self.seller)
+                and (self.job_id is None or job.id == self.job_id)
+                and (self.reason is None or self.reason.casefold() in (job.error or "").casefold())
+                and (self.since is None or job.created_at >= self.since)
+                and (self.until is None or job.created_at <= self.until))
+
+
 class FetchJobs(Protocol):
     def create(self, job: FetchJob, categories: Sequence[Category]) -> None:
         """Store a new job and, if known, its categories as work items due now."""
@@ -59,14 +89,27 @@ class FetchJobs(Protocol):
 
     def active(self, limit: int) -> list[FetchJob]: ...
 
+    def search(self, where: FetchFilter, limit: int, cursor: str | None) -> tuple[list[FetchJob], str | None]:
+        """Every seller's jobs matching ``where``, a page at a time (a page may hold fewer than
+        ``limit`` when filters skipped some), and the next page's cursor."""
+        ...
+
     def failures(self, job_id: str, limit: int) -> list[FailedCategory]: ...
 
     def take_lease(self, job_id: str, owner: str, now_ms: int, until_ms: int) -> FetchJob | None:
         """Become the only worker of an active job until ``until_ms``; None if another holds it."""
         ...
 
-    def release_lease(self, job_id: str, owner: str, resume_at: int = 0) -> None:
-        """Let go of the job; the tick leaves it alone until ``resume_at`` (epoch ms)."""
+    def release_lease(self, job_id: str, owner: str, resume_at: int = 0, run: RunEntry | None = None) -> None:
+        """Let go of the job; the tick leaves it alone until ``resume_at`` (epoch ms). ``run``: the
+        run's entry, added to the job's run log in the same write (folded into the last entry
+        when it says the same, the log bounded)."""
+        ...
+
+    def run_log(self, job_id: str) -> tuple[RunEntry, ...]: ...
+
+    def counts(self) -> dict[str, int]:
+        """Every seller's jobs by status (counters kept in step with each change)."""
         ...
 
     def take_slot(self, user_id: str, owner: str, now_ms: int, until_ms: int, slots: int) -> int | None:

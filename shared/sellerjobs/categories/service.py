@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sellerjobs.categories import events as category_events
 from sellerjobs.categories import tree
@@ -92,6 +92,11 @@ class CategoryFetchService:
         job = self._own(user_id, job_id)
         errors = self.jobs.failures(job.id, MAX_ERRORS_SHOWN) if job.failed else []
         return job, errors
+
+    def report(self, user_id: str, job_id: str) -> dict[str, Any]:
+        """The job as its status endpoints show it: progress, failed categories and its run log."""
+        job, errors = self.status(user_id, job_id)
+        return job.to_api(errors, self.jobs.run_log(job.id))
 
     def list(self, user_id: str, limit: int = 50) -> list[FetchJob]:
         return self.jobs.for_user(user_id, limit)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from sellerjobs.categories.job import FetchMode, FetchStatus
+from sellerjobs.jobs.views import View
 
 
 class _View(BaseModel):
@@ -20,7 +21,24 @@ class CategoryError(_View):
     error: str
 
 
-class FetchStatusView(_View):
+class RunView(_View):
+    """One run of the job's worker, or several alike in a row (``runs``)."""
+
+    startedAt: int
+    endedAt: int
+    runs: int
+    outcome: Literal["completed", "continued", "waiting", "deferred", "failed", "stopped"]
+    fetched: int
+    failed: int
+    retried: int
+    ebayCalls: int
+    reason: str | None
+    resumeAt: int | None
+
+
+class FetchStatusView(View):
+    OMITTED_WHEN_NULL = frozenset({"runs"})
+
     jobId: str
     marketplaceId: str
     mode: FetchMode
@@ -34,6 +52,9 @@ class FetchStatusView(_View):
     parentCategory: str
     error: str | None
     errors: list[CategoryError]
+    resumeAt: int | None = Field(None, description="epoch ms: an active job waiting (a category's retry, the "
+                                                   "Taxonomy budget) goes on then")
+    runs: list[RunView] | None = Field(None, description="the run log, oldest first (single-job reads)")
 
 
 class FetchStarted(_View):

@@ -28,7 +28,16 @@ from aws_lambda_powertools import Logger
 
 from sellerjobs.categories import events as category_events
 from sellerjobs.categories import tree
-from sellerjobs.categories.job import AspectRecord, Category, FetchJob, FetchMode, FetchStatus, WorkItem
+from sellerjobs.categories.job import (
+    AspectRecord,
+    Category,
+    FetchJob,
+    FetchMode,
+    FetchStatus,
+    RunEntry,
+    RunOutcome,
+    WorkItem,
+)
 from sellerjobs.categories.ports import FetchJobs, FetchMessage, FetchQueue, JobNotActive, Taxonomy
 from sellerjobs.clock import Clock, now_ms
 from sellerjobs.ebay.errors import (
@@ -39,12 +48,15 @@ from sellerjobs.ebay.errors import (
     EbayTransientError,
 )
 from sellerjobs.events.ports import EventAnnouncer, NoAnnouncer
+from sellerjobs.jobs.pause import Pause, PauseSwitch
 from sellerjobs.jobs.rate_budget import RateLimited
 
 logger = Logger(child=True)
 
 BULK_BATCH = 30  # categories per transaction: 30 aspect puts + 30 work deletes + the job's counters
 WORK_PAGE = 25
+BUDGET_SPENT = "the shared Taxonomy call budget is spent for now"
+EBAY_429 = "eBay answered 429 (its rate limit)"
 # eBay answers these for a category that cannot be fetched however often we ask.
 PERMANENT_CATEGORY_ERRORS = frozenset({62004, 62005, 62006, 62007, 62009})
 
@@ -75,7 +87,30 @@ class RunReport:
     completed: bool = False
     skipped: bool = False  # another run holds the job, or it is no longer active
     waiting_for_slot: bool = False  # the user's other runs hold all of the user's slots
+    continued: bool = False  # the run's time was up with work left; the next run was queued
+    stopped: bool = False  # the job stopped under the run (cancelled)
+    failed_job: str | None = None  # why the job failed as a whole
+    why: str | None = None  # why it waits (a category's last error, the budget, eBay's 429)
+    note: str | None = None  # what reading the tree found
     progress_at: int = 0  # epoch ms: the job's last progress event (or its start), as this run knows it
+
+    def entry(self, started_at: int, ended_at: int) -> RunEntry:
+        """The run, as the job's run log keeps it."""
+        if self.completed:
+            outcome, reason = RunOutcome.COMPLETED, self.note
+        elif self.failed_job is not None:
+            outcome, reason = RunOutcome.FAILED, self.failed_job
+        elif self.deferred:
+            outcome, reason = RunOutcome.DEFERRED, self.why
+        elif self.continued:
+            outcome, reason = RunOutcome.CONTINUED, self.note
+        elif self.resume_at:
+            outcome, reason = RunOutcome.WAITING, self.why or self.note
+        else:
+            outcome, reason = RunOutcome.STOPPED, self.note
+        return RunEntry(at=started_at, ended_at=ended_at, outcome=outcome, fetched=self.fetched, failed=self.failed,
+                        retried=self.retried, ebay_calls=self.ebay_calls, reason=reason,
+                        resume_at=self.resume_at or None)
 
     def summary(self) -> str:
         return (f"Run of {self.job_id}: {self.fetched} fetched, {self.failed} failed, {self.retried} to retry"
@@ -91,10 +126,20 @@ class CategoryFetchWorker:
     clock: Clock
     settings: FetchSettings
     release_budget: Callable[[], None] | None = None  # hand back calls reserved but not used
+    # The operators' pause switch: while it is on, no run starts and a running one stops.
+    pause: PauseSwitch | None = None
+    paused_recheck_s: float = 60.0
     events: EventAnnouncer = field(default_factory=NoAnnouncer)
+
+    def _paused(self) -> Pause | None:
+        return self.pause.current() if self.pause is not None else None
 
     def tick(self, limit: int = 500) -> int:
         """The every-minute trigger: one message per active job that is not waiting."""
+        paused = self._paused()
+        if paused is not None:
+            logger.info("Tick: no runs, the queue is paused", extra={"paused_by": paused.by})
+            return 0
         now = now_ms(self.clock)
         active = self.jobs.active(limit)
         ready = _in_turns([job for job in active if job.resume_at <= now])
@@ -109,6 +154,12 @@ class CategoryFetchWorker:
         deadline = self.clock.now() + self.settings.run_s  # no eBay call of this run starts after it
         now = now_ms(self.clock)
         until = now + int(self.settings.lease_s * 1000)
+        paused = self._paused()
+        if paused is not None:
+            # The tick sends no runs while the queue is paused; the first tick after resuming does.
+            report.skipped = True
+            logger.info("Run skipped: the queue is paused", extra={"job_id": job_id, "paused_by": paused.by})
+            return report
         if not user_id:  # a message sent before messages named the owner
             known = self.jobs.get(job_id)
             user_id = known.user_id if known is not None else ""
@@ -143,7 +194,7 @@ class CategoryFetchWorker:
         finally:
             if self.release_budget is not None:
                 self.release_budget()
-            self.jobs.release_lease(job_id, owner, report.resume_at)
+            self.jobs.release_lease(job_id, owner, report.resume_at, report.entry(now, now_ms(self.clock)))
         logger.info(report.summary(), extra={"job_id": job_id, "fetched": report.fetched, "failed": report.failed,
                                              "retried": report.retried, "ebay_calls": report.ebay_calls,
                                              "deferred": report.deferred, "completed": report.completed})
@@ -171,10 +222,12 @@ class CategoryFetchWorker:
         analysed = job.touched(now_ms(self.clock), analysed=True, total=len(categories), mode=mode,
                                status=FetchStatus.PROCESSING)
         logger.info("Category tree read", extra={"job_id": job.id, "categories": len(categories), "mode": mode.value})
+        report.note = f"read the tree: {len(categories)} leaf categories, {mode.value.replace('_', ' ')}"
         try:
             return self.jobs.add_work(analysed, categories)
         except JobNotActive:
             # The job stopped (the seller cancelled it) while its tree was read: nothing is left to do.
+            report.stopped = True
             logger.info("Run stopped: the job was no longer active once its tree was read", extra={"job_id": job.id})
             return None
 
@@ -190,10 +243,15 @@ class CategoryFetchWorker:
                 self._wrap_up(job, report)
                 return
             if not self._time_for_a_call(report, deadline):
-                self._continue(job, now_ms(self.clock))
+                self._continue(job, now_ms(self.clock), report)
+                return
+            paused = self._paused()
+            if paused is not None:
+                self._defer(job, self.paused_recheck_s, report, paused.describe())
                 return
             current = self.jobs.get(job.id)
             if current is None or not current.status.active:
+                report.stopped = True
                 return  # cancelled meanwhile
             for item in work:
                 if not self._time_for_a_call(report, deadline):
@@ -204,10 +262,10 @@ class CategoryFetchWorker:
                     aspects = self.taxonomy.aspects(job.tree_id, item.category.category_id)
                 except RateLimited as exc:
                     report.ebay_calls -= 1  # our budget refused: nothing was sent
-                    self._defer(job, exc.retry_after_s, report)
+                    self._defer(job, exc.retry_after_s, report, BUDGET_SPENT)
                     return
                 except EbayThrottled:
-                    self._defer(job, self.settings.throttled_wait_s, report)
+                    self._defer(job, self.settings.throttled_wait_s, report, EBAY_429)
                     return
                 except EbayCredentialsError as exc:
                     self._fail_job(job, str(exc), report)
@@ -234,6 +292,7 @@ class CategoryFetchWorker:
         backoff = self.settings.retry_backoff_s * (2 ** (attempts - 1))
         if self.jobs.postpone(job, item, now + int(backoff * 1000), reason, now):
             report.retried += 1
+            report.why = f"retrying {item.category.name or item.category.category_id}: {reason}"
 
     # -- one download for the whole tree -----------------------------------------------------
 
@@ -242,7 +301,7 @@ class CategoryFetchWorker:
         pending = {item.category.category_id: item for item in self.jobs.all_work(job.id)}
         if pending:
             if not self._time_for_a_call(report, deadline):
-                self._continue(job, now_ms(self.clock))  # reading the tree took the run's time
+                self._continue(job, now_ms(self.clock), report)  # reading the tree took the run's time
                 return
             self._space(report)  # after reading the tree, as between any two calls of a run
             batch: list[tuple[WorkItem, AspectRecord]] = []
@@ -317,16 +376,19 @@ class CategoryFetchWorker:
         if self.jobs.progress(current, event, now, category_events.PROGRESS_INTERVAL_MS):
             self.events.announce([event])
 
-    def _continue(self, job: FetchJob, not_before: int) -> None:
+    def _continue(self, job: FetchJob, not_before: int, report: RunReport) -> None:
         """The run's time is up with work due: the next run starts at once."""
+        report.continued = True
         self.queue.send([FetchMessage(job_id=job.id, not_before=not_before, user_id=job.user_id)])
 
-    def _defer(self, job: FetchJob, wait_s: float, report: RunReport) -> None:
+    def _defer(self, job: FetchJob, wait_s: float, report: RunReport, why: str) -> None:
         report.deferred = True
+        report.why = why
         report.resume_at = now_ms(self.clock) + int(wait_s * 1000)
         logger.info("Run deferred: Taxonomy budget or eBay rate limit", extra={"job_id": job.id, "wait_s": wait_s})
 
     def _fail_job(self, job: FetchJob, reason: str, report: RunReport) -> None:
+        report.failed_job = reason
         current = self.jobs.get(job.id) or job
         if category_events.finish(self.jobs, self.events, current, FetchStatus.FAILED, now_ms(self.clock), reason):
             logger.error("Category fetch job failed", extra={"job_id": job.id, "reason": reason})
@@ -334,13 +396,13 @@ class CategoryFetchWorker:
     def _call_failed(self, job: FetchJob, exc: Exception, report: RunReport) -> None:
         """A whole-job call (the tree, the bulk file) failed."""
         if isinstance(exc, RateLimited):
-            self._defer(job, exc.retry_after_s, report)
+            self._defer(job, exc.retry_after_s, report, BUDGET_SPENT)
         elif isinstance(exc, EbayThrottled):
-            self._defer(job, self.settings.throttled_wait_s, report)
+            self._defer(job, self.settings.throttled_wait_s, report, EBAY_429)
         elif isinstance(exc, EbayCredentialsError):
             self._fail_job(job, str(exc), report)
         elif isinstance(exc, EbayTransientError):
-            self._defer(job, self.settings.retry_backoff_s, report)
+            self._defer(job, self.settings.retry_backoff_s, report, f"eBay did not answer: {exc}")
         else:
             self._fail_job(job, f"eBay refused the request: {exc}", report)
 

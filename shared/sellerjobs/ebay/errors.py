@@ -70,6 +70,10 @@ class EbayCredentialsError(EbayCallError):
     """The seller's eBay authorisation is missing, revoked or lacks a scope: retrying cannot help."""
 
 
+class EbayGrantRevoked(EbayCredentialsError):
+    """eBay refused the seller's refresh token (``invalid_grant``): the seller must reconnect."""
+
+
 class EbayRequestError(EbayCallError):
     """eBay rejected the whole request with errors (e.g. the campaign does not exist)."""
 

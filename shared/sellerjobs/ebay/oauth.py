@@ -15,7 +15,7 @@ import httpx
 
 from sellerjobs.clock import Clock
 from sellerjobs.ebay.credentials import AppCredentials
-from sellerjobs.ebay.errors import EbayCredentialsError, EbayTransientError
+from sellerjobs.ebay.errors import EbayCredentialsError, EbayGrantRevoked, EbayTransientError
 from sellerjobs.ebay.http import BudgetedHttp, json_body
 
 TOKEN_PATH = "/identity/v1/oauth2/token"
@@ -32,6 +32,10 @@ class TokenCache(Protocol):
 
 class RefreshTokens(Protocol):
     def get_refresh_token(self, user_id: str) -> str | None: ...
+
+    def mark_revoked(self, user_id: str, reason: str) -> None:
+        """Remember that eBay refused the seller's token, so the seller is told before queueing."""
+        ...
 
 
 @dataclass
@@ -57,7 +61,7 @@ class EbayOAuth:
                 raise EbayTransientError("eBay's token response had no access_token/expires_in") from exc
         error = _oauth_error(response)
         if error == "invalid_grant":
-            raise EbayCredentialsError(
+            raise EbayGrantRevoked(
                 "eBay rejected the stored refresh token (invalid_grant): reconnect the eBay account and "
                 "store the new token with PUT /ebay/credentials")
         if error == "invalid_client":
@@ -90,7 +94,11 @@ class TokenProvider:
             if not refresh_token:
                 raise EbayCredentialsError(
                     "no eBay account connected for this user: store a refresh token with PUT /ebay/credentials")
-            return self.oauth.mint_user_token(refresh_token, scope)
+            try:
+                return self.oauth.mint_user_token(refresh_token, scope)
+            except EbayGrantRevoked as exc:
+                self.refresh_tokens.mark_revoked(user_id, str(exc))
+                raise
 
         return self._token(user_id, scope, mint)
 

@@ -7,6 +7,8 @@ from decimal import Decimal
 from enum import IntEnum, StrEnum
 from typing import Any
 
+from sellerjobs.jobs.history import HistoryEntry, Note, appended
+
 
 class Provider(StrEnum):
     STOCKX = "stockx"
@@ -56,6 +58,8 @@ class MarketJob:
     started_at: int | None = None
     completed_at: int | None = None
     version: int = 0
+    # Its attempts (see sellerjobs.jobs.history). None: read from an index, which holds no history.
+    history: tuple[HistoryEntry, ...] | None = ()
     # The sellers who queued the item or read its price while this job was waiting: its events go
     # to them. Never shown by the API (market jobs carry no seller data).
     asked_by: frozenset[str] = frozenset()
@@ -64,13 +68,23 @@ class MarketJob:
     def key(self) -> str:
         return dedupe_key(self.provider, self.sku, self.size)
 
-    def moved(self, status: MarketStatus, now_ms: int, **changes: Any) -> MarketJob:
-        return replace(self, status=status, updated_at=now_ms, version=self.version + 1, **changes)
+    def moved(self, status: MarketStatus, now_ms: int, *, entry: HistoryEntry | None = None,
+              **changes: Any) -> MarketJob:
+        """The job in ``status``, with ``entry`` added to its history when its history was read
+        (a job read from an index changes without touching its history)."""
+        history = self.history if entry is None or self.history is None else appended(self.history, entry)
+        return replace(self, status=status, updated_at=now_ms, version=self.version + 1, history=history, **changes)
 
-    def settled(self, status: MarketStatus, now_ms: int, *, error: str | None = None, retries: int = 0) -> MarketJob:
-        """A running job moved on: succeeded, failed, deferred, or back to pending."""
+    def settled(self, status: MarketStatus, now_ms: int, *, error: str | None = None, retries: int = 0,
+                note: Note | None = None) -> MarketJob:
+        """A running job moved on by an attempt (succeeded, failed, deferred) or a reset (pending);
+        ``note``: what the provider answered, recorded as the attempt."""
         finished = status in (MarketStatus.SUCCEEDED, MarketStatus.FAILED)
-        return self.moved(status, now_ms, error=error, retry_count=self.retry_count + retries,
+        entry = None
+        if note is not None:
+            entry = HistoryEntry.of(now_ms, status.value, replace(note, message=note.message or error),
+                                    attempt=self.retry_count + retries + 1)
+        return self.moved(status, now_ms, entry=entry, error=error, retry_count=self.retry_count + retries,
                           completed_at=now_ms if finished else None,
                           started_at=self.started_at if status is MarketStatus.RUNNING else None)
 
@@ -80,11 +94,14 @@ class MarketJob:
         it again and announces the outcome to this seller too."""
         return replace(self, asked_by=self.asked_by | {seller}, version=self.version + 1)
 
-    def to_api(self) -> dict[str, Any]:
-        return {"id": self.id, "provider": self.provider.value, "sku": self.sku, "size": self.size,
+    def to_api(self, *, history: bool = False) -> dict[str, Any]:
+        view: dict[str, Any] = {"id": self.id, "provider": self.provider.value, "sku": self.sku, "size": self.size,
                 "priority": self.priority, "status": self.status.value, "retryCount": self.retry_count,
                 "error": self.error, "enqueuedAt": self.enqueued_at, "updatedAt": self.updated_at,
                 "startedAt": self.started_at, "completedAt": self.completed_at}
+        if history and self.history is not None:
+            view["history"] = [entry.to_api() for entry in self.history]
+        return view
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from pydantic import Field, StrictInt
 
 from sellerjobs.events.model import JobEvent
+from sellerjobs.jobs.history import Note
 from sellerjobs.jobs.messages import MessageBody
 from sellerjobs.market.job import CachedPrice, MarketJob, MarketStatus, Provider
 
@@ -71,6 +72,25 @@ class BatchMetrics:
                    duration_ms=data["durationMs"], calls=data["calls"])
 
 
+@dataclass(frozen=True)
+class MarketFilter:
+    """Which market jobs an operator asks for: most recently changed first, ``since`` and ``until``
+    (epoch ms, inclusive) bounding that change; ``reason`` is looked for in the error, ignoring case."""
+
+    status: MarketStatus | None = None
+    provider: Provider | None = None
+    reason: str | None = None
+    since: int | None = None
+    until: int | None = None
+
+    def matches(self, job: MarketJob) -> bool:
+        return ((self.status is None or job.status is self.status)
+                and (self.provider is None or job.provider is self.provider)
+                and (self.reason is None or self.reason.casefold() in (job.error or "").casefold())
+                and (self.since is None or job.updated_at >= self.since)
+                and (self.until is None or job.updated_at <= self.until))
+
+
 class MarketJobs(Protocol):
     def enqueue(self, provider: Provider, items: Sequence[tuple[str, str | None]], priority: int,
                 now_ms: int, seller: str | None = None) -> list[Enqueued]:
@@ -91,9 +111,10 @@ class MarketJobs(Protocol):
         ...
 
     def settle(self, job: MarketJob, status: MarketStatus, now_ms: int, *, error: str | None = None,
-               retries: int = 0, events: Sequence[JobEvent] = ()) -> bool:
+               retries: int = 0, note: Note | None = None, events: Sequence[JobEvent] = ()) -> bool:
         """Move a running job on (succeeded, failed, deferred, or back to pending) as
-        ``job.settled`` says, storing ``events`` in the same write."""
+        ``job.settled`` says, storing ``events`` in the same write. ``note``: what the provider
+        answered, recorded as an attempt in the job's history (when it was read)."""
         ...
 
     def stuck(self, started_before_ms: int, limit: int) -> list[MarketJob]: ...
@@ -105,6 +126,11 @@ class MarketJobs(Protocol):
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Jobs by provider and status."""
+        ...
+
+    def search(self, where: MarketFilter, limit: int, cursor: str | None) -> JobPage:
+        """Jobs matching ``where``, most recently changed first, without their histories (a page
+        may hold fewer than ``limit`` when filters skipped some)."""
         ...
 
     def record_run(self, run: SchedulerRun) -> None: ...

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from aws_lambda_powertools import Logger
 
 from sellerjobs.clock import Clock, now_ms
+from sellerjobs.jobs.pause import PauseSwitch
 from sellerjobs.jobs.rate_budget import RateBudget, RateLimiter
 from sellerjobs.market.job import MarketJob, MarketStatus, Priority, Provider
 from sellerjobs.market.ports import BatchQueue, MarketBatch, MarketJobs, SchedulerRun
@@ -52,6 +53,8 @@ class MarketScheduler:
     budgets: dict[Provider, RateBudget]
     clock: Clock
     settings: SchedulerSettings = field(default_factory=SchedulerSettings)
+    # The operators' pause switch: while it is on, nothing is dispatched (no budget is spent).
+    pause: PauseSwitch | None = None
 
     def run(self, trigger: str = "schedule") -> SchedulerRun:
         started = now_ms(self.clock)
@@ -80,6 +83,8 @@ class MarketScheduler:
         return reset
 
     def _dispatch(self, provider: Provider, budget: RateBudget) -> tuple[int, int, int]:
+        if self.pause is not None and self.pause.current() is not None:
+            return 0, 0, 0
         when = self.clock.now()
         free = min(budget.allowance(when) - self.limiter.used(budget, when), self.settings.max_reads)
         if free <= 0:
@@ -100,6 +105,11 @@ class MarketScheduler:
         manual jobs may use every call the hour allows so far, the reserve included.
         """
         if not jobs:
+            return []
+        paused = self.pause.current() if self.pause is not None else None
+        if paused is not None:
+            logger.info("Market jobs not dispatched: the queue is paused", extra={
+                "provider": provider.value, "jobs": len(jobs), "paused_by": paused.by})
             return []
         budget = self.budgets[provider]
         when = self.clock.now()

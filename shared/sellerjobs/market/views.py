@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sellerjobs.jobs.views import HistoryEntryView, View
 from sellerjobs.market.job import MarketStatus, Provider
 
 
@@ -14,7 +15,9 @@ class _View(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class MarketJobView(_View):
+class MarketJobView(View):
+    OMITTED_WHEN_NULL = frozenset({"history"})
+
     id: str
     provider: Provider
     sku: str
@@ -27,6 +30,8 @@ class MarketJobView(_View):
     updatedAt: int
     startedAt: int | None
     completedAt: int | None
+    history: list[HistoryEntryView] | None = Field(
+        None, description="its attempts, oldest first (the last 50); read by key only")
 
 
 class Enqueued(_View):

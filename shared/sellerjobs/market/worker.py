@@ -20,6 +20,8 @@ from aws_lambda_powertools import Logger
 
 from sellerjobs.clock import Clock, now_ms
 from sellerjobs.events.ports import EventAnnouncer, NoAnnouncer
+from sellerjobs.jobs.history import Note
+from sellerjobs.jobs.pause import PauseSwitch
 from sellerjobs.jobs.rate_budget import RateBudget, RateLimiter
 from sellerjobs.market import events as market_events
 from sellerjobs.market.job import CachedPrice, MarketJob, MarketStatus, Priority, Provider
@@ -90,6 +92,8 @@ class MarketWorker:
     budgets: Mapping[Provider, RateBudget]
     clock: Clock
     settings: WorkerSettings = field(default_factory=WorkerSettings)
+    # The operators' pause switch: a batch that arrives while it is on goes back, uncalled.
+    pause: PauseSwitch | None = None
     events: EventAnnouncer = field(default_factory=NoAnnouncer)
 
     def process(self, batch: MarketBatch, *, first_delivery: bool = True) -> BatchMetrics:
@@ -103,14 +107,16 @@ class MarketWorker:
                           manual_reserve=self.settings.manual_reserve)
         jobs = self.jobs.get_many(batch.keys)
         outcome = {"succeeded": 0, "failed": 0, "deferred": 0}
-        stopped: str | None = None  # why the rest of the batch waits for a later run
+        paused = self.pause.current() if self.pause is not None else None
+        # Why the rest of the batch waits for a later run (all of it, while the queue is paused).
+        stopped: str | None = paused.describe() if paused is not None else None
         for key in batch.keys:
             job = jobs.get(key)
             if job is None or job.status is not MarketStatus.RUNNING or job.started_at != batch.started_at:
                 # Settled by an earlier delivery of this batch, or reset and now another batch's.
                 continue
             if stopped:
-                self._settle(job, MarketStatus.DEFERRED, stopped, outcome)
+                self._settle(job, MarketStatus.DEFERRED, stopped, outcome, note=Note(provider=provider.value))
                 continue
             stopped = self._work(job, gate, outcome)
         if gate.reserved:
@@ -137,36 +143,43 @@ class MarketWorker:
             except ProviderTransient as exc:
                 if retries < self.settings.retries:
                     retries += 1
+                    # Every attempt leaves a line with the job's id: "what happened to job X" needs them all.
+                    logger.info("Market job attempt failed; retrying", extra={
+                        "job_id": job.id, "key": job.key, "provider": job.provider.value, "attempt": retries,
+                        "http_status": exc.status, "reason": str(exc)})
                     self.clock.sleep(self.settings.retry_backoff_s * 2 ** (retries - 1))
                     continue
-                self._settle(job, MarketStatus.FAILED, f"gave up after {retries} retries: {exc}", outcome, retries)
+                self._settle(job, MarketStatus.FAILED, f"gave up after {retries} retries: {exc}", outcome, retries,
+                             note=_note(job, exc))
                 return None
-            except ProviderThrottled:
-                self._settle(job, MarketStatus.DEFERRED, "the provider answered 429", outcome, retries)
+            except ProviderThrottled as exc:
+                self._settle(job, MarketStatus.DEFERRED, "the provider answered 429", outcome, retries,
+                             note=_note(job, exc))
                 return "the provider answered 429 earlier in this batch"
             except OutOfBudget as exc:
-                self._settle(job, MarketStatus.DEFERRED, str(exc), outcome, retries)
+                self._settle(job, MarketStatus.DEFERRED, str(exc), outcome, retries, note=_note(job, exc))
                 return str(exc)
             except ProviderNotFound as exc:
-                self._settle(job, MarketStatus.FAILED, f"not found: {exc}", outcome, retries)
+                self._settle(job, MarketStatus.FAILED, f"not found: {exc}", outcome, retries, note=_note(job, exc))
                 return None
             except ProviderAuthError as exc:
-                self._settle(job, MarketStatus.FAILED, f"credentials: {exc}", outcome, retries)
+                self._settle(job, MarketStatus.FAILED, f"credentials: {exc}", outcome, retries, note=_note(job, exc))
                 return None
             except ProviderError as exc:  # e.g. a 400: asking again would get the same answer
-                self._settle(job, MarketStatus.FAILED, str(exc), outcome, retries)
+                self._settle(job, MarketStatus.FAILED, str(exc), outcome, retries, note=_note(job, exc))
                 return None
             break
         now = now_ms(self.clock)
         price = CachedPrice(provider=job.provider, sku=job.sku, size=job.size, quote=quote, updated_at=now)
         self.prices.put(price)
         self._settle(job, MarketStatus.SUCCEEDED, None, outcome, retries,
-                     price.to_api(int(self.settings.stale_after_s * 1000), now))
+                     price.to_api(int(self.settings.stale_after_s * 1000), now),
+                     note=Note(provider=job.provider.value, http_status=200))
         return None
 
     def _settle(self, job: MarketJob, status: MarketStatus, error: str | None, outcome: dict[str, int],
-                retries: int = 0, price: dict[str, Any] | None = None) -> None:
-        settled = self._store(job, status, error, retries, price)
+                retries: int = 0, price: dict[str, Any] | None = None, *, note: Note | None = None) -> None:
+        settled = self._store(job, status, error, retries, price, note)
         if not settled:
             # The version guard refused: something wrote the job since it was read. A seller's
             # refresh raising its priority mid-run (or a seller asking for the item) is such a
@@ -175,18 +188,27 @@ class MarketWorker:
             current = self.jobs.get_many([job.key]).get(job.key)
             if (current is not None and current.id == job.id and current.status is MarketStatus.RUNNING
                     and current.started_at == job.started_at):
-                settled = self._store(current, status, error, retries, price)
+                settled = self._store(current, status, error, retries, price, note)
         if settled:
             outcome[status.value] += 1
-            logger.info(f"Market job {status.value}", extra={"job_id": job.id, "key": job.key, "outcome": status.value,
-                                                             "reason": error})
+            logger.info(f"Market job {status.value}", extra={
+                "job_id": job.id, "key": job.key, "provider": job.provider.value, "outcome": status.value,
+                "reason": error, "http_status": note.http_status if note else None,
+                "attempt": job.retry_count + retries + 1})
 
     def _store(self, job: MarketJob, status: MarketStatus, error: str | None, retries: int,
-               price: dict[str, Any] | None) -> bool:
-        """Settle ``job`` as read, with the events that announces (to the sellers it names)."""
+               price: dict[str, Any] | None, note: Note | None) -> bool:
+        """Settle ``job`` as read, with its attempt in its history and the events that announces
+        (to the sellers it names), in one write."""
         now = now_ms(self.clock)
-        events = market_events.events_for(job.settled(status, now, error=error, retries=retries), price)
-        if not self.jobs.settle(job, status, now, error=error, retries=retries, events=events):
+        settled = job.settled(status, now, error=error, retries=retries, note=note)
+        events = market_events.events_for(settled, price)
+        if not self.jobs.settle(job, status, now, error=error, retries=retries, note=note, events=events):
             return False
         self.events.announce(events)
         return True
+
+
+def _note(job: MarketJob, exc: ProviderError) -> Note:
+    """What the provider answered (a budget or a 429 as such), for the job's history."""
+    return Note(provider=job.provider.value, http_status=exc.status)

@@ -8,7 +8,7 @@ is 35036 (success, the ad is there).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from sellerjobs.ebay.errors import EbayError, ListingResult
@@ -27,6 +27,11 @@ class Decision:
     verdict: Verdict
     reason: str = ""
     ad_id: str | None = None
+    # What eBay answered, for the job's history (context: two decisions alike in verdict and
+    # reason are the same decision).
+    error_id: int | None = field(default=None, compare=False)
+    http_status: int | None = field(default=None, compare=False)
+    operation: str | None = field(default=None, compare=False)  # the eBay call (set by the worker)
 
 
 ALREADY_EXISTS = 35036
@@ -34,6 +39,8 @@ NOT_FOUND_OR_ENDED = 35048
 RETRYABLE = frozenset({35001, 35002, 35061})
 CAMPAIGN_PROBLEMS = frozenset({35035, 35045, 35046})
 # Listing or account problems no retry can fix; the seller has to act.
+# What a job waiting for eBay's sync delay says; the dashboard shows it as waiting, not as an error.
+NOT_SYNCED_YET = "listing not synced yet (eBay 35048)"
 TERMINAL = frozenset({
     35007, 35013, 35014, 35037, 35052, 35054, 35057, 35058, 35059, 35063,
     35067, 35075, 35077, 35078, 35089,
@@ -43,37 +50,43 @@ TERMINAL = frozenset({
 def classify_error(error: EbayError, *, status: int, age_s: float, sync_window_s: float) -> Decision:
     """``age_s``: seconds since the listing was queued, i.e. since it was published."""
     code = error.error_id
+
+    def decided(verdict: Verdict, reason: str) -> Decision:
+        return Decision(verdict, reason, error_id=code or None, http_status=status or None)
+
     if code == ALREADY_EXISTS:
-        return Decision(Verdict.SUCCEEDED, "ad already exists")
+        return decided(Verdict.SUCCEEDED, "ad already exists")
     if code == NOT_FOUND_OR_ENDED:
         # Right after publishing, eBay answers this until the listing has synced.
         if age_s < sync_window_s:
-            return Decision(Verdict.RETRY, "listing not synced yet (eBay 35048)")
-        return Decision(Verdict.FAILED, f"listing not found after the sync window: {error.describe()}")
+            return decided(Verdict.RETRY, NOT_SYNCED_YET)
+        return decided(Verdict.FAILED, f"listing not found after the sync window: {error.describe()}")
     if code in RETRYABLE:
-        return Decision(Verdict.RETRY, error.describe())
+        return decided(Verdict.RETRY, error.describe())
     if code in CAMPAIGN_PROBLEMS:
-        return Decision(Verdict.CAMPAIGN_INVALID, error.describe())
+        return decided(Verdict.CAMPAIGN_INVALID, error.describe())
     if code in TERMINAL:
-        return Decision(Verdict.FAILED, error.describe())
+        return decided(Verdict.FAILED, error.describe())
     # Unknown codes: trust the HTTP class. 429 and 5xx are eBay's trouble, other 4xx ours.
     if status == 429 or status >= 500:
-        return Decision(Verdict.RETRY, error.describe())
-    return Decision(Verdict.FAILED, error.describe())
+        return decided(Verdict.RETRY, error.describe())
+    return decided(Verdict.FAILED, error.describe())
 
 
 def classify_listing(result: ListingResult, *, age_s: float, sync_window_s: float) -> Decision:
     if not result.errors and 200 <= result.status_code < 300:
-        return Decision(Verdict.SUCCEEDED, ad_id=result.ad_id)
+        return Decision(Verdict.SUCCEEDED, ad_id=result.ad_id, http_status=result.status_code)
     if not result.errors:
         transient = result.status_code == 429 or result.status_code >= 500 or result.status_code == 0
         verdict = Verdict.RETRY if transient else Verdict.FAILED
-        return Decision(verdict, f"eBay answered HTTP {result.status_code} without details")
+        return Decision(verdict, f"eBay answered HTTP {result.status_code} without details",
+                        http_status=result.status_code or None)
     decisions = [classify_error(e, status=result.status_code, age_s=age_s, sync_window_s=sync_window_s)
                  for e in result.errors]
     decision = _most_decisive(decisions)
     if decision.verdict is Verdict.SUCCEEDED:
-        return Decision(Verdict.SUCCEEDED, decision.reason, ad_id=result.ad_id)
+        return Decision(Verdict.SUCCEEDED, decision.reason, ad_id=result.ad_id, error_id=decision.error_id,
+                        http_status=decision.http_status)
     return decision
 
 
@@ -83,7 +96,8 @@ def classify_request_errors(errors: Iterable[EbayError], *, status: int, age_s: 
     decisions = [classify_error(e, status=status, age_s=age_s, sync_window_s=sync_window_s) for e in errors]
     if not decisions:
         transient = status == 429 or status >= 500 or status == 0
-        return Decision(Verdict.RETRY if transient else Verdict.FAILED, f"eBay answered HTTP {status}")
+        return Decision(Verdict.RETRY if transient else Verdict.FAILED, f"eBay answered HTTP {status}",
+                        http_status=status or None)
     return _most_decisive(decisions)
 
 

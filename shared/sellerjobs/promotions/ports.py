@@ -51,6 +51,35 @@ class Page:
 
 
 @dataclass(frozen=True)
+class JobFilter:
+    """Which jobs an operator (or a seller, about their own) asks for, across sellers.
+
+    Jobs come newest first by their time: when they finished, or when unfinished ones are tried
+    next; a listing's jobs (``listing_id``, ``job_id``) newest created first. ``since`` and
+    ``until`` (epoch ms, inclusive) bound that time; ``reason`` is looked for in the last error,
+    ignoring case.
+    """
+
+    status: Status | None = None
+    seller: str | None = None
+    listing_id: str | None = None
+    job_id: str | None = None
+    reason: str | None = None
+    since: int | None = None
+    until: int | None = None
+
+    def matches(self, job: PromotionJob) -> bool:
+        at = job.next_retry_at if job.next_retry_at is not None else job.updated_at
+        return ((self.status is None or job.status is self.status)
+                and (self.seller is None or job.user_id == self.seller)
+                and (self.listing_id is None or job.listing_id == self.listing_id)
+                and (self.job_id is None or job.id == self.job_id)
+                and (self.reason is None or self.reason.casefold() in (job.last_error or "").casefold())
+                and (self.since is None or at >= self.since)
+                and (self.until is None or at <= self.until))
+
+
+@dataclass(frozen=True)
 class UnfinishedCounts:
     ready: int
     pending: int
@@ -63,6 +92,24 @@ class ListingBusy(Conflict):
         super().__init__(f"listing {listing_id} already has an unfinished promotion job {job_id}", field="jobId")
         self.listing_id = listing_id
         self.job_id = job_id
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Count a job's change on a bulk action in the same write as the change: ``field`` of the
+    action ``action_id``, as long as ``owner`` (the bulk worker's run) still holds the action."""
+
+    action_id: str
+    owner: str
+    field: str = "done"
+
+
+class TallyRefused(Exception):
+    """The bulk action is no longer held by the run that tried to count on it; nothing was written."""
+
+    def __init__(self, action_id: str) -> None:
+        super().__init__(f"bulk action {action_id} is no longer held by this run")
+        self.action_id = action_id
 
 
 class InvalidCursor(Invalid):
@@ -79,17 +126,21 @@ class JobRepository(Protocol):
         """
         ...
 
-    def get(self, user_id: str, job_id: str) -> PromotionJob | None: ...
+    def get(self, user_id: str, job_id: str) -> PromotionJob | None:
+        """The job with its history (as every read by key)."""
+        ...
 
     def get_many(self, keys: Iterable[JobKey]) -> dict[JobKey, PromotionJob]: ...
 
-    def save(self, previous: PromotionJob, new: PromotionJob, events: Sequence[JobEvent] = ()) -> bool:
-        """Write ``new`` if the stored job is still ``previous`` (same version).
+    def save(self, previous: PromotionJob, new: PromotionJob, events: Sequence[JobEvent] = (),
+             tally: Tally | None = None) -> bool:
+        """Write ``new`` (with its history) if the stored job is still ``previous`` (same version).
 
-        Keeps the per-listing lock and the finished counters in step with the status change,
-        and stores ``events`` in the outbox, all in the same write. Returns False when the job
-        had already moved on (then none of it is written). Raises ``ListingBusy`` when a failed
-        job is re-queued while another job holds its listing.
+        Keeps the per-listing lock and the counters in step with the status change, stores
+        ``events`` in the outbox and counts the change on ``tally``'s bulk action, all in the same
+        write. Returns False when the job had already moved on (then none of it is written).
+        Raises ``ListingBusy`` when a failed job is re-queued while another job holds its
+        listing, ``TallyRefused`` when the bulk action's run lost its hold on it.
         """
         ...
 
@@ -97,14 +148,30 @@ class JobRepository(Protocol):
 
     def finished_counts(self, user_id: str) -> dict[Status, int]: ...
 
-    def list_jobs(self, user_id: str, status: Status | None, limit: int, cursor: str | None) -> Page: ...
+    def list_jobs(self, user_id: str, status: Status | None, limit: int, cursor: str | None) -> Page:
+        """A page of the seller's jobs, without their histories (``history`` None)."""
+        ...
 
     def due_for_user(self, user_id: str, until_ms: int, limit: int) -> list[PromotionJob]:
-        """The seller's unfinished jobs due by ``until_ms``, soonest first (may lag a write)."""
+        """The seller's unfinished jobs due by ``until_ms``, soonest first, with their histories."""
         ...
 
     def overdue(self, before_ms: int, limit: int) -> list[PromotionJob]:
-        """Unfinished jobs whose next attempt was due before ``before_ms``, oldest first."""
+        """Unfinished jobs whose next attempt was due before ``before_ms``, oldest first, with
+        their histories."""
+        ...
+
+    def search(self, where: JobFilter, limit: int, cursor: str | None) -> Page:
+        """Jobs of every seller matching ``where``, through indexes, without their histories.
+
+        A page holds at most ``limit`` jobs, fewer when ``reason`` (or a filter an index cannot
+        apply) skipped some; the next page follows ``cursor`` until it is None. Raises
+        ``InvalidCursor`` for a cursor of another search.
+        """
+        ...
+
+    def global_counts(self) -> dict[Status, int]:
+        """Every seller's jobs by status (counters kept in step with each change)."""
         ...
 
 

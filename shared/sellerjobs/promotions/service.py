@@ -6,14 +6,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from typing import Protocol
 
+from sellerjobs.accounts import Connection, NotConnected
 from sellerjobs.clock import Clock, now_ms
 from sellerjobs.errors import Conflict, NotFound
 from sellerjobs.events.ports import EventAnnouncer, NoAnnouncer
+from sellerjobs.jobs.history import HistoryEntry
 from sellerjobs.jobs.retry import RetryPolicy, first_due_offset
 from sellerjobs.promotions import events as promotion_events
 from sellerjobs.promotions.job import Priority, PromotionJob, Status, new_job_id
-from sellerjobs.promotions.ports import MAX_ADS_PER_CALL, DelayQueue, JobMessage, JobRepository, Page
+from sellerjobs.promotions.ports import MAX_ADS_PER_CALL, DelayQueue, JobFilter, JobMessage, JobRepository, Page
 
 # An attempt due this soon may already have begun (SQS delivers up to a second early) or may
 # begin before a change to the job is written.
@@ -80,6 +83,10 @@ class Stats:
                 "succeeded": self.succeeded, "failed": self.failed, "cancelled": self.cancelled}
 
 
+class Connections(Protocol):
+    def connection(self, user_id: str) -> Connection: ...
+
+
 @dataclass
 class PromotionService:
     jobs: JobRepository
@@ -89,6 +96,8 @@ class PromotionService:
     first_delay_s: float = 60.0
     stagger_s: float = 5.0
     history_s: int = 30 * 86400
+    # Where queueing checks that the seller has a usable eBay account (None: not checked).
+    connections: Connections | None = None
     # The worker takes a seller's jobs due within this long along with a due one.
     coalesce_s: float = 60.0
     events: EventAnnouncer = field(default_factory=NoAnnouncer)
@@ -100,7 +109,14 @@ class PromotionService:
         changes; with another adRate or campaignId a waiting job takes the new terms (and a
         fresh queue message, the old one is stale by its version), unless an attempt may be
         under way right now (see :meth:`_attempt_may_be_under_way`).
+
+        Raises ``NotConnected`` (nothing queued) when the seller has no usable eBay account:
+        a job queued then would only fail at its first attempt.
         """
+        if self.connections is not None:
+            connection = self.connections.connection(user_id)
+            if not connection.usable:
+                raise NotConnected(connection)
         now = now_ms(self.clock)
         distinct: dict[str, NewPromotion] = {}
         for request in requests:
@@ -121,7 +137,7 @@ class PromotionService:
                 status=Status.PENDING, attempts=0, max_attempts=self.policy.max_attempts,
                 next_retry_at=due, created_at=created_at, updated_at=created_at,
                 policy=self.policy.name, run_started_at=run_start, listed_at=created_at,
-                priority=request.priority,
+                priority=request.priority, history=(HistoryEntry.of(created_at, "queued", next_at=due),),
             )
         existing = self.jobs.create_many(list(fresh.values()))
         answers: list[Queued] = []
@@ -188,17 +204,29 @@ class PromotionService:
     def list(self, user_id: str, status: Status | None, limit: int, cursor: str | None) -> Page:
         return self.jobs.list_jobs(user_id, status, limit, cursor)
 
-    def cancel(self, user_id: str, job_id: str) -> PromotionJob:
-        return self._transition(user_id, job_id, lambda job, now: job.cancel(now, self.history_s))
+    def cancel(self, user_id: str, job_id: str, *, by: str | None = None) -> PromotionJob:
+        """``by``: who cancelled it, when not the job's seller (an operator)."""
+        return self._transition(user_id, job_id, lambda job, now: self.cancelled(job, now, by or user_id))
 
-    def retry(self, user_id: str, job_id: str) -> PromotionJob:
-        def requeue(job: PromotionJob, now: int) -> PromotionJob:
-            due = now + int(self.first_delay_s * 1000)
-            return job.requeue(now, due, self.policy.max_attempts, self.policy.name)
-
-        requeued = self._transition(user_id, job_id, requeue)
+    def retry(self, user_id: str, job_id: str, *, by: str | None = None) -> PromotionJob:
+        """``by``: who queued it again, when not the job's seller (an operator)."""
+        requeued = self._transition(user_id, job_id, lambda job, now: self.requeued(job, now, by or user_id))
         self.queue.send([message_for(requeued)])
         return requeued
+
+    def cancelled(self, job: PromotionJob, now: int, by: str, *, reason: str | None = None) -> PromotionJob:
+        return job.cancel(now, self.history_s, by=by, reason=reason)
+
+    def requeued(self, job: PromotionJob, now: int, by: str, *, reason: str | None = None) -> PromotionJob:
+        due = now + int(self.first_delay_s * 1000)
+        return job.requeue(now, due, self.policy.max_attempts, self.policy.name, by=by, reason=reason)
+
+    def search(self, where: JobFilter, limit: int, cursor: str | None) -> Page:
+        """Jobs of every seller (an operator's view), without their histories."""
+        return self.jobs.search(where, limit, cursor)
+
+    def global_counts(self) -> dict[Status, int]:
+        return self.jobs.global_counts()
 
     def _transition(self, user_id: str, job_id: str,
                     step: Callable[[PromotionJob, int], PromotionJob]) -> PromotionJob:

@@ -40,7 +40,7 @@ class PromotionSweeper:
         overdue = self.jobs.overdue(before_ms=now - int(self.overdue_s * 1000), limit=self.max_jobs)
         requeued = []
         for job in overdue:
-            revived = job.defer(now, now)
+            revived = job.recover(now)
             if self.jobs.save(job, revived):  # False: a worker got to it meanwhile
                 requeued.append(revived)
                 logger.warning("Overdue job re-queued", extra={

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sellerjobs.jobs.views import HistoryEntryView, View
 from sellerjobs.promotions.job import Priority, Status
 from sellerjobs.promotions.service import AttemptUnderWay, Outcome
 from sellerjobs.promotions.service import Queued as Queued_
@@ -18,7 +19,9 @@ class _View(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class JobView(_View):
+class JobView(View):
+    OMITTED_WHEN_NULL = frozenset({"history"})
+
     id: str = Field(description="<listingId>_<epoch ms>")
     userId: str
     listingId: str
@@ -33,6 +36,8 @@ class JobView(_View):
     lastError: str | None
     adId: str | None
     priority: Priority
+    history: list[HistoryEntryView] | None = Field(
+        None, description="what happened to the job, oldest first (the last 50 entries); single-job reads only")
 
 
 class JobEnvelope(_View):
@@ -128,6 +133,18 @@ class JobAction(_View):
 class Done(_View):
     success: Literal[True]
     message: str
+
+
+class ConnectionView(_View):
+    status: Literal["connected", "not_connected", "revoked"]
+    connected: bool
+    since: int | None = Field(description="epoch ms: when the token was stored, or found revoked")
+    message: str = Field(description="what it means, and what to do")
+
+
+class ConnectionEnvelope(_View):
+    ok: Literal[True]
+    connection: ConnectionView
 
 
 def first_attempt_note(first_attempt_at: int, now_ms: int) -> str:

@@ -21,11 +21,14 @@ from sellerjobs.ebay.errors import (
     EbayCallError,
     EbayCredentialsError,
     EbayRequestError,
+    EbayThrottled,
     EbayTransientError,
     ListingResult,
 )
 from sellerjobs.events.model import JobEvent
 from sellerjobs.events.ports import EventAnnouncer, NoAnnouncer
+from sellerjobs.jobs.history import Note
+from sellerjobs.jobs.pause import Pause, PauseSwitch
 from sellerjobs.jobs.rate_budget import RateLimited
 from sellerjobs.jobs.retry import RetryPolicy
 from sellerjobs.promotions import events as promotion_events
@@ -53,6 +56,10 @@ logger = Logger(child=True)
 
 # SQS delays are whole seconds; a message up to a second early is due.
 EARLY_SLACK_MS = 1000
+# The eBay calls a job's history names.
+BULK_CREATE = "bulk_create_ads_by_listing_id"
+GET_ADS = "get_ads"
+DEFAULT_CAMPAIGN = "default campaign"  # finding (or creating) the seller's RUNNING campaign
 
 
 @dataclass(frozen=True)
@@ -61,9 +68,21 @@ class _Defer:
 
     delay_s: float
     reason: str | None  # None: keep the job's last error
+    why: str | None = None  # for the job's history, when the reason is not the job's error
 
 
-Step = Decision | _Defer
+HANDED_ON = "not attempted: this invocation ran out of time; another one takes it at once"
+
+
+@dataclass(frozen=True)
+class _Hold:
+    """Not an attempt, not even time spent: the queue is paused."""
+
+    pause: Pause
+    recheck_s: float
+
+
+Step = Decision | _Defer | _Hold
 
 
 @dataclass
@@ -72,6 +91,7 @@ class WorkReport:
     retrying: int = 0
     failed: int = 0
     deferred: int = 0
+    held: int = 0  # the queue is paused
     early: int = 0
     stale: int = 0
     taken_along: int = 0
@@ -83,9 +103,11 @@ class WorkReport:
     unsent: int = 0
 
     def summary(self) -> str:
+        held = f"{self.held} held (queue paused), " if self.held else ""
         return (f"Batch complete: {self.succeeded} succeeded, {self.retrying} retrying, {self.failed} failed"
-                f" ({self.deferred} deferred, {self.early} early, {self.stale} stale, {self.taken_along} taken along, "
-                f"{self.handed_on} handed on, {self.stepped_aside} stepped aside, {self.ebay_calls} eBay calls)")
+                f" ({self.deferred} deferred, {held}{self.early} early, {self.stale} stale, "
+                f"{self.taken_along} taken along, {self.handed_on} handed on, {self.stepped_aside} stepped aside, "
+                f"{self.ebay_calls} eBay calls)")
 
 
 @dataclass
@@ -107,6 +129,9 @@ class PromotionWorker:
     # Stop starting sellers' calls this long before the invocation's timeout: one more call and
     # its writes must fit.
     margin_s: float = 10.0
+    # The operators' pause switch; while it is on, due jobs are held, and tried again this often.
+    pause: PauseSwitch | None = None
+    paused_recheck_s: float = 60.0
     events: EventAnnouncer = field(default_factory=NoAnnouncer)
 
     def process(self, messages: Sequence[JobMessage], *, time_left_s: float | None = None) -> WorkReport:
@@ -132,22 +157,29 @@ class PromotionWorker:
                 continue
             due[message.key] = job
 
+        paused = self.pause.current() if self.pause is not None and due else None
         owner = uuid.uuid4().hex
-        held = self._hold_sellers(due, owner, now, time_left_s, resend, report)
-        self._take_along(due, now, report)
+        held: set[str] = set()
+        if paused is None:
+            # A paused queue calls eBay for nobody: its jobs are only held, no seller's poll is needed.
+            held = self._hold_sellers(due, owner, now, time_left_s, resend, report)
+            self._take_along(due, now, report)
         follow_ups: list[JobMessage] = []
         for (user_id, campaign_id), group in _fair_order(due.values()):
-            if stop_at is not None and self.clock.now() >= stop_at:
+            campaign = campaign_id
+            if paused is not None:
+                steps: dict[JobKey, Step] = {_key(j): _Hold(paused, self.paused_recheck_s) for j in group}
+            elif stop_at is not None and self.clock.now() >= stop_at:
                 # Out of time: another invocation takes these at once; not an attempt.
-                steps: dict[JobKey, Step] = {_key(j): _Defer(1.0, None) for j in group}
+                steps = {_key(j): _Defer(1.0, None, HANDED_ON) for j in group}
                 report.handed_on += len(group)
             else:
-                steps = self._promote(user_id, campaign_id, group, now_ms(self.clock), report)
+                steps, campaign = self._promote(user_id, campaign_id, group, now_ms(self.clock), report)
             # Each seller's outcomes are stored right after its call: a crash later in this
             # invocation costs the sellers after it, not the ones already done.
             recorded_at = now_ms(self.clock)
             announced: list[JobEvent] = []
-            follow_ups += [m for m in (self._record(due[key], step, recorded_at, report, announced)
+            follow_ups += [m for m in (self._record(due[key], step, recorded_at, report, campaign, announced)
                                        for key, step in steps.items()) if m]
             # Told to the relay per seller, as soon as the seller's outcomes are stored.
             if announced:
@@ -163,6 +195,7 @@ class PromotionWorker:
                          extra={"job_ids": [m.job_id for m in unsent]})
         logger.info(report.summary(), extra={"succeeded": report.succeeded, "retrying": report.retrying,
                                              "failed": report.failed, "deferred": report.deferred,
+                                             "held": report.held,
                                              "ebay_calls": report.ebay_calls, "handed_on": report.handed_on})
         return report
 
@@ -229,13 +262,14 @@ class PromotionWorker:
     # -- asking eBay -------------------------------------------------------------------------
 
     def _promote(self, user_id: str, campaign_id: str | None, group: list[PromotionJob], now: int,
-                 report: WorkReport) -> dict[JobKey, Step]:
+                 report: WorkReport) -> tuple[dict[JobKey, Step], str | None]:
+        """Each job's step, and the campaign the ads went into (None if none was found)."""
         try:
             campaign = campaign_id or self.campaigns.default_for(user_id)
         except NoCampaign as exc:
-            return {_key(j): Decision(Verdict.FAILED, str(exc)) for j in group}
+            return {_key(j): Decision(Verdict.FAILED, str(exc), operation=DEFAULT_CAMPAIGN) for j in group}, None
         except (EbayCallError, RateLimited) as exc:
-            return {_key(j): self._call_failed(exc, j, now) for j in group}
+            return {_key(j): _during(self._call_failed(exc, j, now), DEFAULT_CAMPAIGN) for j in group}, None
 
         steps: dict[JobKey, Step] = {}
         for chunk in _chunks(group, MAX_ADS_PER_CALL):
@@ -247,7 +281,7 @@ class PromotionWorker:
             except (EbayCallError, RateLimited) as exc:
                 # Our own budget refusing means nothing was sent; anything else reached eBay.
                 report.ebay_calls += 0 if isinstance(exc, RateLimited) else 1
-                steps.update({_key(j): self._call_failed(exc, j, now) for j in chunk})
+                steps.update({_key(j): _during(self._call_failed(exc, j, now), BULK_CREATE) for j in chunk})
                 continue
             by_listing = {a.listing_id: a for a in answers}
             for job in chunk:
@@ -258,19 +292,22 @@ class PromotionWorker:
                                        for s in steps.values()):
             # Our cached default campaign ended or vanished: look it up afresh next attempt.
             self.campaigns.forget(user_id)
-        return {key: _settle_campaign(step, explicit=campaign_id is not None) for key, step in steps.items()}
+        return ({key: _settle_campaign(step, explicit=campaign_id is not None) for key, step in steps.items()},
+                campaign)
 
     def _decide(self, job: PromotionJob, answer: ListingResult | None, campaign: str, now: int,
                 report: WorkReport) -> Decision:
         if answer is None:
-            return Decision(Verdict.RETRY, "eBay returned no answer for this listing")
-        decision = classify_listing(answer, age_s=job.sync_age_s(now),
-                                    sync_window_s=self.policy_for(job.policy).sync_window_s)
+            return Decision(Verdict.RETRY, "eBay returned no answer for this listing", operation=BULK_CREATE)
+        decision = replace(classify_listing(answer, age_s=job.sync_age_s(now),
+                                            sync_window_s=self.policy_for(job.policy).sync_window_s),
+                           operation=BULK_CREATE)
         if decision.verdict is Verdict.SUCCEEDED and decision.ad_id is None:
             # 35036: the ad exists (perhaps we created it just before a crash). Its id is worth
             # one lookup; without it the job still succeeded.
             try:
-                decision = replace(decision, ad_id=self.ads.find_ad_id(job.user_id, campaign, job.listing_id))
+                decision = replace(decision, ad_id=self.ads.find_ad_id(job.user_id, campaign, job.listing_id),
+                                   operation=GET_ADS if decision.error_id else BULK_CREATE)
                 report.ebay_calls += 1
             except (EbayCallError, RateLimited) as exc:
                 report.ebay_calls += 0 if isinstance(exc, RateLimited) else 1
@@ -286,6 +323,8 @@ class PromotionWorker:
         if isinstance(exc, EbayRequestError):
             return classify_request_errors(exc.errors, status=exc.status, age_s=job.sync_age_s(now),
                                            sync_window_s=self.policy_for(job.policy).sync_window_s)
+        if isinstance(exc, EbayThrottled):
+            return Decision(Verdict.RETRY, str(exc) or "eBay answered 429", http_status=429)
         if isinstance(exc, EbayTransientError):
             return Decision(Verdict.RETRY, str(exc))
         return Decision(Verdict.RETRY, f"eBay call failed: {exc}")
@@ -293,8 +332,8 @@ class PromotionWorker:
     # -- recording outcomes ------------------------------------------------------------------
 
     def _record(self, job: PromotionJob, step: Step, now: int, report: WorkReport,
-                announced: list[JobEvent]) -> JobMessage | None:
-        new, outcome = self._next_state(job, step, now)
+                campaign: str | None, announced: list[JobEvent]) -> JobMessage | None:
+        new, outcome = self._next_state(job, step, now, campaign)
         events = promotion_events.events_for(job, new)
         try:
             saved = self.jobs.save(job, new, events)
@@ -310,20 +349,30 @@ class PromotionWorker:
             return None
         setattr(report, outcome, getattr(report, outcome) + 1)
         announced.extend(events)
-        logger.info(f"Job {new.id} {outcome}", extra=_job_log(new, outcome) | {"reason": new.last_error})
+        # What the job's history just recorded, as one line: everything "what happened to job X" needs.
+        entry = new.history[-1] if new.history else None
+        logger.info(f"Job {new.id} {outcome}", extra=_job_log(new, outcome) | {
+            "reason": new.last_error, "ad_id": new.ad_id, "campaign_id": campaign or new.campaign_id,
+            "next_retry_at": new.next_retry_at, "ebay_error_id": entry.error_id if entry else None,
+            "http_status": entry.http_status if entry else None})
         return message_for(new) if not new.status.terminal else None
 
-    def _next_state(self, job: PromotionJob, step: Step, now: int) -> tuple[PromotionJob, str]:
+    def _next_state(self, job: PromotionJob, step: Step, now: int, campaign: str | None) -> tuple[PromotionJob, str]:
+        if isinstance(step, _Hold):
+            return (job.hold(now + int(step.recheck_s * 1000), now, step.pause.describe(), by=step.pause.by),
+                    "held")
         if isinstance(step, _Defer):
-            return job.defer(now + int(step.delay_s * 1000), now, step.reason), "deferred"
+            note = Note(message=step.why) if step.why else None
+            return job.defer(now + int(step.delay_s * 1000), now, step.reason, note=note), "deferred"
+        note = Note(operation=step.operation, http_status=step.http_status, error_id=step.error_id)
         if step.verdict is Verdict.SUCCEEDED:
-            return job.succeed(step.ad_id, now, self.history_s), "succeeded"
+            return job.succeed(step.ad_id, now, self.history_s, campaign_id=campaign, note=note), "succeeded"
         if step.verdict is Verdict.RETRY:
             delay = self.policy_for(job.policy).next_delay(job.attempts + 1, job.age_s(now), job.sync_age_s(now))
             if delay is not None:
-                return job.retry_later(step.reason, _next_due(job, now, delay), now), "retrying"
-            return job.fail(f"max attempts reached: {step.reason}", now, self.history_s), "failed"
-        return job.fail(step.reason, now, self.history_s), "failed"
+                return job.retry_later(step.reason, _next_due(job, now, delay), now, note=note), "retrying"
+            return job.fail(f"max attempts reached: {step.reason}", now, self.history_s, note=note), "failed"
+        return job.fail(step.reason, now, self.history_s, note=note), "failed"
 
 
 def _next_due(job: PromotionJob, now: int, delay_s: float) -> int:
@@ -342,8 +391,13 @@ def _next_due(job: PromotionJob, now: int, delay_s: float) -> int:
 def _settle_campaign(step: Step, *, explicit: bool) -> Step:
     """A campaign the seller named that is gone is their problem; our default we just replace."""
     if isinstance(step, Decision) and step.verdict is Verdict.CAMPAIGN_INVALID:
-        return Decision(Verdict.FAILED if explicit else Verdict.RETRY, step.reason)
+        return replace(step, verdict=Verdict.FAILED if explicit else Verdict.RETRY)
     return step
+
+
+def _during(step: Step, operation: str) -> Step:
+    """The step, naming the eBay call it came from (our own budget refusing made no call)."""
+    return replace(step, operation=operation) if isinstance(step, Decision) else step
 
 
 def _fair_order(jobs: Iterable[PromotionJob]) -> list[tuple[tuple[str, str | None], list[PromotionJob]]]:

@@ -8,7 +8,11 @@ from sellerjobs.market.job import Provider, Quote
 
 
 class ProviderError(Exception):
-    """A provider call did not give a quote."""
+    """A provider call did not give a quote; ``status``: the HTTP status it answered, if it did."""
+
+    def __init__(self, message: str = "", *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class ProviderThrottled(ProviderError):

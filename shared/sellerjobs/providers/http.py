@@ -48,15 +48,16 @@ def checked(response: httpx.Response, name: str) -> httpx.Response:
     detail = f"{name} answered HTTP {status}{_message(response)}"
     if status == 429:
         retry_after = response.headers.get("retry-after", "").strip()
-        raise ProviderThrottled(f"{detail}; retry after {retry_after}s" if retry_after.isdigit() else detail)
+        raise ProviderThrottled(f"{detail}; retry after {retry_after}s" if retry_after.isdigit() else detail,
+                                status=status)
     if status in (401, 403):
-        raise ProviderAuthError(detail)
+        raise ProviderAuthError(detail, status=status)
     if status == 404:
-        raise ProviderNotFound(detail)
+        raise ProviderNotFound(detail, status=status)
     if status == 408 or status >= 500:
-        raise ProviderTransient(detail)
+        raise ProviderTransient(detail, status=status)
     # 400 and the like: our request is wrong, and sending it again will not change that.
-    raise ProviderError(detail)
+    raise ProviderError(detail, status=status)
 
 
 def json_body(response: httpx.Response, name: str) -> Any:

@@ -6,6 +6,7 @@
 // that no longer matters (aborted, or made with a token since signed out) rejects with an
 // AbortError, which callers ignore.
 
+import { heardDate } from "./clock.js";
 import { session } from "./session.js";
 
 export class ApiError extends Error {
@@ -44,6 +45,7 @@ function request(method, path, body, signal) {
     init.body = JSON.stringify(body);
   }
   return fetch(path, init).then((response) => response.text().then((text) => {
+    heardDate(response.headers.get("Date"));
     if (generation !== session.generation || (signal && signal.aborted)) { throw aborted(); }
     let data = null;
     if (text) { try { data = JSON.parse(text); } catch { data = null; } }

@@ -3,6 +3,7 @@
 // (aspects.js).
 
 import { api, isAbort, path } from "./api.js";
+import { serverNow } from "./clock.js";
 import { aspectsLookup } from "./aspects.js";
 import { DASH, badge, byId, el, notify, showMessage, showResult } from "./dom.js";
 import { Form, Refusal, busyWhile } from "./forms.js";
@@ -20,6 +21,11 @@ const MARKETPLACE = { name: "marketplaceId", label: "Marketplace", options: MARK
 
 function statusOf(job) {
   return String(job.status || "");
+}
+
+// A running fetch that waits for a category's retry (or the Taxonomy budget) is retrying, not stuck.
+function retrying(job) {
+  return statusOf(job) === "processing" && typeof job.resumeAt === "number" && job.resumeAt > serverNow();
 }
 
 function parentLabel(job) {
@@ -51,7 +57,9 @@ export function categoryFetchesPane() {
         el("span", { "class": "job-meta", text: [job.marketplaceId || DASH, MODES[job.mode] || job.mode || DASH].join(" \u00b7 ") }),
         el("span", { "class": "job-meta" }, [el("code", { text: row.key })])] },
       { head: "Status", attrs: { "data-testid": "cf-status-cell" }, show: (job, row) => [
-        badge(statusOf(job), { "data-testid": "cf-status-" + row.key }),
+        badge(retrying(job) ? "retrying" : statusOf(job), { "data-testid": "cf-status-" + row.key }),
+        ...(retrying(job) ? [el("span", { "class": "job-meta", "data-testid": "cf-resume-" + row.key },
+                                ["goes on ", relativeTime(job.resumeAt)])] : []),
         ...(job.error ? [el("span", { "class": "job-error", "data-testid": "cf-job-error-" + row.key, text: job.error })] : [])] },
       { head: "Progress", attrs: { "data-testid": "cf-progress-cell" }, show: showProgress },
       { head: "Results", attrs: numeric(), show: (job, row) => el("span", {

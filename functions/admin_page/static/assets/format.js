@@ -1,6 +1,7 @@
 // Numbers and times as the dashboard shows them. Times are <time> elements: the text is short,
 // the title has the full local time and datetime the exact instant.
 
+import { serverNow } from "./clock.js";
 import { DASH, el } from "./dom.js";
 
 // A count the API may have left out (or sent as something else) shows as 0.
@@ -19,9 +20,9 @@ export function toMs(value) {
   return isFinite(parsed) ? parsed : null;
 }
 
-// "in 40 s", "3 min ago": how far an instant is from the browser's now.
+// "in 40 s", "3 min ago": how far an instant is from the server's now (see clock.js).
 export function relative(ms) {
-  const diff = ms - Date.now();
+  const diff = ms - serverNow();
   const seconds = Math.round(Math.abs(diff) / 1000);
   if (seconds < 1) { return "now"; }
   let text;
@@ -43,8 +44,7 @@ export function relativeTime(ms) {
   return timeElement(ms, () => relative(ms));
 }
 
-// An instant as a date and clock time. The market runs on the server's clock, which a time
-// scale can put days ahead: there "Dec 5, 12:19:58" reads better than "in 3 d".
+// An instant as a date and clock time: for records where when it was matters more than how long ago.
 export function clockTime(ms) {
   if (typeof ms !== "number" || !isFinite(ms)) { return document.createTextNode(DASH); }
   return timeElement(ms, (when) => when.toLocaleString([], {
@@ -55,6 +55,12 @@ export function clockTime(ms) {
 // The time of day, for "Last updated 11:51:16".
 export function clockText(date) {
   return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+}
+
+// "00:01:05": the time of day of an instant, for a timeline's compact lines.
+export function timeOfDay(ms) {
+  if (typeof ms !== "number" || !isFinite(ms)) { return DASH; }
+  return new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 }
 
 export function duration(ms) {

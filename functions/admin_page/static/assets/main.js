@@ -9,10 +9,11 @@ import { poller } from "./poll.js";
 import { begin, end, session, storedToken, takeTokenFromFragment } from "./session.js";
 import { categoryFetchesPane } from "./category-fetches.js";
 import { marketPane } from "./market.js";
+import { operationsPane } from "./operations.js";
 import { promotionsPane } from "./promotions.js";
 import { webhooksPane } from "./webhooks.js";
 
-const PANES = [promotionsPane, categoryFetchesPane, marketPane, webhooksPane];
+const PANES = [promotionsPane, categoryFetchesPane, marketPane, webhooksPane, operationsPane];
 
 function showSignIn(message) {
   byId("session").hidden = true;

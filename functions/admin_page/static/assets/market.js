@@ -2,7 +2,7 @@
 // recent scheduler runs and provider batches, and can run the scheduler or reset failed jobs;
 // everyone can queue an item's refresh and list market jobs by status and provider.
 
-import { api, withQuery } from "./api.js";
+import { api, isAbort, withQuery } from "./api.js";
 import { DASH, badge, byId, el, showMessage, showResult } from "./dom.js";
 import { Form, busyWhile } from "./forms.js";
 import { clockTime, count, duration, plural } from "./format.js";
@@ -83,7 +83,9 @@ export function marketPane() {
     empty: "No scheduler runs recorded yet.",
     columns: [
       timeColumn("Started", "startedAt"),
-      { head: "Trigger", show: (run) => badge(String(run.trigger || DASH)) },
+      { head: "Trigger", show: (run) => (run.idle && run.runs > 1
+        ? [badge("idle"), el("span", { "class": "job-meta", text: run.runs + " runs dispatched nothing" })]
+        : badge(String(run.trigger || DASH))) },
       { head: "Dispatched", attrs: { "data-testid": "market-run-dispatched" }, show: (run) => [
         el("strong", { text: total(objectOr(run.dispatched, {})) }),
         el("span", { "class": "job-meta", text: perProvider(objectOr(run.dispatched, {})) })] },
@@ -118,13 +120,73 @@ export function marketPane() {
       { head: "Priority", attrs: numeric(), show: (job) => priorityText(job.priority) },
       countColumn("Retries", "retryCount"),
       { head: "Last error", attrs: { "class": "error-text", "data-testid": "market-job-error" }, show: (job) => job.error || DASH },
+      { head: "Price", attrs: { "data-testid": "market-job-price" }, show: priceOf },
       timeColumn("Enqueued", "enqueuedAt"),
       timeColumn("Updated", "updatedAt"),
     ],
   });
 
   function refresh(signal) {
-    return Promise.all([loadOverview(signal), loadJobs(signal)]).then((results) => results.every(Boolean));
+    return Promise.all([loadOverview(signal), loadJobs(signal), loadRefreshed(signal)]).then((results) => results.every(Boolean));
+  }
+
+  // ---- the prices of the items refreshed here: shown as soon as they are in
+
+  let refreshed = [];  // [{ provider, sku, size }], the most recent first
+
+  function loadRefreshed(signal) {
+    if (refreshed.length === 0) { return Promise.resolve(true); }
+    const items = refreshed;
+    return Promise.all(items.map((item) => api.get(priceUrl(item), signal).then(
+      (data) => ({ item, price: data && data.price, waiting: !(data && data.price) }),
+      (error) => {
+        if (isAbort(error)) { throw error; }
+        return { item, price: null, waiting: false, error: error.message };
+      }))).then((answers) => {
+      if (items !== refreshed) { return true; }
+      byId("market-prices-title").hidden = false;
+      byId("market-prices").replaceChildren(...answers.map(({ item, price, waiting, error }) => el("li", {
+        "data-testid": "market-price-item", "data-sku": item.sku, "data-provider": item.provider }, [
+        el("strong", { text: item.provider + " " + item.sku + (item.size ? " size " + item.size : "") + ": " }),
+        waiting ? el("span", { "class": "muted", text: "refresh queued, no price yet" })
+          : error ? el("span", { "class": "error-text", text: error }) : priceText(price)])));
+      return true;
+    }, (error) => !isAbort(error));
+  }
+
+  function priceUrl(item) {
+    return "/market/prices/" + encodeURIComponent(item.provider) + "/" + encodeURIComponent(item.sku) +
+      (item.size ? "?size=" + encodeURIComponent(item.size) : "");
+  }
+
+  // ---- prices: what a succeeded job fetched, read once per job and update
+
+  const prices = new Map();  // job id + update time -> the price shown (a node), or a request on its way
+
+  function priceOf(job) {
+    if (job.status !== "succeeded") { return DASH; }
+    const key = job.id + "@" + job.updatedAt;
+    const known = prices.get(key);
+    if (known && known.node) { return known.node; }
+    const cell = el("span", { "class": "muted", text: "\u2026" });
+    if (!known) {
+      const entry = { node: null };
+      prices.set(key, entry);
+      api.get(priceUrl(job)).then((data) => {
+        entry.node = priceText(data && data.price);
+        cell.replaceWith(entry.node);
+      }, () => { prices.delete(key); cell.textContent = DASH; });
+    }
+    return cell;
+  }
+
+  function priceText(price) {
+    if (!price || typeof price !== "object") { return document.createTextNode(DASH); }
+    const money = (value) => (value === null || value === undefined ? DASH : price.currency + " " + value);
+    const parts = [["ask", price.lowestAsk], ["bid", price.highestBid], ["last sale", price.lastSale]]
+      .filter(([, value]) => value !== null && value !== undefined).map(([name, value]) => name + " " + money(value));
+    return el("span", { "data-testid": "market-price", "data-lowest-ask": price.lowestAsk === null ? "" : String(price.lowestAsk),
+                        text: parts.length ? parts.join(" \u00b7 ") : "no offers" });
   }
 
   // ---- the overview (admins only)
@@ -208,10 +270,28 @@ export function marketPane() {
     showFilterCounts();
   }
 
+  // Scheduled runs that dispatched nothing and reset nothing, in a row, are one line: "12 idle
+  // runs". A run someone started by hand stays a line of its own, whatever it did.
+  function foldIdle(runs) {
+    const lines = [];
+    for (const run of runs) {
+      const idle = run.trigger !== "manual" && total(objectOr(run.dispatched, {})) === 0 && count(run.resetStuck) === 0;
+      const last = lines[lines.length - 1];
+      if (idle && last && last.idle) {
+        last.runs += 1;
+        last.startedAt = Math.min(last.startedAt, run.startedAt);
+      } else {
+        lines.push(idle ? { ...run, idle: true, runs: 1 } : run);
+      }
+    }
+    return lines;
+  }
+
   function renderRuns(runs) {
-    runsTable.draw(runs.filter((run) => objectOr(run, null)), (run) => ({
-      "data-testid": "market-run", "data-trigger": String(run.trigger || DASH),
+    runsTable.draw(foldIdle(runs.filter((run) => objectOr(run, null))), (run) => ({
+      "data-testid": run.idle && run.runs > 1 ? "market-run-idle" : "market-run", "data-trigger": String(run.trigger || DASH),
       "data-dispatched": total(objectOr(run.dispatched, {})), "data-started-at": run.startedAt,
+      "data-runs": run.runs || 1,
     }));
   }
 
@@ -341,6 +421,8 @@ export function marketPane() {
       return api.post("/market/refresh", { provider, items: [item] });
     },
     done(data) {
+      const sent = { provider: form.value("provider"), sku: form.value("sku"), size: form.value("size") };
+      refreshed = [sent].concat(refreshed.filter((item) => priceUrl(item) !== priceUrl(sent))).slice(0, 10);
       // Keep the provider: sellers often refresh several items of one provider.
       form.control("sku").value = "";
       form.control("size").value = "";
@@ -360,6 +442,10 @@ export function marketPane() {
 
   function clear() {
     forbiddenToken = null;
+    prices.clear();
+    refreshed = [];
+    byId("market-prices").replaceChildren();
+    byId("market-prices-title").hidden = true;
     showAdminOnly("");
     clearOverview();
     details.open = false;
