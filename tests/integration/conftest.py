@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import pytest
+from moto import mock_aws
 
-from local.aws import Stack
+from local import moto_speedups
+from local.aws import Stack, create_table
 from local.capacity import VirtualClock
 from local.http_api import ApiResponse, HttpApi
 from local.sandbox import MarketplaceSandbox
 from local.simulation import Simulation
+from local.template import Template
 from local.virtual import VirtualStack, virtual_stack
 from sellerjobs import clock as clock_module
 from sellerjobs.api import ADMIN_SCOPE
@@ -110,3 +114,40 @@ def sandbox(clock: VirtualClock) -> MarketplaceSandbox:
 def system(clock: VirtualClock, sandbox: MarketplaceSandbox) -> Iterator[System]:
     with virtual_stack(clock, sandbox, env={"PROMOTION_RETRY_SEED": "7"}) as virtual:
         yield System(virtual)
+
+
+# ---------------------------------------------------------------- bare tables, for the ports' contracts
+
+
+@cache
+def _template() -> Template:
+    return Template.read()
+
+
+@dataclass
+class Tables:
+    """The template's DynamoDB tables in moto, each created (keys, indexes, TTL) when first named:
+    a port's contract needs a table or two, not the whole stack."""
+
+    names: dict[str, str] = field(default_factory=dict)
+
+    def __call__(self, logical_id: str) -> str:
+        if logical_id not in self.names:
+            name = f"contract-{logical_id}"
+            declared = _template().of_type("AWS::DynamoDB::Table")[logical_id]
+            create_table(clients.dynamodb(), name, declared["Properties"])
+            self.names[logical_id] = name
+        return self.names[logical_id]
+
+    def kms_key(self) -> str:
+        return str(clients.kms().create_key(Description="contract")["KeyMetadata"]["KeyId"])
+
+
+@pytest.fixture
+def tables() -> Iterator[Tables]:
+    """An empty moto account; the DynamoDB adapters under contract point at its tables."""
+    moto_speedups.install()  # as in the local stack, so both run the same moto
+    with mock_aws():
+        clients.reset()
+        yield Tables()
+    clients.reset()

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from sellerjobs.aws.promotion_jobs import DynamoSellerPolls
-from tests.unit.test_worker import InMemorySellerPolls
+from tests.unit.promotion_fakes import InMemorySellerPolls
 
 NOW = 1_767_225_600_000
 
