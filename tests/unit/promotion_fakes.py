@@ -12,11 +12,13 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from sellerjobs.events.model import JobEvent
 from sellerjobs.promotions.bulk import BulkAction, BulkStatus
 from sellerjobs.promotions.job import TERMINAL, PromotionJob, Status
 from sellerjobs.promotions.ports import (
+    InvalidCursor,
     JobFilter,
     JobKey,
     JobMessage,
@@ -113,29 +115,31 @@ class InMemoryJobRepository:
         return {status: counts[status] for status in TERMINAL}
 
     def list_jobs(self, user_id: str, status: Status | None, limit: int, cursor: str | None) -> Page:
+        """In the adapter's orders: all jobs by id; unfinished ones next due first; finished ones
+        most recent first. Positions are keys, as DynamoDB's are."""
+        def position(job: PromotionJob) -> tuple[int, str]:
+            if status is None:
+                return (0, job.id)
+            if status.terminal:
+                return (-job.updated_at, job.id)
+            return (job.next_retry_at or 0, job.id)
+
         mine = sorted((j for (u, _), j in self.jobs.items() if u == user_id and status in (None, j.status)),
-                      key=lambda j: j.id)
-        start = int(cursor or 0)
-        rest = [replace(j, history=None) for j in mine[start:start + limit]]  # listings carry no history
-        more = start + limit < len(mine)
-        return Page(jobs=rest, cursor=str(start + limit) if more else None)
+                      key=position)
+        return _page(mine, position, limit, cursor, scope=[user_id, status])
 
     def search(self, where: JobFilter, limit: int, cursor: str | None) -> Page:
         """As the adapter pages through an index: positions are keys, so jobs that leave the
-        listing between pages do not shift the next page (newest first by their time)."""
-        def at(job: PromotionJob) -> int:
-            return job.next_retry_at if job.next_retry_at is not None else job.updated_at
+        listing between pages do not shift the next page. Newest first by their time; a listing's
+        jobs (asked for by listing or job id) newest created first."""
+        by_listing = where.listing_id is not None or where.job_id is not None
 
         def position(job: PromotionJob) -> tuple[int, str, str]:
-            return (-at(job), job.user_id, job.id)
+            at = job.next_retry_at if job.next_retry_at is not None else job.updated_at
+            return (-(job.created_at if by_listing else at), job.user_id, job.id)
 
         matching = sorted((j for j in self.jobs.values() if where.matches(j)), key=position)
-        after = tuple(json.loads(cursor)) if cursor else None
-        rest = [j for j in matching if after is None or position(j) > after]
-        page = rest[:limit]
-        more = len(rest) > limit
-        return Page(jobs=[replace(j, history=None) for j in page],
-                    cursor=json.dumps(list(position(page[-1]))) if more else None)
+        return _page(matching, position, limit, cursor, scope=[where.status, where.seller, where.listing_id])
 
     def global_counts(self) -> dict[Status, int]:
         counts = Counter(job.status for job in self.jobs.values())
@@ -231,7 +235,7 @@ class InMemoryBulkActions:
             return None
         self.repo.holders[action_id] = owner
         self.lease_until[action_id] = until_ms
-        self.actions[action_id] = replace(self.actions[action_id], status=BulkStatus.RUNNING)
+        self.actions[action_id] = replace(self.actions[action_id], status=BulkStatus.RUNNING, updated_at=now_ms)
         return self.get(action_id)
 
     def advance(self, action: BulkAction, owner: str, *, skipped: int, cursor: str | None, status: BulkStatus,
@@ -240,10 +244,31 @@ class InMemoryBulkActions:
             return False
         stored = self.actions[action.id]
         self.actions[action.id] = replace(stored, skipped=stored.skipped + skipped, cursor=cursor, status=status,
-                                          updated_at=now_ms, error=error)
+                                          updated_at=now_ms, error=stored.error if error is None else error)
         if release:
             self.lease_until[action.id] = 0
         return True
 
     def abandon(self, action_id: str, error: str, now_ms: int) -> None:
-        self.actions[action_id] = replace(self.actions[action_id], status=BulkStatus.FAILED, error=error)
+        self.actions[action_id] = replace(self.actions[action_id], status=BulkStatus.FAILED, error=error,
+                                          updated_at=now_ms)
+
+
+def _page(ordered: list[PromotionJob], position: Callable[[PromotionJob], tuple[Any, ...]], limit: int,
+          cursor: str | None, scope: list[Any]) -> Page:
+    """A page of ``ordered`` after the cursor's position, without histories; the cursor names what
+    it pages through (``scope``) and is refused elsewhere, as the adapter refuses another's."""
+    after = None
+    if cursor:
+        try:
+            state = json.loads(cursor)
+            if state["scope"] != json.loads(json.dumps(scope)):
+                raise ValueError("another listing's cursor")
+            after = tuple(state["after"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InvalidCursor("cursor is not one this API returned for this listing") from exc
+    rest = [j for j in ordered if after is None or position(j) > after]
+    page = rest[:limit]
+    more = len(rest) > limit
+    return Page(jobs=[replace(j, history=None) for j in page],
+                cursor=json.dumps({"scope": scope, "after": list(position(page[-1]))}) if more else None)
