@@ -260,11 +260,15 @@ def test_a_change_counts_on_the_bulk_action_its_run_holds(store, jobs):
     store.actions.create(action())
     store.actions.take("bulk-1", "run-1", NOW, NOW + MINUTE)
 
-    assert jobs.save(a, a.cancel(NOW + 1, HISTORY_S), tally=Tally("bulk-1", "run-1"))
-    with pytest.raises(TallyRefused):
-        jobs.save(b, b.cancel(NOW + 1, HISTORY_S), tally=Tally("bulk-1", "run-0"))
+    cancelled = [JobEvent.create("promotion.cancelled", [j.id], NOW + 1, {"jobId": j.id}, ["alice"]) for j in (a, b)]
 
-    assert jobs.get("alice", b.id) == b  # refused whole: the job did not change either
+    assert jobs.save(a, a.cancel(NOW + 1, HISTORY_S), [cancelled[0]], tally=Tally("bulk-1", "run-1"))
+    with pytest.raises(TallyRefused):
+        jobs.save(b, b.cancel(NOW + 1, HISTORY_S), [cancelled[1]], tally=Tally("bulk-1", "run-0"))
+
+    # Refused whole: neither the job, nor its event, nor the counters changed.
+    assert jobs.get("alice", b.id) == b
+    assert store.stored_events(*(e.id for e in cancelled)) == {cancelled[0].id}
     assert store.actions.get("bulk-1").done == 1
     assert jobs.finished_counts("alice")[Status.CANCELLED] == 1
 
