@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from functools import cache
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from moto import mock_aws
 
 from local import moto_speedups
-from local.aws import Stack, create_table
+from local.aws import Stack
 from local.capacity import VirtualClock
 from local.http_api import ApiResponse, HttpApi
 from local.sandbox import MarketplaceSandbox
 from local.simulation import Simulation
-from local.template import Template
 from local.virtual import VirtualStack, virtual_stack
 from sellerjobs import clock as clock_module
 from sellerjobs.api import ADMIN_SCOPE
 from sellerjobs.aws import clients
+from tests.integration.contracts import Tables, clients_for_aws
 
 START = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 
@@ -116,46 +115,10 @@ def system(clock: VirtualClock, sandbox: MarketplaceSandbox) -> Iterator[System]
         yield System(virtual)
 
 
-# ---------------------------------------------------------------- bare tables, for the ports' contracts
-
-
-@cache
-def _template() -> Template:
-    return Template.read()
-
-
-@dataclass
-class Tables:
-    """The template's DynamoDB tables in moto, each created (keys, indexes, TTL) when first named:
-    a port's contract needs a table or two, not the whole stack."""
-
-    names: dict[str, str] = field(default_factory=dict)
-
-    def __call__(self, logical_id: str) -> str:
-        if logical_id not in self.names:
-            name = f"contract-{logical_id}"
-            declared = _template().of_type("AWS::DynamoDB::Table")[logical_id]
-            create_table(clients.dynamodb(), name, declared["Properties"])
-            self.names[logical_id] = name
-        return self.names[logical_id]
-
-    def kms_key(self) -> str:
-        return str(clients.kms().create_key(Description="contract")["KeyMetadata"]["KeyId"])
-
-
-def _clients_for_aws() -> None:
-    """Keep the cached clients if they talk to AWS's own endpoints: the in-process mock answers
-    those, and making a client costs about 0.1 s. One made for moto's server (the local stack's
-    endpoint) would bypass the mock, so then they are made again."""
-    if not all(client().meta.endpoint_url.endswith(".amazonaws.com")
-               for client in (clients.dynamodb, clients.kms, clients.s3)):
-        clients.reset()
-
-
 @pytest.fixture
 def tables() -> Iterator[Tables]:
-    """An empty moto account; the DynamoDB adapters under contract point at its tables."""
+    """An empty moto account for the ports' contracts: the DynamoDB adapters point at its tables."""
     moto_speedups.install()  # as in the local stack, so both run the same moto
     with mock_aws():
-        _clients_for_aws()
+        clients_for_aws()
         yield Tables()

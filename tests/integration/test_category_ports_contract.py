@@ -11,7 +11,6 @@ and the DynamoDB adapters (on moto, oversized aspects in a moto S3 bucket) must 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -35,6 +34,7 @@ from sellerjobs.categories.job import (
 from sellerjobs.categories.ports import FetchFilter, JobNotActive
 from sellerjobs.errors import Invalid
 from sellerjobs.events.model import JobEvent
+from tests.integration.contracts import IMPLEMENTATIONS, Outboxed, Tables, implementation
 from tests.unit.category_fakes import InMemoryAspectStore, InMemoryFetchJobs
 
 NOW = 1_767_225_600_000  # 2026-01-01T00:00:00Z
@@ -42,32 +42,32 @@ MINUTE = 60_000
 BUCKET = "contract-aspects"
 
 
-@dataclass
-class Categories:
+@dataclass(kw_only=True)
+class Categories(Outboxed):
+    """Fetch jobs and the aspects their work stores."""
+
     jobs: Any
     aspects: Any
-    outbox: Any  # stored events by id: the fake's dict, or the outbox table's reader
-
-    def stored_events(self, *ids: str) -> set[str]:
-        if isinstance(self.outbox, dict):
-            return {i for i in ids if i in self.outbox}
-        return set(self.outbox.get_many(list(ids)))
 
 
-@pytest.fixture(params=["in-memory", "dynamodb"])
-def store(request: pytest.FixtureRequest) -> Iterator[Categories]:
-    if request.param == "in-memory":
-        aspects = InMemoryAspectStore()
-        jobs = InMemoryFetchJobs(aspects=aspects)
-        yield Categories(jobs=jobs, aspects=aspects, outbox=jobs.outbox)
-    else:
-        tables = request.getfixturevalue("tables")
-        clients.s3().create_bucket(Bucket=BUCKET)
-        aspects_table, events = tables("CategoryAspectsTable"), tables("EventsTable")
-        yield Categories(
-            jobs=DynamoFetchJobs(table=tables("CategoryFetchTable"), aspects=AspectItems(aspects_table, BUCKET),
-                                 outbox=OutboxItems(events)),
-            aspects=DynamoAspectStore(aspects_table, BUCKET), outbox=DynamoEventStore(events))
+def in_memory() -> Categories:
+    aspects = InMemoryAspectStore()
+    jobs = InMemoryFetchJobs(aspects=aspects)
+    return Categories(jobs=jobs, aspects=aspects, outbox=jobs.outbox)
+
+
+def on_dynamodb(tables: Tables) -> Categories:
+    clients.s3().create_bucket(Bucket=BUCKET)
+    aspects_table, events = tables("CategoryAspectsTable"), tables("EventsTable")
+    return Categories(
+        jobs=DynamoFetchJobs(table=tables("CategoryFetchTable"), aspects=AspectItems(aspects_table, BUCKET),
+                             outbox=OutboxItems(events)),
+        aspects=DynamoAspectStore(aspects_table, BUCKET), outbox=DynamoEventStore(events))
+
+
+@pytest.fixture(params=IMPLEMENTATIONS)
+def store(request: pytest.FixtureRequest) -> Categories:
+    return implementation(request, in_memory, on_dynamodb)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ adapters (on moto) must answer alike.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from sellerjobs.aws.rate_buckets import DynamoRateLimiter
 from sellerjobs.clock import ManualClock
 from sellerjobs.jobs.pause import Pause, QueueName
 from sellerjobs.jobs.rate_budget import Grant, RateBudget
+from tests.integration.contracts import IMPLEMENTATIONS, implementation
 from tests.unit.job_fakes import DictPauses
 from tests.unit.market_fakes import InMemoryRateLimiter
 
@@ -34,13 +34,10 @@ def clock() -> ManualClock:
     return ManualClock(HOUR_START)
 
 
-@pytest.fixture(params=["in-memory", "dynamodb"])
-def limiter(request: pytest.FixtureRequest, clock: ManualClock) -> Iterator[Any]:
-    if request.param == "in-memory":
-        yield InMemoryRateLimiter(clock=clock)
-    else:
-        tables = request.getfixturevalue("tables")
-        yield DynamoRateLimiter(table=tables("RateBucketsTable"), clock=clock)
+@pytest.fixture(params=IMPLEMENTATIONS)
+def limiter(request: pytest.FixtureRequest, clock: ManualClock) -> Any:
+    return implementation(request, lambda: InMemoryRateLimiter(clock=clock),
+                          lambda tables: DynamoRateLimiter(table=tables("RateBucketsTable"), clock=clock))
 
 
 def test_a_window_opens_with_its_burst_and_refuses_the_call_after_it(limiter, clock):
@@ -134,13 +131,9 @@ def test_nothing_used_reads_zero(limiter, clock):
 # ---------------------------------------------------------------- pause switch
 
 
-@pytest.fixture(params=["in-memory", "dynamodb"])
-def pauses(request: pytest.FixtureRequest) -> Iterator[Any]:
-    if request.param == "in-memory":
-        yield DictPauses()
-    else:
-        tables = request.getfixturevalue("tables")
-        yield DynamoPauseStore(table=tables("PromotionJobsTable"))
+@pytest.fixture(params=IMPLEMENTATIONS)
+def pauses(request: pytest.FixtureRequest) -> Any:
+    return implementation(request, DictPauses, lambda tables: DynamoPauseStore(table=tables("PromotionJobsTable")))
 
 
 def test_a_queue_nobody_paused_has_no_pause(pauses):

@@ -13,7 +13,6 @@ the DynamoDB adapters (on moto) must answer alike.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -31,6 +30,7 @@ from sellerjobs.jobs.history import HistoryEntry
 from sellerjobs.promotions.bulk import BulkAction, BulkKind, BulkStatus
 from sellerjobs.promotions.job import PromotionJob, Status, new_job_id
 from sellerjobs.promotions.ports import JobFilter, ListingBusy, Page, Tally, TallyRefused, UnfinishedCounts
+from tests.integration.contracts import IMPLEMENTATIONS, Outboxed, Tables, implementation
 from tests.unit.promotion_fakes import (
     DictCampaignCache,
     InMemoryBulkActions,
@@ -43,30 +43,28 @@ MINUTE = 60_000
 HISTORY_S = 30 * 86400
 
 
-@dataclass
-class Promotions:
-    """A job repository, the bulk actions beside it, and a way to read what reached the outbox."""
+@dataclass(kw_only=True)
+class Promotions(Outboxed):
+    """A job repository and the bulk actions beside it."""
 
     jobs: Any
     actions: Any
-    outbox: Any  # stored events by id: the fake's dict, or the outbox table's reader
-
-    def stored_events(self, *ids: str) -> set[str]:
-        if isinstance(self.outbox, dict):
-            return {i for i in ids if i in self.outbox}
-        return set(self.outbox.get_many(list(ids)))
 
 
-@pytest.fixture(params=["in-memory", "dynamodb"])
-def store(request: pytest.FixtureRequest) -> Iterator[Promotions]:
-    if request.param == "in-memory":
-        jobs = InMemoryJobRepository()
-        yield Promotions(jobs=jobs, actions=InMemoryBulkActions(jobs), outbox=jobs.outbox)
-    else:
-        tables = request.getfixturevalue("tables")
-        table, events = tables("PromotionJobsTable"), tables("EventsTable")
-        yield Promotions(jobs=DynamoJobRepository(table=table, outbox=OutboxItems(events)),
-                         actions=DynamoBulkActions(table=table), outbox=DynamoEventStore(events))
+def in_memory() -> Promotions:
+    jobs = InMemoryJobRepository()
+    return Promotions(jobs=jobs, actions=InMemoryBulkActions(jobs), outbox=jobs.outbox)
+
+
+def on_dynamodb(tables: Tables) -> Promotions:
+    table, events = tables("PromotionJobsTable"), tables("EventsTable")
+    return Promotions(jobs=DynamoJobRepository(table=table, outbox=OutboxItems(events)),
+                      actions=DynamoBulkActions(table=table), outbox=DynamoEventStore(events))
+
+
+@pytest.fixture(params=IMPLEMENTATIONS)
+def store(request: pytest.FixtureRequest) -> Promotions:
+    return implementation(request, in_memory, on_dynamodb)
 
 
 @pytest.fixture
@@ -495,12 +493,10 @@ def test_an_abandoned_action_has_failed_and_says_why(actions):
 # ---------------------------------------------------------------- sellers' polls
 
 
-@pytest.fixture(params=["in-memory", "dynamodb"])
-def polls(request: pytest.FixtureRequest) -> Iterator[Any]:
-    if request.param == "in-memory":
-        yield InMemorySellerPolls()
-    else:
-        yield DynamoSellerPolls(table=request.getfixturevalue("tables")("PromotionJobsTable"))
+@pytest.fixture(params=IMPLEMENTATIONS)
+def polls(request: pytest.FixtureRequest) -> Any:
+    return implementation(request, InMemorySellerPolls,
+                          lambda tables: DynamoSellerPolls(table=tables("PromotionJobsTable")))
 
 
 def test_a_free_poll_is_taken_and_kept_by_its_owner(polls):
@@ -528,13 +524,10 @@ def test_only_the_owner_releases(polls):
 # ---------------------------------------------------------------- the campaign cache
 
 
-@pytest.fixture(params=["in-memory", "dynamodb"])
-def campaigns(request: pytest.FixtureRequest) -> Iterator[Any]:
-    if request.param == "in-memory":
-        yield DictCampaignCache()
-    else:
-        yield DynamoCampaignCache(table=request.getfixturevalue("tables")("EbayAccountsTable"),
-                                  clock=ManualClock(NOW / 1000), marketplace_id="EBAY_US", ttl_s=3600)
+@pytest.fixture(params=IMPLEMENTATIONS)
+def campaigns(request: pytest.FixtureRequest) -> Any:
+    return implementation(request, DictCampaignCache, lambda tables: DynamoCampaignCache(
+        table=tables("EbayAccountsTable"), clock=ManualClock(NOW / 1000), marketplace_id="EBAY_US", ttl_s=3600))
 
 
 def test_a_sellers_campaign_is_remembered_replaced_and_forgotten(campaigns):

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -24,24 +23,19 @@ from sellerjobs.aws.webhooks import DynamoDeliveryStore, DynamoWebhookStore
 from sellerjobs.events.model import JobEvent, StoredEvent
 from sellerjobs.webhooks.model import Delivery, DeliveryState, Webhook, WebhookStatus
 from sellerjobs.webhooks.ports import TooManyWebhooks
+from tests.integration.contracts import IMPLEMENTATIONS, implementation
 from tests.unit.webhook_fakes import InMemoryDeliveryStore, InMemoryEventStore, InMemoryWebhookStore
 
 NOW = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 DAY = 86_400_000
 
 
-def fake_or_dynamo(request: pytest.FixtureRequest, fake: Any, dynamo: Any) -> Any:
-    if request.param == "in-memory":
-        return fake()
-    return dynamo(request.getfixturevalue("tables"))
-
-
 # ---------------------------------------------------------------- webhook endpoints
 
 
-@pytest.fixture(params=["in-memory", "dynamodb"])
-def hooks(request: pytest.FixtureRequest) -> Iterator[Any]:
-    yield fake_or_dynamo(request, InMemoryWebhookStore, lambda tables: DynamoWebhookStore(
+@pytest.fixture(params=IMPLEMENTATIONS)
+def hooks(request: pytest.FixtureRequest) -> Any:
+    return implementation(request, InMemoryWebhookStore, lambda tables: DynamoWebhookStore(
         table=tables("EventsTable"), sealer=KmsSealer(tables.kms_key())))
 
 
@@ -185,9 +179,9 @@ def test_an_endpoint_that_recovered_is_not_disabled(hooks):
 # ---------------------------------------------------------------- deliveries
 
 
-@pytest.fixture(params=["in-memory", "dynamodb"])
-def deliveries(request: pytest.FixtureRequest) -> Iterator[Any]:
-    yield fake_or_dynamo(request, InMemoryDeliveryStore, lambda tables: DynamoDeliveryStore(tables("EventsTable")))
+@pytest.fixture(params=IMPLEMENTATIONS)
+def deliveries(request: pytest.FixtureRequest) -> Any:
+    return implementation(request, InMemoryDeliveryStore, lambda tables: DynamoDeliveryStore(tables("EventsTable")))
 
 
 def delivery(event_id: str = "evt_1", occurred_at: int = NOW, webhook_id: str = "wh_1",
@@ -268,9 +262,9 @@ def test_a_pending_delivery_without_an_attempt_time_is_not_overdue(deliveries):
 # ---------------------------------------------------------------- the event outbox
 
 
-@pytest.fixture(params=["in-memory", "dynamodb"])
-def outbox(request: pytest.FixtureRequest) -> Iterator[Any]:
-    yield fake_or_dynamo(request, InMemoryEventStore, lambda tables: DynamoEventStore(tables("EventsTable")))
+@pytest.fixture(params=IMPLEMENTATIONS)
+def outbox(request: pytest.FixtureRequest) -> Any:
+    return implementation(request, InMemoryEventStore, lambda tables: DynamoEventStore(tables("EventsTable")))
 
 
 def event(n: int, at: int = NOW, sellers: tuple[str, ...] = ("alice",)) -> JobEvent:
