@@ -1,7 +1,7 @@
 """In-memory fakes of the ports every job family shares (``sellerjobs.jobs``).
 
 The rate limiter's fake is ``tests.unit.market_fakes.InMemoryRateLimiter``;
-tests/integration/test_job_kernel_contract.py runs both against their DynamoDB adapters.
+tests/integration/test_job_ports_contract.py runs both against their DynamoDB adapters.
 """
 
 from __future__ import annotations
