@@ -110,7 +110,7 @@ def provision(template: Template | None = None, *, prefix: str = "sellerjobs",
     dynamodb = session.client("dynamodb")
     for name, res in template.of_type("AWS::DynamoDB::Table").items():
         table = f"{prefix}-{name}"
-        _create_table(dynamodb, table, res["Properties"])
+        create_table(dynamodb, table, res["Properties"])
         arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table}"
         stack.names[name] = {"Ref": table, "Arn": arn}
 
@@ -170,7 +170,8 @@ def provision(template: Template | None = None, *, prefix: str = "sellerjobs",
     return stack
 
 
-def _create_table(client: Any, name: str, props: dict[str, Any]) -> None:
+def create_table(client: Any, name: str, props: dict[str, Any]) -> None:
+    """One table as the template declares it: keys, indexes and TTL (what DynamoDB enforces)."""
     request: dict[str, Any] = {
         "TableName": name,
         "AttributeDefinitions": props["AttributeDefinitions"],

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from moto import mock_aws
 
+from local import moto_speedups
 from local.aws import Stack
 from local.capacity import VirtualClock
 from local.http_api import ApiResponse, HttpApi
@@ -17,6 +19,7 @@ from local.virtual import VirtualStack, virtual_stack
 from sellerjobs import clock as clock_module
 from sellerjobs.api import ADMIN_SCOPE
 from sellerjobs.aws import clients
+from tests.integration.contracts import Tables, clients_for_aws
 
 START = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 
@@ -110,3 +113,12 @@ def sandbox(clock: VirtualClock) -> MarketplaceSandbox:
 def system(clock: VirtualClock, sandbox: MarketplaceSandbox) -> Iterator[System]:
     with virtual_stack(clock, sandbox, env={"PROMOTION_RETRY_SEED": "7"}) as virtual:
         yield System(virtual)
+
+
+@pytest.fixture
+def tables() -> Iterator[Tables]:
+    """An empty moto account for the ports' contracts: the DynamoDB adapters point at its tables."""
+    moto_speedups.install()  # as in the local stack, so both run the same moto
+    with mock_aws():
+        clients_for_aws()
+        yield Tables()

@@ -12,12 +12,16 @@ The fakes follow the contracts the DynamoDB adapter (``sellerjobs.aws.category_f
 * ``fail`` counts only while the job is active; ``finish`` moves only an active job;
   ``requeue_failures`` reopens only a completed or failed job.
 * Work items are keyed by (due time, category id), as the adapter's sort key is.
+* ``search`` pages by position with a cursor checked to belong to the listing.
+
+tests/integration/test_category_ports_contract.py runs the same tests against both.
 
 test_category_service.py and test_category_worker.py share them.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -39,6 +43,7 @@ from sellerjobs.categories.service import CategoryFetchService
 from sellerjobs.categories.worker import CategoryFetchWorker, FetchSettings
 from sellerjobs.clock import ManualClock, now_ms
 from sellerjobs.ebay.errors import EbayError, EbayRequestError
+from sellerjobs.errors import Invalid
 from sellerjobs.events.model import JobEvent
 from sellerjobs.jobs.history import appended
 
@@ -262,10 +267,26 @@ class InMemoryFetchJobs:
         return sorted(mine, key=lambda j: (not j.status.active, -j.created_at))[:limit]
 
     def search(self, where: FetchFilter, limit: int, cursor: str | None) -> tuple[list[FetchJob], str | None]:
-        listed = sorted((j for j in self.jobs.values() if where.matches(j)), key=lambda j: (-j.created_at, j.id))
-        start = int(cursor or 0)
-        more = start + limit < len(listed)
-        return listed[start:start + limit], str(start + limit) if more else None
+        """Newest created first; a seller's jobs as ``for_user`` lists them (active first), the
+        order of the index the adapter reads them from. A cursor is refused in another seller's
+        listing, as the adapter refuses one that leads into another index partition."""
+        def position(job: FetchJob) -> tuple[bool, int, str]:
+            return (where.seller is not None and not job.status.active, -job.created_at, job.id)
+
+        listed = sorted((j for j in self.jobs.values() if where.matches(j)), key=position)
+        after = None
+        if cursor:
+            try:
+                state = json.loads(cursor)
+                if state["seller"] != where.seller:
+                    raise ValueError("another seller's cursor")
+                after = tuple(state["after"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise Invalid("cursor is not one this API returned for this search", field="cursor") from exc
+        rest = [j for j in listed if after is None or position(j) > after]
+        page = rest[:limit]
+        more = len(rest) > limit
+        return page, json.dumps({"seller": where.seller, "after": list(position(page[-1]))}) if more else None
 
     def active(self, limit: int) -> list[FetchJob]:
         return sorted((j for j in self.jobs.values() if j.status.active), key=lambda j: j.created_at)[:limit]
@@ -382,9 +403,9 @@ class InMemoryFetchJobs:
 
     def requeue_failures(self, job: FetchJob, now_ms: int) -> int:
         stored = self.jobs[job.id]
-        if stored.status not in (FetchStatus.COMPLETED, FetchStatus.FAILED):
-            return 0
         failures = self.failed[job.id]
+        if stored.status not in (FetchStatus.COMPLETED, FetchStatus.FAILED) or not failures:
+            return 0  # nothing to retry leaves the job as it is
         for failure in failures.values():
             cid = failure.category.category_id
             self.work[job.id][(now_ms, cid)] = WorkItem(category=failure.category, due_at=now_ms)

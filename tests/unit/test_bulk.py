@@ -25,56 +25,14 @@ from sellerjobs.promotions.bulk import (
 from sellerjobs.promotions.job import PromotionJob, Status
 from sellerjobs.promotions.ports import JobFilter
 from sellerjobs.promotions.service import PromotionService
-from tests.unit.test_service import HISTORY_S, InMemoryJobRepository, ListQueue, sync_window_policy
+from tests.unit.promotion_fakes import InMemoryBulkActions, InMemoryJobRepository, ListQueue
+from tests.unit.test_service import HISTORY_S, sync_window_policy
 
 NOT_SYNCED = "listing not found after the sync window: eBay 35048: listing 1 is invalid"
 
 
 class Crash(BaseException):
     """The worker's process dies (not an error the code could catch)."""
-
-
-@dataclass
-class InMemoryBulkActions:
-    """Honours the port: one holder at a time, progress only from the holder; ``done`` is what the
-    jobs' own writes counted (the repository's tallies)."""
-
-    repo: InMemoryJobRepository
-    actions: dict[str, BulkAction] = field(default_factory=dict)
-    lease_until: dict[str, int] = field(default_factory=dict)
-
-    def create(self, action: BulkAction) -> None:
-        self.actions[action.id] = action
-
-    def get(self, action_id: str) -> BulkAction | None:
-        action = self.actions.get(action_id)
-        if action is None:
-            return None
-        tally = self.repo.tallies.get(action_id)
-        return replace(action, done=tally["done"] if tally else 0)
-
-    def take(self, action_id: str, owner: str, now_ms: int, until_ms: int) -> BulkAction | None:
-        action = self.get(action_id)
-        if action is None or not action.status.active or self.lease_until.get(action_id, 0) >= now_ms:
-            return None
-        self.repo.holders[action_id] = owner
-        self.lease_until[action_id] = until_ms
-        self.actions[action_id] = replace(self.actions[action_id], status=BulkStatus.RUNNING)
-        return self.get(action_id)
-
-    def advance(self, action: BulkAction, owner: str, *, skipped: int, cursor: str | None, status: BulkStatus,
-                now_ms: int, release: bool, error: str | None = None) -> bool:
-        if self.repo.holders.get(action.id) != owner:
-            return False
-        stored = self.actions[action.id]
-        self.actions[action.id] = replace(stored, skipped=stored.skipped + skipped, cursor=cursor, status=status,
-                                          updated_at=now_ms, error=error)
-        if release:
-            self.lease_until[action.id] = 0
-        return True
-
-    def abandon(self, action_id: str, error: str, now_ms: int) -> None:
-        self.actions[action_id] = replace(self.actions[action_id], status=BulkStatus.FAILED, error=error)
 
 
 @dataclass

@@ -20,8 +20,9 @@ from sellerjobs.promotions.worker import PromotionWorker
 from tests.unit.category_fakes import SETTINGS, ebay_error, leaf_id
 from tests.unit.category_fakes import World as CategoryWorld
 from tests.unit.market_fakes import MarketWorld, quote
-from tests.unit.test_service import HISTORY_S, InMemoryJobRepository, ListQueue, promotion, sync_window_policy
-from tests.unit.test_worker import DEFAULT_CAMPAIGN, DictCampaignCache, FakeAds, policy_for, rejected
+from tests.unit.promotion_fakes import DictCampaignCache, InMemoryJobRepository, ListQueue
+from tests.unit.test_service import HISTORY_S, promotion, sync_window_policy
+from tests.unit.test_worker import DEFAULT_CAMPAIGN, FakeAds, policy_for, rejected
 
 
 @dataclass

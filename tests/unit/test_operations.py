@@ -18,6 +18,7 @@ from sellerjobs.operations.requests import (
     JobSearchQuery,
     RetryFilter,
 )
+from tests.unit.job_fakes import DictPauses
 
 
 @dataclass
@@ -32,22 +33,6 @@ class FakeStats:
 
     def oldest_age_s(self, dead_letter_url: str) -> float | None:
         return self.ages.get(dead_letter_url)
-
-
-@dataclass
-class DictPauses:
-    pauses: dict[QueueName, Pause] = field(default_factory=dict)
-    reads: int = 0
-
-    def get(self, queue: QueueName) -> Pause | None:
-        self.reads += 1
-        return self.pauses.get(queue)
-
-    def put(self, pause: Pause) -> None:
-        self.pauses[pause.queue] = pause
-
-    def delete(self, queue: QueueName) -> None:
-        self.pauses.pop(queue, None)
 
 
 def service(stats: FakeStats, pauses: DictPauses) -> QueuesService:

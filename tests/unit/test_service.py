@@ -1,15 +1,8 @@
-"""PromotionService on in-memory fakes: enqueue, stats, get, cancel and retry.
-
-The fakes here (an in-memory JobRepository and a list-backed DelayQueue) follow the contracts in
-``sellerjobs.promotions.ports``; test_worker.py reuses them.
-"""
+"""PromotionService on in-memory fakes (tests.unit.promotion_fakes): enqueue, stats, get, cancel and retry."""
 
 from __future__ import annotations
 
-import json
 import random
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -18,19 +11,9 @@ import pytest
 from sellerjobs.accounts import Connection, ConnectionStatus, NotConnected
 from sellerjobs.clock import ManualClock, now_ms
 from sellerjobs.errors import Conflict
-from sellerjobs.events.model import JobEvent
 from sellerjobs.jobs.retry import ExponentialPolicy, Jitter, SyncWindowPolicy
 from sellerjobs.promotions.job import TERMINAL, InvalidTransition, PromotionJob, Status
-from sellerjobs.promotions.ports import (
-    JobFilter,
-    JobKey,
-    JobMessage,
-    ListingBusy,
-    Page,
-    Tally,
-    TallyRefused,
-    UnfinishedCounts,
-)
+from sellerjobs.promotions.ports import JobMessage, ListingBusy
 from sellerjobs.promotions.service import (
     UNDER_WAY_MARGIN_MS,
     ConcurrentUpdate,
@@ -42,154 +25,11 @@ from sellerjobs.promotions.service import (
     Stats,
     message_for,
 )
+from tests.unit.promotion_fakes import InMemoryJobRepository, ListQueue
 
 HISTORY_S = 30 * 86400
 
 # ---------------------------------------------------------------- fakes
-
-
-@dataclass
-class InMemoryJobRepository:
-    """Honours the port's rules: version-guarded saves, one unfinished job per (user, listing),
-    finished counters kept in step with status changes."""
-
-    jobs: dict[JobKey, PromotionJob] = field(default_factory=dict)
-    locks: dict[tuple[str, str], str] = field(default_factory=dict)  # (user, listing) -> job id
-    finished: dict[str, Counter[Status]] = field(default_factory=dict)
-    # Test hooks: run before each save (to simulate a racing writer); make saves blow up.
-    before_save: Callable[[PromotionJob, PromotionJob], None] | None = None
-    broken: bool = False
-    saves: int = 0
-    # Bulk actions' counters changed with the jobs (see Tally): action id -> field -> count; and
-    # which run holds each action (a tally from any other run is refused, as the adapter does).
-    tallies: dict[str, Counter[str]] = field(default_factory=dict)
-    holders: dict[str, str] = field(default_factory=dict)
-    outbox: dict[str, JobEvent] = field(default_factory=dict)  # events stored with saves
-
-    def put(self, job: PromotionJob) -> PromotionJob:
-        """Store a job directly (test setup), taking its listing lock if it is unfinished."""
-        self.jobs[(job.user_id, job.id)] = job
-        if not job.status.terminal:
-            self.locks[(job.user_id, job.listing_id)] = job.id
-        return job
-
-    def create_many(self, jobs: Sequence[PromotionJob]) -> dict[str, str]:
-        existing: dict[str, str] = {}
-        for job in jobs:
-            holder = self.locks.get((job.user_id, job.listing_id))
-            if holder is not None:
-                existing[job.listing_id] = holder
-            elif (job.user_id, job.id) in self.jobs:
-                existing[job.listing_id] = job.id
-            else:
-                self.put(job)
-        return existing
-
-    def get(self, user_id: str, job_id: str) -> PromotionJob | None:
-        return self.jobs.get((user_id, job_id))
-
-    def get_many(self, keys: Iterable[JobKey]) -> dict[JobKey, PromotionJob]:
-        return {key: self.jobs[key] for key in keys if key in self.jobs}
-
-    def save(self, previous: PromotionJob, new: PromotionJob, events: Sequence[JobEvent] = (),
-             tally: Tally | None = None) -> bool:
-        self.saves += 1
-        if self.before_save is not None:
-            self.before_save(previous, new)
-        if self.broken:
-            raise RuntimeError("storage is down")
-        if new.history is None:
-            raise ValueError("a job without its history cannot be written")
-        key = (new.user_id, new.id)
-        stored = self.jobs.get(key)
-        if stored is None or stored.version != previous.version:
-            return False
-        if tally is not None:
-            if self.holders.get(tally.action_id) != tally.owner:
-                raise TallyRefused(tally.action_id)
-            self.tallies.setdefault(tally.action_id, Counter())[tally.field] += 1
-        lock = (new.user_id, new.listing_id)
-        if not previous.status.terminal and new.status.terminal:
-            if self.locks.get(lock) == new.id:
-                del self.locks[lock]
-            self.finished.setdefault(new.user_id, Counter())[new.status] += 1
-        elif previous.status.terminal and not new.status.terminal:
-            holder = self.locks.get(lock)
-            if holder is not None and holder != new.id:
-                raise ListingBusy(new.listing_id, holder)
-            self.locks[lock] = new.id
-            self.finished.setdefault(new.user_id, Counter())[previous.status] -= 1
-        self.jobs[key] = new
-        self.outbox.update({event.id: event for event in events})
-        return True
-
-    def count_unfinished(self, user_id: str, now_ms: int) -> UnfinishedCounts:
-        due = [j.next_retry_at or 0 for (u, _), j in self.jobs.items() if u == user_id and not j.status.terminal]
-        ready = sum(1 for at in due if at <= now_ms)
-        return UnfinishedCounts(ready=ready, pending=len(due) - ready)
-
-    def finished_counts(self, user_id: str) -> dict[Status, int]:
-        counts = self.finished.get(user_id, Counter())
-        return {status: counts[status] for status in TERMINAL}
-
-    def list_jobs(self, user_id: str, status: Status | None, limit: int, cursor: str | None) -> Page:
-        mine = sorted((j for (u, _), j in self.jobs.items() if u == user_id and status in (None, j.status)),
-                      key=lambda j: j.id)
-        start = int(cursor or 0)
-        rest = [replace(j, history=None) for j in mine[start:start + limit]]  # listings carry no history
-        more = start + limit < len(mine)
-        return Page(jobs=rest, cursor=str(start + limit) if more else None)
-
-    def search(self, where: JobFilter, limit: int, cursor: str | None) -> Page:
-        """As the adapter pages through an index: positions are keys, so jobs that leave the
-        listing between pages do not shift the next page (newest first by their time)."""
-        def at(job: PromotionJob) -> int:
-            return job.next_retry_at if job.next_retry_at is not None else job.updated_at
-
-        def position(job: PromotionJob) -> tuple[int, str, str]:
-            return (-at(job), job.user_id, job.id)
-
-        matching = sorted((j for j in self.jobs.values() if where.matches(j)), key=position)
-        after = tuple(json.loads(cursor)) if cursor else None
-        rest = [j for j in matching if after is None or position(j) > after]
-        page = rest[:limit]
-        more = len(rest) > limit
-        return Page(jobs=[replace(j, history=None) for j in page],
-                    cursor=json.dumps(list(position(page[-1]))) if more else None)
-
-    def global_counts(self) -> dict[Status, int]:
-        counts = Counter(job.status for job in self.jobs.values())
-        return {status: counts[status] for status in Status}
-
-    def due_for_user(self, user_id: str, until_ms: int, limit: int) -> list[PromotionJob]:
-        due = [j for (u, _), j in self.jobs.items()
-               if u == user_id and not j.status.terminal and (j.next_retry_at or 0) <= until_ms]
-        return sorted(due, key=lambda j: j.next_retry_at or 0)[:limit]
-
-    def overdue(self, before_ms: int, limit: int) -> list[PromotionJob]:
-        late = [j for j in self.jobs.values()
-                if not j.status.terminal and j.next_retry_at is not None and j.next_retry_at < before_ms]
-        return sorted(late, key=lambda j: j.next_retry_at or 0)[:limit]
-
-
-@dataclass
-class ListQueue:
-    """A DelayQueue that keeps what it was given; ``refuse`` makes every send fail."""
-
-    sent: list[JobMessage] = field(default_factory=list)
-    refuse: bool = False
-
-    def send(self, messages: Sequence[JobMessage]) -> list[JobMessage]:
-        if self.refuse:
-            return list(messages)
-        self.sent.extend(messages)
-        return []
-
-    def take_due(self, now: int) -> list[JobMessage]:
-        """Remove and return the messages whose ``not_before`` has come."""
-        due = [m for m in self.sent if m.not_before <= now]
-        self.sent = [m for m in self.sent if m.not_before > now]
-        return due
 
 
 NO_JITTER = Jitter(ratio=0.0, rng=random.Random(0))

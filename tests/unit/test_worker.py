@@ -24,10 +24,10 @@ from sellerjobs.promotions.job import PromotionJob, Status, new_job_id
 from sellerjobs.promotions.ports import MAX_ADS_PER_CALL, AdRequest, JobMessage
 from sellerjobs.promotions.service import PromotionService, message_for
 from sellerjobs.promotions.worker import PromotionWorker, WorkReport
+from tests.unit.job_fakes import DictPauses
+from tests.unit.promotion_fakes import DictCampaignCache, InMemoryJobRepository, InMemorySellerPolls, ListQueue
 from tests.unit.test_service import (
     HISTORY_S,
-    InMemoryJobRepository,
-    ListQueue,
     exponential_policy,
     promotion,
     sync_window_policy,
@@ -89,22 +89,6 @@ class FakeAds:
         return self.campaign_of[user_id]
 
 
-@dataclass
-class DictCampaignCache:
-    entries: dict[str, str] = field(default_factory=dict)
-    forgotten: list[str] = field(default_factory=list)
-
-    def get(self, user_id: str) -> str | None:
-        return self.entries.get(user_id)
-
-    def put(self, user_id: str, campaign_id: str) -> None:
-        self.entries[user_id] = campaign_id
-
-    def forget(self, user_id: str) -> None:
-        self.forgotten.append(user_id)
-        self.entries.pop(user_id, None)
-
-
 POLICIES: dict[str, Callable[[], RetryPolicy]] = {
     "sync-window": sync_window_policy,
     "exponential": exponential_policy,
@@ -161,24 +145,6 @@ def world() -> World:
     worker = PromotionWorker(jobs=repo, queue=queue, ads=ads, campaigns=resolver, policy_for=policy_for,
                              clock=clock, history_s=HISTORY_S)
     return World(clock=clock, repo=repo, queue=queue, ads=ads, cache=cache, worker=worker)
-
-
-@dataclass
-class InMemorySellerPolls:
-    """Sellers' polls in a dict: (owner, until) per seller."""
-
-    holders: dict[str, tuple[str, int]] = field(default_factory=dict)
-
-    def hold(self, user_id: str, owner: str, now_ms: int, until_ms: int) -> bool:
-        current = self.holders.get(user_id)
-        if current is not None and current[0] != owner and current[1] >= now_ms:
-            return False
-        self.holders[user_id] = (owner, until_ms)
-        return True
-
-    def release(self, user_id: str, owner: str) -> None:
-        if self.holders.get(user_id, ("", 0))[0] == owner:
-            del self.holders[user_id]
 
 
 # ---------------------------------------------------------------- invocations side by side
@@ -780,24 +746,6 @@ def test_the_sync_window_counts_from_when_the_listing_was_queued_not_from_its_st
 
 
 # ---------------------------------------------------------------- history and the pause switch
-
-
-@dataclass
-class DictPauses:
-    """A PauseStore in memory; ``reads`` counts how often workers looked."""
-
-    pauses: dict[QueueName, Pause] = field(default_factory=dict)
-    reads: int = 0
-
-    def get(self, queue: QueueName) -> Pause | None:
-        self.reads += 1
-        return self.pauses.get(queue)
-
-    def put(self, pause: Pause) -> None:
-        self.pauses[pause.queue] = pause
-
-    def delete(self, queue: QueueName) -> None:
-        self.pauses.pop(queue, None)
 
 
 def test_each_outcome_is_recorded_with_what_ebay_answered(world):

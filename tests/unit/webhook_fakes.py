@@ -4,12 +4,15 @@
   ``max_per_user`` each, secrets kept in the clear (the real store seals them), rotation keeping
   the previous secret until the overlap ends, ``note_failure`` keeping the first failure's time.
 * ``InMemoryDeliveryStore``: one delivery per (endpoint, event); ``record`` guarded by state and
-  attempts; ``overdue`` reads pending deliveries due before a time.
+  attempts; ``recent`` lists without bodies; ``overdue`` reads pending deliveries due before a time.
 * ``ListQueue`` keeps what it was sent; ``refuse`` makes sends fail.
 * ``FakeResolver`` answers host names from a table (``[]``: does not resolve).
 * ``ScriptedSender`` answers each POST with the next scripted answer (the last one repeats) and
   keeps what it was sent.
 * ``InMemoryEventStore`` / ``ListBus`` / ``ListFanout``: the outbox, the bus and the fan-out.
+
+tests/integration/test_webhook_ports_contract.py holds the stores and their DynamoDB adapters to
+the same tests.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ from typing import Any
 from sellerjobs.events.model import JobEvent, StoredEvent
 from sellerjobs.webhooks.model import Delivery, DeliveryMessage, DeliveryState, Webhook, WebhookStatus
 from sellerjobs.webhooks.ports import Answer, TooManyWebhooks
+
+DAY_MS = 86_400_000
+RECENT_DAYS = 8  # today and the week before it: events are kept a week
 
 
 @dataclass
@@ -39,7 +45,8 @@ class InMemoryWebhookStore:
         return replace(hook, secret=None, previous_secret=None)
 
     def for_user(self, user_id: str) -> list[Webhook]:
-        return [replace(h, secret=None, previous_secret=None) for (u, _), h in self.hooks.items() if u == user_id]
+        mine = [replace(h, secret=None, previous_secret=None) for (u, _), h in self.hooks.items() if u == user_id]
+        return sorted(mine, key=lambda h: h.created_at)  # oldest first, as the adapter lists them
 
     def delete(self, user_id: str, webhook_id: str) -> bool:
         return self.hooks.pop((user_id, webhook_id), None) is not None
@@ -118,12 +125,13 @@ class InMemoryDeliveryStore:
         self.deliveries[(note.webhook_id, note.sort_key)] = note
 
     def recent(self, webhook_id: str, limit: int) -> list[Delivery]:
-        mine = [d for (w, _), d in self.deliveries.items() if w == webhook_id]
+        mine = [replace(d, body="") for (w, _), d in self.deliveries.items() if w == webhook_id]  # listed bodiless
         return sorted(mine, key=lambda d: d.sort_key, reverse=True)[:limit]
 
     def overdue(self, before_ms: int, limit: int) -> list[Delivery]:
-        late = [d for d in self.deliveries.values()
-                if d.state is DeliveryState.PENDING and (d.next_attempt_at or 0) < before_ms]
+        # A pending delivery without an attempt time is in no index: the sweep cannot see it.
+        late = [d for d in self.deliveries.values() if d.state is DeliveryState.PENDING
+                and d.next_attempt_at is not None and d.next_attempt_at < before_ms]
         return sorted(late, key=lambda d: d.next_attempt_at or 0)[:limit]
 
     def only(self) -> Delivery:
@@ -186,8 +194,12 @@ class ScriptedSender:
 class InMemoryEventStore:
     events: dict[str, StoredEvent] = field(default_factory=dict)
 
-    def put(self, event: JobEvent) -> None:
-        self.events.setdefault(event.id, StoredEvent(event))
+    def put(self, event: JobEvent) -> bool:
+        """Store an event once; False if it was stored already."""
+        if event.id in self.events:
+            return False
+        self.events[event.id] = StoredEvent(event)
+        return True
 
     def get_many(self, event_ids: Sequence[str]) -> dict[str, StoredEvent]:
         return {i: self.events[i] for i in event_ids if i in self.events}
@@ -202,7 +214,10 @@ class InMemoryEventStore:
         return sorted(late, key=lambda s: s.event.occurred_at)[:limit]
 
     def recent(self, now_ms: int, limit: int) -> list[StoredEvent]:
-        return sorted(self.events.values(), key=lambda s: s.event.occurred_at, reverse=True)[:limit]
+        # The adapter reads one UTC day at a time, from now's day back over the week events are kept.
+        today = now_ms // DAY_MS
+        shown = [s for s in self.events.values() if today - RECENT_DAYS < s.event.occurred_at // DAY_MS <= today]
+        return sorted(shown, key=lambda s: (s.event.occurred_at, s.event.id), reverse=True)[:limit]
 
 
 @dataclass
