@@ -240,7 +240,8 @@ def market_service() -> MarketService:
 
     settings = config.market_settings()
     shares = SellerShares(limiter=_market_limiter(), budgets=market_budgets(),
-                          settings=DynamoShareSettings(settings.table), default_share=settings.seller_share)
+                          settings=DynamoShareSettings(settings.table), default_share=settings.seller_share,
+                          manual_burst=settings.manual_reserve)
     # Manual refreshes go out at once where the function may send to the market queue.
     dispatcher = market_scheduler() if settings.queue_url else None
     return MarketService(jobs=_market_jobs(), prices=DynamoPriceCache(settings.table), limiter=_market_limiter(),

@@ -617,18 +617,18 @@ def test_time_in_the_run_record_is_the_clock(system):
 
 
 def test_a_seller_over_its_share_gets_429_with_retry_after_and_nothing_is_queued(system):
-    # 20% of StockX's 100 calls an hour: a seller's manual refreshes may cost 20.
+    # 20% of StockX's 100 calls an hour, spread over the hour as StockX's budget is: at once, two
+    # calls and the five a manual refresh may take; then one every three minutes.
     first = system.call("POST", "/market/refresh", user="alice",
-                        body={"provider": "stockx", "items": [{"sku": f"SKU-{i:02d}"} for i in range(20)]})
+                        body={"provider": "stockx", "items": [{"sku": f"SKU-{i:02d}"} for i in range(7)]})
     assert first.status == 202, first.body
-    system.clock.advance(15 * MINUTE)
     before = len(job_items(system))
 
     refused = system.call("POST", "/market/refresh", user="alice",
                           body={"provider": "stockx", "items": [{"sku": "ONE-MORE"}]})
 
     assert refused.status == 429
-    assert refused.headers["retry-after"] == str(45 * 60)  # the next clock hour
+    assert refused.headers["retry-after"] == str(3 * 60)  # the share's next call
     body = refused.json()
     assert body["success"] is False and body["ok"] is False and "stockx" in body["error"]
     assert body["errors"] == [{"field": "provider", "message": body["error"]}]
@@ -637,6 +637,19 @@ def test_a_seller_over_its_share_gets_429_with_retry_after_and_nothing_is_queued
     other = system.call("POST", "/market/refresh", user="bob",
                         body={"provider": "stockx", "items": [{"sku": "ONE-MORE"}]})
     assert other.status == 202, other.body
+
+
+def test_a_sellers_whole_share_of_the_hour_is_the_most_it_gets(system):
+    system.clock.advance(54 * MINUTE)  # the hour's whole share is allowed by now
+    spent = system.call("POST", "/market/refresh", user="alice",
+                        body={"provider": "stockx", "items": [{"sku": f"SKU-{i:02d}"} for i in range(20)]})
+    assert spent.status == 202, spent.body
+
+    refused = system.call("POST", "/market/refresh", user="alice",
+                          body={"provider": "stockx", "items": [{"sku": "ONE-MORE"}]})
+
+    assert refused.status == 429
+    assert refused.headers["retry-after"] == str(6 * 60)  # the next clock hour
 
 
 def test_reads_of_unpriced_items_stop_at_the_readers_share(system):

@@ -387,7 +387,8 @@ class MarketWorld:
     def service(self, stale_after_s: float = HOUR, *, seller_share: float | None = None,
                 dispatch: bool = False) -> MarketService:
         shares = None if seller_share is None else SellerShares(
-            limiter=self.limiter, budgets=self.budgets, settings=self.share_settings, default_share=seller_share)
+            limiter=self.limiter, budgets=self.budgets, settings=self.share_settings, default_share=seller_share,
+            manual_burst=self.reserve)
         return MarketService(jobs=self.jobs, prices=self.prices, limiter=self.limiter, budgets=self.budgets,
                              clock=self.clock, stale_after_s=stale_after_s, shares=shares,
                              dispatcher=self.scheduler() if dispatch else None)

@@ -55,7 +55,7 @@ class MarketService:
             current = self.jobs.get_many(dedupe_key(provider, sku, size) for sku, size in unique)
             charged = sum(1 for sku, size in unique if _costs_a_call(current.get(dedupe_key(provider, sku, size)),
                                                                      priority))
-            share = self.shares.take(provider, seller, charged)
+            share = self.shares.take(provider, seller, charged, manual=True)
         results = self.jobs.enqueue(provider, unique, priority, now_ms(self.clock), seller)
         if share is not None and self.shares is not None:
             used = sum(1 for r in results if r.created or (r.raised and r.job.status.queued))
@@ -85,7 +85,7 @@ class MarketService:
             share = None
             cost = FIRST_READ_CALLS[provider]
             if cached is None and seller is not None and self.shares is not None:
-                share = self.shares.take(provider, seller, cost)
+                share = self.shares.take(provider, seller, cost, manual=False)
             (queued,) = self.jobs.enqueue(provider, [(sku, size)], Priority.BACKGROUND, now, seller)
             if share is not None and self.shares is not None and not queued.created:
                 self.shares.give_back(share, cost, self.clock.now())
