@@ -6,14 +6,15 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import Json, ValidationError
+from pydantic import Json
 
 from sellerjobs import wiring
 from sellerjobs.promotions.ports import JobMessage
 from sellerjobs.promotions.worker import WorkReport
+from sellerjobs.sqs_batches import parsed_records, report_unsaved
 from sellerjobs.tracing import LazyTracer
 
 logger = Logger()
@@ -33,25 +34,16 @@ processor = BatchProcessor(event_type=EventType.SQS, model=JobRecord)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    # The worker needs the whole batch at once (one eBay call per seller and campaign), so it
-    # runs first; Powertools then reports, record by record, which messages must come back.
-    messages: list[JobMessage] = []
-    for raw in event.get("Records", []):
-        try:
-            messages.append(JobRecord.model_validate(raw).body)
-        except ValidationError:
-            # The processor below fails this record with the same model: left for the DLQ to keep.
-            logger.error("Malformed promotion message", extra={"message_id": raw.get("messageId")})
+    # The worker needs the whole batch at once (one eBay call per seller and campaign).
+    messages = [record.body for record in parsed_records(event, JobRecord, "promotion")]
     time_left_s = context.get_remaining_time_in_millis() / 1000
     report = wiring.promotion_worker().process(messages, time_left_s=time_left_s) if messages else WorkReport()
     _publish(report)
 
-    def record_handler(record: JobRecord) -> None:
-        if record.body.key in report.unsaved:
-            raise RuntimeError(f"outcome of job {record.body.job_id} was not stored")
+    def unsaved(record: JobRecord) -> str | None:
+        return f"outcome of job {record.body.job_id} was not stored" if record.body.key in report.unsaved else None
 
-    return dict(process_partial_response(event=event, record_handler=record_handler, processor=processor,
-                                         context=context))
+    return report_unsaved(event, context, processor, unsaved)
 
 
 def _publish(report: WorkReport) -> None:
