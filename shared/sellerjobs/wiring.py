@@ -273,9 +273,9 @@ def market_worker() -> MarketWorker:
     from sellerjobs.ebay.http import new_client
     from sellerjobs.jobs.pause import QueueName
     from sellerjobs.market.job import Provider
+    from sellerjobs.market.quotes import QuoteSource
     from sellerjobs.market.worker import MarketWorker, WorkerSettings
     from sellerjobs.providers.alias import AliasClient
-    from sellerjobs.providers.base import QuoteSource
     from sellerjobs.providers.ebay_browse import EbayBrowseClient
     from sellerjobs.providers.stockx import StockXClient
 
