@@ -131,12 +131,13 @@ def promotion_sweeper() -> PromotionSweeper:
 def ebay_account_service() -> EbayAccountService:
     from sellerjobs.accounts import EbayAccountService
     from sellerjobs.aws.ebay_accounts import DynamoCredentialStore, DynamoTokenCache, KmsSealer
+    from sellerjobs.ebay.credentials import MARKETING_SCOPE
 
     ebay = config.ebay_settings()
     sealer = KmsSealer(ebay.token_key_id)
     return EbayAccountService(
         credentials=DynamoCredentialStore(table=ebay.accounts_table, sealer=sealer, clock=clock.current()),
-        tokens=DynamoTokenCache(table=ebay.accounts_table, sealer=sealer))
+        tokens=DynamoTokenCache(table=ebay.accounts_table, sealer=sealer), token_scope=MARKETING_SCOPE)
 
 
 @cache
