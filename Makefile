@@ -67,9 +67,10 @@ browser: ## install Debian's Chromium for the browser tests (if missing)
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; }
 
-lint: venv ## ruff and mypy
+lint: venv ## ruff, mypy and the import contract (domain code imports no adapter)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy shared functions local bench tests
+	PYTHONPATH=shared $(VENV)/bin/lint-imports --no-logo --no-cache
 
 $(SAM_VENV)/.installed:
 	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)

@@ -8,7 +8,6 @@ from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
 
-from sellerjobs.ebay.credentials import MARKETING_SCOPE
 from sellerjobs.errors import Conflict
 
 logger = Logger(child=True)
@@ -71,11 +70,14 @@ class TokenForgetter(Protocol):
 class EbayAccountService:
     credentials: CredentialStore
     tokens: TokenForgetter
+    # The scope of the access tokens minted from a seller's refresh token (the adapter's name for
+    # it; the composition root passes it in).
+    token_scope: str
 
     def connect(self, user_id: str, refresh_token: str) -> None:
         self.credentials.put_refresh_token(user_id, refresh_token)
         # Access tokens minted from the previous refresh token belong to the old grant.
-        self.tokens.delete(user_id, MARKETING_SCOPE)
+        self.tokens.delete(user_id, self.token_scope)
         logger.info("eBay refresh token stored", extra={"user_id": user_id})
 
     def connection(self, user_id: str) -> Connection:

@@ -131,12 +131,13 @@ def promotion_sweeper() -> PromotionSweeper:
 def ebay_account_service() -> EbayAccountService:
     from sellerjobs.accounts import EbayAccountService
     from sellerjobs.aws.ebay_accounts import DynamoCredentialStore, DynamoTokenCache, KmsSealer
+    from sellerjobs.ebay.credentials import MARKETING_SCOPE
 
     ebay = config.ebay_settings()
     sealer = KmsSealer(ebay.token_key_id)
     return EbayAccountService(
         credentials=DynamoCredentialStore(table=ebay.accounts_table, sealer=sealer, clock=clock.current()),
-        tokens=DynamoTokenCache(table=ebay.accounts_table, sealer=sealer))
+        tokens=DynamoTokenCache(table=ebay.accounts_table, sealer=sealer), token_scope=MARKETING_SCOPE)
 
 
 @cache
@@ -274,9 +275,9 @@ def market_worker() -> MarketWorker:
     from sellerjobs.ebay.http import new_client
     from sellerjobs.jobs.pause import QueueName
     from sellerjobs.market.job import Provider
+    from sellerjobs.market.quotes import QuoteSource
     from sellerjobs.market.worker import MarketWorker, WorkerSettings
     from sellerjobs.providers.alias import AliasClient
-    from sellerjobs.providers.base import QuoteSource
     from sellerjobs.providers.ebay_browse import EbayBrowseClient
     from sellerjobs.providers.stockx import StockXClient
 

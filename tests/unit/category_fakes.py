@@ -42,10 +42,10 @@ from sellerjobs.categories.ports import FetchFilter, FetchMessage, JobNotActive,
 from sellerjobs.categories.service import CategoryFetchService
 from sellerjobs.categories.worker import CategoryFetchWorker, FetchSettings
 from sellerjobs.clock import ManualClock, now_ms
-from sellerjobs.ebay.errors import EbayError, EbayRequestError
 from sellerjobs.errors import Invalid
 from sellerjobs.events.model import JobEvent
 from sellerjobs.jobs.history import appended
+from sellerjobs.jobs.marketplace import ErrorDetail, RequestRejected
 
 # ---------------------------------------------------------------- eBay tree nodes
 
@@ -105,8 +105,8 @@ def aspect(name: str, *values: str) -> dict[str, Any]:
     return {"localizedAspectName": name, "aspectValues": [{"localizedValue": v} for v in values]}
 
 
-def ebay_error(error_id: int, status: int = 400, message: str = "") -> EbayRequestError:
-    return EbayRequestError(status, [EbayError(error_id=error_id, message=message or f"message {error_id}")])
+def ebay_error(error_id: int, status: int = 400, message: str = "") -> RequestRejected:
+    return RequestRejected(status, [ErrorDetail(error_id=error_id, message=message or f"message {error_id}")])
 
 
 # ---------------------------------------------------------------- eBay Taxonomy

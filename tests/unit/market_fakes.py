@@ -35,11 +35,11 @@ from sellerjobs.jobs.history import Note
 from sellerjobs.jobs.rate_budget import Grant, RateBudget
 from sellerjobs.market.job import CachedPrice, MarketJob, MarketStatus, Provider, Quote, dedupe_key
 from sellerjobs.market.ports import BatchMetrics, Enqueued, JobPage, MarketBatch, MarketFilter, SchedulerRun
+from sellerjobs.market.quotes import CallGate, ProviderError
 from sellerjobs.market.scheduler import MarketScheduler, SchedulerSettings, hourly_budget
 from sellerjobs.market.service import MarketService
 from sellerjobs.market.share import SellerShares
 from sellerjobs.market.worker import MarketWorker, WorkerSettings
-from sellerjobs.providers.base import CallGate, ProviderError
 
 HOUR = 3600.0
 MINUTE = 60.0

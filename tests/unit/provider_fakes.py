@@ -10,7 +10,7 @@ import httpx
 
 from local.sandbox import MarketplaceSandbox
 from sellerjobs.market.job import Provider
-from sellerjobs.providers.base import OutOfBudget
+from sellerjobs.market.quotes import OutOfBudget
 
 
 class MemoryCatalog:

@@ -9,8 +9,8 @@ import pytest
 from sellerjobs.categories.job import AspectRecord, Category, FetchJob, FetchMode, FetchStatus, WorkItem
 from sellerjobs.categories.ports import FetchMessage
 from sellerjobs.categories.service import MAX_ERRORS_SHOWN, AspectsNotFound, FetchNotFound
-from sellerjobs.ebay.errors import EbayCredentialsError, EbayError, EbayRequestError, EbayTransientError
 from sellerjobs.errors import Conflict, Invalid, NotFound
+from sellerjobs.jobs.marketplace import ErrorDetail, MarketplaceAuthError, MarketplaceTransient, RequestRejected
 from tests.unit.category_fakes import SUBTREE_LEAVES, World, ebay_error, flat_tree, leaf_id
 
 
@@ -144,7 +144,7 @@ def test_an_unknown_category_is_invalid_parent_category_id(world, service):
 
 
 def test_a_4xx_without_a_known_error_id_is_still_the_callers_fault(world, service):
-    world.taxonomy.fail_next("subtree", EbayRequestError(409, []))
+    world.taxonomy.fail_next("subtree", RequestRejected(409, []))
 
     with pytest.raises(Invalid) as caught:
         service.start("alice", "EBAY_US", "26395", None, FetchMode.AUTO)
@@ -155,9 +155,9 @@ def test_a_4xx_without_a_known_error_id_is_still_the_callers_fault(world, servic
 
 @pytest.mark.parametrize("operation", ["default_tree", "subtree"])
 @pytest.mark.parametrize("error", [
-    EbayTransientError("eBay server error (HTTP 503)"),
-    EbayRequestError(500, [EbayError(error_id=62000, message="internal")]),
-    EbayCredentialsError("eBay refused the application's token (HTTP 401)"),
+    MarketplaceTransient("eBay server error (HTTP 503)"),
+    RequestRejected(500, [ErrorDetail(error_id=62000, message="internal")]),
+    MarketplaceAuthError("eBay refused the application's token (HTTP 401)"),
 ], ids=["transient-5xx", "request-error-500", "credentials"])
 def test_ebay_failing_is_not_a_bad_request(world, service, operation, error):
     world.taxonomy.fail_next(operation, error)

@@ -9,13 +9,13 @@ import pytest
 from sellerjobs.categories.job import AspectRecord, Category, FailedCategory, FetchJob, FetchMode, FetchStatus, WorkItem
 from sellerjobs.categories.ports import FetchMessage
 from sellerjobs.categories.worker import BULK_BATCH, WORK_PAGE, CategoryFetchWorker, RunReport
-from sellerjobs.ebay.errors import (
-    EbayCallError,
-    EbayCredentialsError,
-    EbayError,
-    EbayRequestError,
-    EbayThrottled,
-    EbayTransientError,
+from sellerjobs.jobs.marketplace import (
+    ErrorDetail,
+    MarketplaceAuthError,
+    MarketplaceCallError,
+    MarketplaceThrottled,
+    MarketplaceTransient,
+    RequestRejected,
 )
 from sellerjobs.jobs.rate_budget import RateLimited
 from tests.unit.category_fakes import SETTINGS, Call, World, aspect, ebay_error, flat_tree, leaf_id
@@ -220,8 +220,8 @@ def test_an_explicit_mode_is_kept_whatever_the_share(world, worker, max_categori
 
 @pytest.mark.parametrize(("error", "wait_ms"), [
     (RateLimited("taxonomy", 42.0), 42_000),
-    (EbayThrottled("eBay rate limit reached (HTTP 429)"), 60_000),
-    (EbayTransientError("eBay server error (HTTP 503)"), 30_000),
+    (MarketplaceThrottled("eBay rate limit reached (HTTP 429)"), 60_000),
+    (MarketplaceTransient("eBay server error (HTTP 503)"), 30_000),
 ], ids=["budget", "ebay-429", "transient"])
 def test_a_tree_that_cannot_be_read_now_defers_the_job(world, worker, error, wait_ms):
     world.categories(4)
@@ -237,7 +237,7 @@ def test_a_tree_that_cannot_be_read_now_defers_the_job(world, worker, error, wai
 
 
 @pytest.mark.parametrize(("error", "reason"), [
-    (EbayCredentialsError("eBay refused the application's token (HTTP 401)"),
+    (MarketplaceAuthError("eBay refused the application's token (HTTP 401)"),
      "eBay refused the application's token (HTTP 401)"),
     (ebay_error(62000, 404, "no such tree"), "eBay refused the request: eBay 62000: no such tree"),
 ], ids=["credentials", "request"])
@@ -407,7 +407,7 @@ def test_a_transient_error_postpones_the_category_and_the_others_go_on(world, wo
     # Given three categories, the second of which eBay fails once
     leaves = world.categories(3)
     job = world.add_job(leaves)
-    error = EbayTransientError("eBay server error (HTTP 503)")
+    error = MarketplaceTransient("eBay server error (HTTP 503)")
     world.taxonomy.fail_next("aspects", error, on=leaf_id(1))
 
     # When a run processes them
@@ -438,7 +438,7 @@ def test_a_category_failing_every_attempt_backs_off_and_is_recorded_failed_with_
     # Given a category eBay fails three times in a row (max_attempts = 3)
     leaves = world.categories(3)
     job = world.add_job(leaves)
-    world.taxonomy.fail_next("aspects", *(EbayTransientError(f"eBay timeout {n}") for n in (1, 2, 3)),
+    world.taxonomy.fail_next("aspects", *(MarketplaceTransient(f"eBay timeout {n}") for n in (1, 2, 3)),
                              on=leaf_id(1))
 
     # When runs go on at each retry's due time
@@ -464,7 +464,7 @@ def test_a_category_failing_every_attempt_backs_off_and_is_recorded_failed_with_
 
 def test_max_attempts_comes_from_the_settings(world):
     job = world.add_job(world.categories(1))
-    world.taxonomy.fail_next("aspects", EbayTransientError("eBay timeout"))
+    world.taxonomy.fail_next("aspects", MarketplaceTransient("eBay timeout"))
 
     report = world.worker(replace(SETTINGS, max_attempts=1)).run(job.id)
 
@@ -475,8 +475,8 @@ def test_max_attempts_comes_from_the_settings(world):
     ebay_error(62005, 404, "Invalid category ID"),
     ebay_error(62004, 400),
     ebay_error(62009, 400),
-    EbayRequestError(400, [EbayError(error_id=12345, message="something else")]),
-    EbayRequestError(409, []),
+    RequestRejected(400, [ErrorDetail(error_id=12345, message="something else")]),
+    RequestRejected(409, []),
 ], ids=["62005", "62004", "62009", "other-400", "409-no-errors"])
 def test_a_permanent_ebay_error_fails_the_category_at_once(world, worker, error):
     leaves = world.categories(3)
@@ -491,9 +491,9 @@ def test_a_permanent_ebay_error_fails_the_category_at_once(world, worker, error)
 
 
 @pytest.mark.parametrize("error", [
-    EbayTransientError("eBay did not answer in time (ReadTimeout)"),
-    EbayRequestError(503, [EbayError(error_id=10001, message="busy")]),
-    EbayCallError("something odd"),
+    MarketplaceTransient("eBay did not answer in time (ReadTimeout)"),
+    RequestRejected(503, [ErrorDetail(error_id=10001, message="busy")]),
+    MarketplaceCallError("something odd"),
 ], ids=["transient", "request-5xx", "call-error"])
 def test_a_non_permanent_error_is_retried(world, worker, error):
     job = world.add_job(world.categories(1))
@@ -508,11 +508,11 @@ def test_a_non_permanent_error_is_retried(world, worker, error):
 
 def test_a_failure_without_a_message_is_named_by_its_type(world):
     job = world.add_job(world.categories(1))
-    world.taxonomy.fail_next("aspects", EbayTransientError())
+    world.taxonomy.fail_next("aspects", MarketplaceTransient())
 
     world.worker(replace(SETTINGS, max_attempts=1)).run(job.id)
 
-    assert world.jobs.failures(job.id, 1)[0].error == "EbayTransientError"
+    assert world.jobs.failures(job.id, 1)[0].error == "MarketplaceTransient"
 
 
 # ---------------------------------------------------------------- whole-run errors
@@ -547,7 +547,7 @@ def test_our_budget_running_out_defers_the_run(world, worker):
 def test_ebays_429_defers_the_run_by_the_throttled_wait(world):
     leaves = world.categories(4)
     job = world.add_job(leaves)
-    world.taxonomy.fail_next("aspects", EbayThrottled("eBay rate limit reached (HTTP 429)"), on=leaf_id(1))
+    world.taxonomy.fail_next("aspects", MarketplaceThrottled("eBay rate limit reached (HTTP 429)"), on=leaf_id(1))
 
     report = world.worker(replace(SETTINGS, throttled_wait_s=90.0)).run(job.id)
 
@@ -562,7 +562,7 @@ def test_ebays_429_defers_the_run_by_the_throttled_wait(world):
 def test_refused_credentials_fail_the_whole_job_with_the_reason(world, worker):
     leaves = world.categories(4)
     job = world.add_job(leaves)
-    error = EbayCredentialsError("eBay refused the application's token (HTTP 401)")
+    error = MarketplaceAuthError("eBay refused the application's token (HTTP 401)")
     world.taxonomy.fail_next("aspects", error, on=leaf_id(1))
 
     report = worker.run(job.id)
@@ -681,7 +681,7 @@ def test_a_job_runs_to_completion_through_ticks_and_continuations(world):
     # Given 40 categories, runs of 2 s, one category failing once and one failing for good
     leaves = world.categories(40)
     job = world.add_job(leaves)
-    world.taxonomy.fail_next("aspects", EbayTransientError("eBay timeout"), on=leaf_id(5))
+    world.taxonomy.fail_next("aspects", MarketplaceTransient("eBay timeout"), on=leaf_id(5))
     world.taxonomy.fail_next("aspects", ebay_error(62005, 404), on=leaf_id(7))
     worker = world.worker(replace(SETTINGS, run_s=2.0))
 
@@ -763,8 +763,8 @@ def test_bulk_stores_while_the_file_streams_in(world, worker):
 
 
 @pytest.mark.parametrize(("error", "wait_ms"), [
-    (EbayTransientError("eBay's aspects file broke off (ReadError)"), 30_000),
-    (EbayThrottled("eBay rate limit reached (HTTP 429)"), 60_000),
+    (MarketplaceTransient("eBay's aspects file broke off (ReadError)"), 30_000),
+    (MarketplaceThrottled("eBay rate limit reached (HTTP 429)"), 60_000),
     (RateLimited("taxonomy", 42.0), 42_000),
 ], ids=["transient", "ebay-429", "budget"])
 def test_a_download_breaking_off_keeps_what_was_stored_and_defers(world, worker, error, wait_ms):
@@ -797,7 +797,7 @@ def test_refused_credentials_during_the_download_fail_the_job_and_keep_what_was_
     leaves = world.categories(40)
     world.taxonomy.aspects_by_category = {c.category_id: [aspect("Brand")] for c in leaves}
     job = world.add_job(leaves, mode=FetchMode.BULK)
-    world.taxonomy.break_bulk_after(35, EbayCredentialsError("eBay refused the application's token (HTTP 403)"))
+    world.taxonomy.break_bulk_after(35, MarketplaceAuthError("eBay refused the application's token (HTTP 403)"))
 
     worker.run(job.id)
 
@@ -888,11 +888,11 @@ def scenario_budget(world: World) -> None:
 
 
 def scenario_credentials(world: World) -> None:
-    world.taxonomy.fail_next("aspects", EbayCredentialsError("revoked"))
+    world.taxonomy.fail_next("aspects", MarketplaceAuthError("revoked"))
 
 
 def scenario_tree_fails(world: World) -> None:
-    world.taxonomy.fail_next("tree", EbayTransientError("eBay server error (HTTP 500)"))
+    world.taxonomy.fail_next("tree", MarketplaceTransient("eBay server error (HTTP 500)"))
 
 
 @pytest.mark.parametrize("scenario", [scenario_completes, scenario_budget, scenario_credentials, scenario_tree_fails])

@@ -201,7 +201,7 @@ def test_a_seller_asking_while_the_job_runs_is_told_too():
 
 
 def test_a_failed_market_job_is_announced_with_the_job():
-    from sellerjobs.providers.base import ProviderNotFound
+    from sellerjobs.market.quotes import ProviderNotFound
 
     world = MarketWorld(per_hour=3600)
     world.service().enqueue(Provider.STOCKX, [("NOPE-1", None)], 100, seller="alice")

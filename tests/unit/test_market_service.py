@@ -6,9 +6,9 @@ import pytest
 
 from sellerjobs.errors import NotFound
 from sellerjobs.market.job import CachedPrice, MarketStatus, Priority, Provider
+from sellerjobs.market.quotes import ProviderNotFound
 from sellerjobs.market.service import PriceNotFound
 from sellerjobs.market.views import Overview
-from sellerjobs.providers.base import ProviderNotFound
 from tests.unit.market_fakes import HOUR, MINUTE, MarketWorld, quote
 
 STOCKX, ALIAS = Provider.STOCKX, Provider.ALIAS

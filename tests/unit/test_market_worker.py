@@ -6,14 +6,14 @@ import pytest
 
 from sellerjobs.market.job import CachedPrice, MarketJob, MarketStatus, Priority, Provider
 from sellerjobs.market.ports import BatchMetrics, MarketBatch
-from sellerjobs.market.worker import WorkerSettings
-from sellerjobs.providers.base import (
+from sellerjobs.market.quotes import (
     ProviderAuthError,
     ProviderError,
     ProviderNotFound,
     ProviderThrottled,
     ProviderTransient,
 )
+from sellerjobs.market.worker import WorkerSettings
 from tests.unit.market_fakes import HOUR, MINUTE, MarketWorld, ProviderCall, quote
 
 STOCKX, ALIAS = Provider.STOCKX, Provider.ALIAS

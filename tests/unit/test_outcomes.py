@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sellerjobs.ebay.errors import EbayError, ListingResult
+from sellerjobs.jobs.marketplace import ErrorDetail
 from sellerjobs.promotions.outcomes import (
     TERMINAL,
     Decision,
@@ -13,14 +13,15 @@ from sellerjobs.promotions.outcomes import (
     classify_listing,
     classify_request_errors,
 )
+from sellerjobs.promotions.ports import ListingResult
 
 WINDOW = 720.0
 YOUNG = 100.0  # inside the sync window
 OLD = 800.0  # after it
 
 
-def err(code: int, message: str = "") -> EbayError:
-    return EbayError(error_id=code, message=message or f"message for {code}")
+def err(code: int, message: str = "") -> ErrorDetail:
+    return ErrorDetail(error_id=code, message=message or f"message for {code}")
 
 
 def listing(status: int, *codes: int, ad_id: str | None = None) -> ListingResult:
@@ -116,7 +117,7 @@ def test_listing_not_found_is_retryable_forever_with_an_infinite_window():
 
 
 def test_error_without_message_is_described_by_its_code():
-    decision = classify_error(EbayError(error_id=35013), status=400, age_s=YOUNG, sync_window_s=WINDOW)
+    decision = classify_error(ErrorDetail(error_id=35013), status=400, age_s=YOUNG, sync_window_s=WINDOW)
 
     assert decision.reason == "eBay error 35013"
 

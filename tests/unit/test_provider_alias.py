@@ -12,14 +12,14 @@ from local.sandbox import MarketplaceSandbox
 from local.sandbox.market_catalog import MarketProduct, MarketVariant, build_market_catalog
 from sellerjobs.clock import ManualClock
 from sellerjobs.market.job import Provider
-from sellerjobs.providers.alias import AliasClient
-from sellerjobs.providers.base import (
+from sellerjobs.market.quotes import (
     OutOfBudget,
     ProviderAuthError,
     ProviderNotFound,
     ProviderThrottled,
     ProviderTransient,
 )
+from sellerjobs.providers.alias import AliasClient
 from sellerjobs.providers.credentials import AliasCredentials
 from tests.unit.provider_fakes import Gate, MemoryCatalog, sandbox_client
 

@@ -18,7 +18,7 @@ from sellerjobs.ebay.credentials import APP_SCOPE, AppCredentials
 from sellerjobs.ebay.http import BudgetedHttp
 from sellerjobs.ebay.oauth import APP, EbayOAuth, TokenProvider
 from sellerjobs.jobs.rate_budget import Grant, RateBudget
-from sellerjobs.providers.base import (
+from sellerjobs.market.quotes import (
     OutOfBudget,
     ProviderAuthError,
     ProviderNotFound,

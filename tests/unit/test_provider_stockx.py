@@ -12,7 +12,7 @@ from local.sandbox import MarketplaceSandbox
 from local.sandbox.market_catalog import MarketProduct, MarketVariant, build_market_catalog
 from sellerjobs.clock import ManualClock
 from sellerjobs.market.job import Provider
-from sellerjobs.providers.base import (
+from sellerjobs.market.quotes import (
     OutOfBudget,
     ProviderAuthError,
     ProviderError,

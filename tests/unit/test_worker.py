@@ -9,19 +9,13 @@ from decimal import Decimal
 import pytest
 
 from sellerjobs.clock import ManualClock, now_ms
-from sellerjobs.ebay.errors import (
-    EbayCredentialsError,
-    EbayError,
-    EbayRequestError,
-    EbayTransientError,
-    ListingResult,
-)
+from sellerjobs.jobs.marketplace import ErrorDetail, MarketplaceAuthError, MarketplaceTransient, RequestRejected
 from sellerjobs.jobs.pause import Pause, PauseSwitch, QueueName
 from sellerjobs.jobs.rate_budget import RateLimited
 from sellerjobs.jobs.retry import RetryPolicy
 from sellerjobs.promotions.campaigns import CampaignResolver
 from sellerjobs.promotions.job import PromotionJob, Status, new_job_id
-from sellerjobs.promotions.ports import MAX_ADS_PER_CALL, AdRequest, JobMessage
+from sellerjobs.promotions.ports import MAX_ADS_PER_CALL, AdRequest, JobMessage, ListingResult
 from sellerjobs.promotions.service import PromotionService, message_for
 from sellerjobs.promotions.worker import PromotionWorker, WorkReport
 from tests.unit.job_fakes import DictPauses
@@ -44,7 +38,7 @@ def ok(listing_id: str, ad_id: str | None = None) -> ListingResult:
 
 def rejected(listing_id: str, code: int, status: int = 400, message: str = "") -> ListingResult:
     return ListingResult(listing_id=listing_id, status_code=status,
-                         errors=(EbayError(error_id=code, message=message or f"message {code}"),))
+                         errors=(ErrorDetail(error_id=code, message=message or f"message {code}"),))
 
 
 Responder = Callable[[str, str, AdRequest], ListingResult]
@@ -380,7 +374,7 @@ def test_missing_answer_for_a_listing_is_retried(world):
 
 def test_transient_call_failure_retries_every_job_in_the_call(world):
     jobs = [world.job("100001"), world.job("100002")]
-    world.ads.failures = [EbayTransientError("eBay server error (HTTP 503)")]
+    world.ads.failures = [MarketplaceTransient("eBay server error (HTTP 503)")]
 
     report = world.process(*jobs)
 
@@ -462,7 +456,7 @@ def test_a_call_refused_by_our_own_budget_is_not_counted_as_an_ebay_call(world):
 
 def test_credentials_error_fails_the_jobs(world):
     job = world.job("100001")
-    world.ads.failures = [EbayCredentialsError("eBay refused the seller's authorisation for Marketing (HTTP 401)")]
+    world.ads.failures = [MarketplaceAuthError("eBay refused the seller's authorisation for Marketing (HTTP 401)")]
 
     report = world.process(job)
 
@@ -513,7 +507,7 @@ def test_explicit_campaign_that_is_gone_fails_the_job(world):
     # Given a job for a campaign the seller named, which eBay says does not exist
     world.cache.put("alice", DEFAULT_CAMPAIGN)
     job = world.job("100001", campaign_id="555")
-    world.ads.failures = [EbayRequestError(404, [EbayError(35045, "No campaign with that id")])]
+    world.ads.failures = [RequestRejected(404, [ErrorDetail(35045, "No campaign with that id")])]
 
     report = world.process(job)
 
@@ -529,7 +523,7 @@ def test_default_campaign_that_is_gone_is_forgotten_and_the_job_retried(world):
     # Given a cached default campaign that has ended
     world.cache.put("alice", "111")
     job = world.job("100001")
-    world.ads.failures = [EbayRequestError(400, [EbayError(35035, "Campaign has ended")])]
+    world.ads.failures = [RequestRejected(400, [ErrorDetail(35035, "Campaign has ended")])]
 
     report = world.process(job)
 
@@ -561,7 +555,7 @@ def test_campaign_problem_on_a_listing_answer(world, campaign_id, status, forgot
 
 def test_whole_request_rejection_uses_the_outcome_table(world):
     job = world.job("100001", age_s=60.0)
-    world.ads.failures = [EbayRequestError(400, [EbayError(35048, "invalid")])]
+    world.ads.failures = [RequestRejected(400, [ErrorDetail(35048, "invalid")])]
 
     report = world.process(job)
 
@@ -591,7 +585,7 @@ def test_existing_ad_without_an_id_is_looked_up(world):
 def test_existing_ad_with_an_id_needs_no_lookup(world):
     job = world.job("100001")
     world.ads.respond = lambda u, c, ad: ListingResult(ad.listing_id, 400, ad_id="ad-sent",
-                                                       errors=(EbayError(35036),))
+                                                       errors=(ErrorDetail(35036),))
 
     world.process(job)
 
@@ -602,7 +596,7 @@ def test_existing_ad_with_an_id_needs_no_lookup(world):
 def test_existing_ad_whose_lookup_fails_still_succeeds(world):
     job = world.job("100001")
     world.ads.respond = lambda u, c, ad: rejected(ad.listing_id, 35036)
-    world.ads.lookup_fails = EbayTransientError("timeout")
+    world.ads.lookup_fails = MarketplaceTransient("timeout")
 
     world.process(job)
 

@@ -38,8 +38,8 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sellerjobs.api.messages import field_errors
-from sellerjobs.ebay.errors import EbayThrottled, EbayTransientError
 from sellerjobs.errors import Conflict, Invalid, NotFound, TooManyRequests
+from sellerjobs.jobs.marketplace import MarketplaceThrottled, MarketplaceTransient
 from sellerjobs.jobs.rate_budget import RateLimited
 
 if TYPE_CHECKING:
@@ -224,7 +224,7 @@ class HttpApp(APIGatewayHttpResolver):
             (RequestValidationError, self._invalid_request), (RequestUnsupportedContentType, _not_json),
             (UnicodeDecodeError, _not_utf8), (NotFoundError, self._no_route), (TooManyRequests, _share_spent),
             (RateLimited, _budget_spent),
-            (EbayThrottled, _ebay_throttled), (EbayTransientError, _ebay_unavailable),
+            (MarketplaceThrottled, _ebay_throttled), (MarketplaceTransient, _ebay_unavailable),
             (ResponseValidationError, _unexpected), (Exception, _unexpected),
         ]
         for kind, handler in handlers:
@@ -293,13 +293,13 @@ def _budget_spent(exc: RateLimited) -> Response[Any]:
         [("request", "needs eBay calls the budget does not have now")], {"Retry-After": str(seconds)}))
 
 
-def _ebay_throttled(exc: EbayThrottled) -> Response[Any]:
+def _ebay_throttled(exc: MarketplaceThrottled) -> Response[Any]:
     return error_response(ApiError(
         HTTPStatus.TOO_MANY_REQUESTS, "eBay is rate limiting this application; try again in a minute",
         [("request", "eBay answered 429")], {"Retry-After": "60"}))
 
 
-def _ebay_unavailable(exc: EbayTransientError) -> Response[Any]:
+def _ebay_unavailable(exc: MarketplaceTransient) -> Response[Any]:
     return error_response(ApiError(HTTPStatus.SERVICE_UNAVAILABLE, f"eBay could not be reached: {exc}",
                                    [("request", "eBay did not answer; try again shortly")], {"Retry-After": "30"}))
 

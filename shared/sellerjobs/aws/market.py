@@ -50,7 +50,7 @@ from sellerjobs.jobs import history
 from sellerjobs.jobs.history import Note
 from sellerjobs.market.job import CachedPrice, MarketJob, MarketStatus, Provider, Quote, dedupe_key
 from sellerjobs.market.ports import BatchMetrics, Enqueued, JobPage, MarketFilter, SchedulerRun
-from sellerjobs.providers.base import CatalogCache
+from sellerjobs.market.quotes import CatalogCache
 
 QUEUE, RUNNING, BY_STATUS = "Queue", "Running", "ByStatus"
 COUNTS_KEY = {"pk": "COUNTS", "sk": "JOBS"}

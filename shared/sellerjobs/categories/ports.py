@@ -33,7 +33,7 @@ class TreeRef:
 
 
 class Taxonomy(Protocol):
-    """eBay's Taxonomy API. Raises ``sellerjobs.ebay.errors`` exceptions or ``RateLimited``."""
+    """eBay's Taxonomy API. Raises ``sellerjobs.jobs.marketplace`` exceptions or ``RateLimited``."""
 
     def default_tree(self, marketplace_id: str) -> TreeRef: ...
 

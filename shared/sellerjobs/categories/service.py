@@ -11,9 +11,9 @@ from sellerjobs.categories import tree
 from sellerjobs.categories.job import AspectRecord, FailedCategory, FetchJob, FetchMode, FetchStatus, new_job_id
 from sellerjobs.categories.ports import AspectStore, FetchJobs, FetchMessage, FetchQueue, Taxonomy
 from sellerjobs.clock import Clock, now_ms
-from sellerjobs.ebay.errors import EbayRequestError
 from sellerjobs.errors import Conflict, Invalid, NotFound
 from sellerjobs.events.ports import EventAnnouncer, NoAnnouncer
+from sellerjobs.jobs.marketplace import RequestRejected
 
 # eBay's Taxonomy error ids that mean "your input is wrong", and which field it was.
 MARKETPLACE_ERRORS = frozenset({62002, 62003})
@@ -82,7 +82,7 @@ class CategoryFetchService:
         """eBay refusing the marketplace or the category is the caller's bad input: a 400."""
         try:
             return call()
-        except EbayRequestError as exc:
+        except RequestRejected as exc:
             ids = {e.error_id for e in exc.errors}
             if ids & (MARKETPLACE_ERRORS | CATEGORY_ERRORS) or 400 <= exc.status < 500:
                 raise Invalid(f"eBay: {exc}", field=field) from exc

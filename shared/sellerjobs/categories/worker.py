@@ -40,14 +40,14 @@ from sellerjobs.categories.job import (
 )
 from sellerjobs.categories.ports import FetchJobs, FetchMessage, FetchQueue, JobNotActive, Taxonomy
 from sellerjobs.clock import Clock, now_ms
-from sellerjobs.ebay.errors import (
-    EbayCallError,
-    EbayCredentialsError,
-    EbayRequestError,
-    EbayThrottled,
-    EbayTransientError,
-)
 from sellerjobs.events.ports import EventAnnouncer, NoAnnouncer
+from sellerjobs.jobs.marketplace import (
+    MarketplaceAuthError,
+    MarketplaceCallError,
+    MarketplaceThrottled,
+    MarketplaceTransient,
+    RequestRejected,
+)
 from sellerjobs.jobs.pause import Pause, PauseSwitch
 from sellerjobs.jobs.rate_budget import RateLimited
 
@@ -210,7 +210,7 @@ class CategoryFetchWorker:
             report.ebay_calls -= 1  # our budget refused: nothing was sent
             self._call_failed(job, exc, report)
             return None
-        except EbayCallError as exc:
+        except MarketplaceCallError as exc:
             self._call_failed(job, exc, report)
             return None
         categories = tree.leaves(root, job.max_categories)
@@ -264,23 +264,23 @@ class CategoryFetchWorker:
                     report.ebay_calls -= 1  # our budget refused: nothing was sent
                     self._defer(job, exc.retry_after_s, report, BUDGET_SPENT)
                     return
-                except EbayThrottled:
+                except MarketplaceThrottled:
                     self._defer(job, self.settings.throttled_wait_s, report, EBAY_429)
                     return
-                except EbayCredentialsError as exc:
+                except MarketplaceAuthError as exc:
                     self._fail_job(job, str(exc), report)
                     return
-                except EbayCallError as exc:
+                except MarketplaceCallError as exc:
                     self._category_failed(job, item, exc, report)
                     continue
                 record = self._record(job, item.category, aspects)
                 report.fetched += self.jobs.complete(job, [(item, record)], now_ms(self.clock))
                 self._progress(job, report)
 
-    def _category_failed(self, job: FetchJob, item: WorkItem, exc: EbayCallError, report: RunReport) -> None:
+    def _category_failed(self, job: FetchJob, item: WorkItem, exc: MarketplaceCallError, report: RunReport) -> None:
         now = now_ms(self.clock)
         reason = str(exc) or type(exc).__name__
-        permanent = isinstance(exc, EbayRequestError) and (
+        permanent = isinstance(exc, RequestRejected) and (
             {e.error_id for e in exc.errors} & PERMANENT_CATEGORY_ERRORS or 400 <= exc.status < 500)
         attempts = item.attempts + 1
         if permanent or attempts >= self.settings.max_attempts:
@@ -317,7 +317,7 @@ class CategoryFetchWorker:
                         report.fetched += self.jobs.complete(job, batch, now_ms(self.clock))
                         batch = []
                         self._progress(job, report)
-            except (EbayCallError, RateLimited) as exc:
+            except (MarketplaceCallError, RateLimited) as exc:
                 if isinstance(exc, RateLimited):
                     report.ebay_calls -= 1  # our budget refused the download: nothing was sent
                 # What was stored stays stored; the next run downloads again and skips it.
@@ -397,11 +397,11 @@ class CategoryFetchWorker:
         """A whole-job call (the tree, the bulk file) failed."""
         if isinstance(exc, RateLimited):
             self._defer(job, exc.retry_after_s, report, BUDGET_SPENT)
-        elif isinstance(exc, EbayThrottled):
+        elif isinstance(exc, MarketplaceThrottled):
             self._defer(job, self.settings.throttled_wait_s, report, EBAY_429)
-        elif isinstance(exc, EbayCredentialsError):
+        elif isinstance(exc, MarketplaceAuthError):
             self._fail_job(job, str(exc), report)
-        elif isinstance(exc, EbayTransientError):
+        elif isinstance(exc, MarketplaceTransient):
             self._defer(job, self.settings.retry_backoff_s, report, f"eBay did not answer: {exc}")
         else:
             self._fail_job(job, f"eBay refused the request: {exc}", report)

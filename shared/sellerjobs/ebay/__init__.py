@@ -1,1 +1,1 @@
-"""eBay REST clients (httpx). ``errors`` is plain data and safe to import anywhere."""
+"""eBay REST clients (httpx). They raise the job kernel's ``sellerjobs.jobs.marketplace`` errors."""

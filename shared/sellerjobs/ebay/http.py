@@ -2,7 +2,7 @@
 
 Every eBay call passes through here so that (1) it is counted against the app's shared rate
 budget before it leaves, and (2) timeouts, connection errors, 429 and 5xx all become
-``EbayTransientError`` — the one thing callers need to know about them is "try again later".
+``MarketplaceTransient`` — the one thing callers need to know about them is "try again later".
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from typing import Any
 import httpx
 
 from sellerjobs.clock import Clock
-from sellerjobs.ebay.errors import EbayError, EbayThrottled, EbayTransientError, parse_errors
+from sellerjobs.ebay.errors import parse_errors
+from sellerjobs.jobs.marketplace import ErrorDetail, MarketplaceThrottled, MarketplaceTransient
 from sellerjobs.jobs.rate_budget import RateBudget, RateLimited, RateLimiter
 
 
@@ -44,9 +45,9 @@ class BudgetedHttp:
         try:
             response = self.client.request(method, url, **kwargs)
         except httpx.TimeoutException as exc:
-            raise EbayTransientError(f"eBay did not answer in time ({type(exc).__name__})") from exc
+            raise MarketplaceTransient(f"eBay did not answer in time ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
-            raise EbayTransientError(f"could not reach eBay ({type(exc).__name__})") from exc
+            raise MarketplaceTransient(f"could not reach eBay ({type(exc).__name__})") from exc
         return _checked(response)
 
     @contextmanager
@@ -59,9 +60,9 @@ class BudgetedHttp:
                     response.read()
                 yield _checked(response)
         except httpx.TimeoutException as exc:
-            raise EbayTransientError(f"eBay did not answer in time ({type(exc).__name__})") from exc
+            raise MarketplaceTransient(f"eBay did not answer in time ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
-            raise EbayTransientError(f"could not reach eBay ({type(exc).__name__})") from exc
+            raise MarketplaceTransient(f"could not reach eBay ({type(exc).__name__})") from exc
 
     def release(self, when: float) -> None:
         """Give unused reserved calls back to the shared budget."""
@@ -86,23 +87,23 @@ class BudgetedHttp:
 
 def _checked(response: httpx.Response) -> httpx.Response:
     if response.status_code == 429:
-        raise EbayThrottled("eBay rate limit reached (HTTP 429)")
+        raise MarketplaceThrottled("eBay rate limit reached (HTTP 429)")
     if response.status_code >= 500:
-        raise EbayTransientError(f"eBay server error (HTTP {response.status_code}){_first_error(response)}")
+        raise MarketplaceTransient(f"eBay server error (HTTP {response.status_code}){_first_error(response)}")
     return response
 
 
 def json_body(response: httpx.Response) -> Any:
     """The decoded body; an empty or garbled body is a transient eBay fault."""
     if not response.content:
-        raise EbayTransientError(f"eBay returned an empty body (HTTP {response.status_code})")
+        raise MarketplaceTransient(f"eBay returned an empty body (HTTP {response.status_code})")
     try:
         return response.json()
     except ValueError as exc:
-        raise EbayTransientError(f"eBay returned unreadable JSON (HTTP {response.status_code})") from exc
+        raise MarketplaceTransient(f"eBay returned unreadable JSON (HTTP {response.status_code})") from exc
 
 
-def errors_of(response: httpx.Response) -> list[EbayError]:
+def errors_of(response: httpx.Response) -> list[ErrorDetail]:
     try:
         return parse_errors(response.json()) if response.content else []
     except ValueError:

@@ -11,16 +11,11 @@ import httpx
 
 from sellerjobs.clock import Clock
 from sellerjobs.ebay.credentials import MARKETING_SCOPE
-from sellerjobs.ebay.errors import (
-    EbayCredentialsError,
-    EbayRequestError,
-    EbayTransientError,
-    ListingResult,
-    parse_errors,
-)
+from sellerjobs.ebay.errors import parse_errors
 from sellerjobs.ebay.http import BudgetedHttp, errors_of, json_body
 from sellerjobs.ebay.oauth import TokenProvider
-from sellerjobs.promotions.ports import AdRequest
+from sellerjobs.jobs.marketplace import MarketplaceAuthError, MarketplaceTransient, RequestRejected
+from sellerjobs.promotions.ports import AdRequest, ListingResult
 
 BASE = "/sell/marketing/v1"
 TOO_MANY_LISTINGS = frozenset({35068, 35071})
@@ -51,13 +46,13 @@ class MarketingApi:
             half = len(ads) // 2
             return (self.create_ads(user_id, campaign_id, ads[:half], urgent=urgent)
                     + self.create_ads(user_id, campaign_id, ads[half:], urgent=urgent))
-        raise EbayRequestError(response.status_code, errors)
+        raise RequestRejected(response.status_code, errors)
 
     def find_ad_id(self, user_id: str, campaign_id: str, listing_id: str) -> str | None:
         response = self._call(user_id, "GET", f"{BASE}/ad_campaign/{campaign_id}/ad",
                               params={"listing_ids": listing_id, "limit": "10"})
         if response.status_code != 200:
-            raise EbayRequestError(response.status_code, errors_of(response))
+            raise RequestRejected(response.status_code, errors_of(response))
         for ad in json_body(response).get("ads") or []:
             if isinstance(ad, dict) and str(ad.get("listingId")) == listing_id and ad.get("adId"):
                 return str(ad["adId"])
@@ -69,7 +64,7 @@ class MarketingApi:
         response = self._call(user_id, "GET", f"{BASE}/ad_campaign", params={
             "campaign_status": "RUNNING", "funding_strategy": "COST_PER_SALE", "limit": "100"})
         if response.status_code != 200:
-            raise EbayRequestError(response.status_code, errors_of(response))
+            raise RequestRejected(response.status_code, errors_of(response))
         for campaign in json_body(response).get("campaigns") or []:
             if not isinstance(campaign, dict):
                 continue
@@ -85,12 +80,12 @@ class MarketingApi:
             "campaignName": name, "marketplaceId": self.marketplace_id, "startDate": start,
             "fundingStrategy": {"fundingModel": "COST_PER_SALE", "bidPercentage": bid_percentage}})
         if response.status_code != 201:
-            raise EbayRequestError(response.status_code, errors_of(response))
+            raise RequestRejected(response.status_code, errors_of(response))
         # eBay returns the new id only in the Location header.
         location = response.headers.get("Location", "")
         campaign_id = str(location).rstrip("/").rsplit("/", 1)[-1]
         if not campaign_id:
-            raise EbayTransientError("eBay created a campaign but sent no Location header")
+            raise MarketplaceTransient("eBay created a campaign but sent no Location header")
         return campaign_id
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -108,7 +103,7 @@ class MarketingApi:
             if response.status_code in (401, 403):
                 errors = parse_errors(_safe_json(response))
                 detail = errors[0].describe() if errors else f"HTTP {response.status_code}"
-                raise EbayCredentialsError(f"eBay refused the seller's authorisation for Marketing ({detail})")
+                raise MarketplaceAuthError(f"eBay refused the seller's authorisation for Marketing ({detail})")
             return response
         raise AssertionError("unreachable")
 

@@ -15,8 +15,8 @@ import httpx
 
 from sellerjobs.clock import Clock
 from sellerjobs.ebay.credentials import AppCredentials
-from sellerjobs.ebay.errors import EbayCredentialsError, EbayGrantRevoked, EbayTransientError
 from sellerjobs.ebay.http import BudgetedHttp, json_body
+from sellerjobs.jobs.marketplace import GrantRevoked, MarketplaceAuthError, MarketplaceTransient
 
 TOKEN_PATH = "/identity/v1/oauth2/token"
 APP = "APP"
@@ -58,17 +58,17 @@ class EbayOAuth:
             try:
                 return str(body["access_token"]), self.clock.now() + float(body["expires_in"])
             except (KeyError, TypeError, ValueError) as exc:
-                raise EbayTransientError("eBay's token response had no access_token/expires_in") from exc
+                raise MarketplaceTransient("eBay's token response had no access_token/expires_in") from exc
         error = _oauth_error(response)
         if error == "invalid_grant":
-            raise EbayGrantRevoked(
+            raise GrantRevoked(
                 "eBay rejected the stored refresh token (invalid_grant): reconnect the eBay account and "
                 "store the new token with PUT /ebay/credentials")
         if error == "invalid_client":
             # Our app's credentials are wrong: no retry helps until an operator fixes the secret.
-            raise EbayCredentialsError(
+            raise MarketplaceAuthError(
                 "eBay rejected the application's credentials (invalid_client): fix the eBay app secret")
-        raise EbayTransientError(f"eBay token endpoint answered HTTP {response.status_code} ({error or 'no error'})")
+        raise MarketplaceTransient(f"eBay token endpoint answered HTTP {response.status_code} ({error or 'no error'})")
 
 
 def _oauth_error(response: httpx.Response) -> str:
@@ -92,11 +92,11 @@ class TokenProvider:
         def mint() -> tuple[str, float]:
             refresh_token = self.refresh_tokens.get_refresh_token(user_id)
             if not refresh_token:
-                raise EbayCredentialsError(
+                raise MarketplaceAuthError(
                     "no eBay account connected for this user: store a refresh token with PUT /ebay/credentials")
             try:
                 return self.oauth.mint_user_token(refresh_token, scope)
-            except EbayGrantRevoked as exc:
+            except GrantRevoked as exc:
                 self.refresh_tokens.mark_revoked(user_id, str(exc))
                 raise
 

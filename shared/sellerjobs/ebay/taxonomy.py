@@ -12,9 +12,9 @@ import httpx
 
 from sellerjobs.categories.ports import TreeRef
 from sellerjobs.ebay.credentials import APP_SCOPE
-from sellerjobs.ebay.errors import EbayCredentialsError, EbayRequestError, EbayTransientError
 from sellerjobs.ebay.http import BudgetedHttp, errors_of, json_body
 from sellerjobs.ebay.oauth import APP, TokenProvider
+from sellerjobs.jobs.marketplace import MarketplaceAuthError, MarketplaceTransient, RequestRejected
 
 BASE = "/commerce/taxonomy/v1"
 
@@ -81,9 +81,9 @@ class TaxonomyApi:
 
 def _raise_for_status(response: httpx.Response) -> httpx.Response:
     if response.status_code in (401, 403):
-        raise EbayCredentialsError(f"eBay refused the application's token (HTTP {response.status_code})")
+        raise MarketplaceAuthError(f"eBay refused the application's token (HTTP {response.status_code})")
     if response.status_code >= 400:
-        raise EbayRequestError(response.status_code, errors_of(response))
+        raise RequestRejected(response.status_code, errors_of(response))
     return response
 
 
@@ -104,7 +104,7 @@ class _ResponseReader(io.RawIOBase):
             except StopIteration:
                 return 0
             except httpx.HTTPError as exc:
-                raise EbayTransientError(f"eBay's aspects file broke off ({type(exc).__name__})") from exc
+                raise MarketplaceTransient(f"eBay's aspects file broke off ({type(exc).__name__})") from exc
         size = min(len(buffer), len(self._pending))
         buffer[:size] = self._pending[:size]
         self._pending = self._pending[size:]

@@ -26,7 +26,7 @@ from sellerjobs.jobs.rate_budget import RateBudget, RateLimiter
 from sellerjobs.market import events as market_events
 from sellerjobs.market.job import CachedPrice, MarketJob, MarketStatus, Priority, Provider
 from sellerjobs.market.ports import BatchMetrics, MarketBatch, MarketJobs, PriceCache
-from sellerjobs.providers.base import (
+from sellerjobs.market.quotes import (
     OutOfBudget,
     ProviderAuthError,
     ProviderError,

@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from sellerjobs.ebay.errors import EbayError, ListingResult
+from sellerjobs.jobs.marketplace import ErrorDetail
+from sellerjobs.promotions.ports import ListingResult
 
 
 class Verdict(StrEnum):
@@ -47,7 +48,7 @@ TERMINAL = frozenset({
 })
 
 
-def classify_error(error: EbayError, *, status: int, age_s: float, sync_window_s: float) -> Decision:
+def classify_error(error: ErrorDetail, *, status: int, age_s: float, sync_window_s: float) -> Decision:
     """``age_s``: seconds since the listing was queued, i.e. since it was published."""
     code = error.error_id
 
@@ -90,7 +91,7 @@ def classify_listing(result: ListingResult, *, age_s: float, sync_window_s: floa
     return decision
 
 
-def classify_request_errors(errors: Iterable[EbayError], *, status: int, age_s: float,
+def classify_request_errors(errors: Iterable[ErrorDetail], *, status: int, age_s: float,
                             sync_window_s: float) -> Decision:
     """A whole-request rejection (no per-listing answers) applies to every job in the call."""
     decisions = [classify_error(e, status=status, age_s=age_s, sync_window_s=sync_window_s) for e in errors]

@@ -7,14 +7,14 @@ them; tests and simulations can pass in-memory versions. Nothing here knows abou
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from pydantic import Field, StrictInt
 
-from sellerjobs.ebay.errors import ListingResult
 from sellerjobs.errors import Conflict, Invalid
 from sellerjobs.events.model import JobEvent
+from sellerjobs.jobs.marketplace import ErrorDetail
 from sellerjobs.jobs.messages import MessageBody
 from sellerjobs.promotions.job import PromotionJob, Status
 
@@ -202,8 +202,18 @@ class AdRequest:
     bid_percentage: str
 
 
+@dataclass(frozen=True)
+class ListingResult:
+    """eBay's answer for one listing of a bulk ad request."""
+
+    listing_id: str
+    status_code: int
+    ad_id: str | None = None
+    errors: tuple[ErrorDetail, ...] = field(default_factory=tuple)
+
+
 class AdsGateway(Protocol):
-    """eBay Promoted Listings for one seller. Raises ``sellerjobs.ebay.errors`` exceptions or
+    """eBay Promoted Listings for one seller. Raises ``sellerjobs.jobs.marketplace`` exceptions or
     ``RateLimited`` when a whole call fails."""
 
     def create_ads(self, user_id: str, campaign_id: str, ads: Sequence[AdRequest], *,

@@ -17,17 +17,16 @@ from dataclasses import dataclass, field, replace
 from aws_lambda_powertools import Logger
 
 from sellerjobs.clock import Clock, now_ms
-from sellerjobs.ebay.errors import (
-    EbayCallError,
-    EbayCredentialsError,
-    EbayRequestError,
-    EbayThrottled,
-    EbayTransientError,
-    ListingResult,
-)
 from sellerjobs.events.model import JobEvent
 from sellerjobs.events.ports import EventAnnouncer, NoAnnouncer
 from sellerjobs.jobs.history import Note
+from sellerjobs.jobs.marketplace import (
+    MarketplaceAuthError,
+    MarketplaceCallError,
+    MarketplaceThrottled,
+    MarketplaceTransient,
+    RequestRejected,
+)
 from sellerjobs.jobs.pause import Pause, PauseSwitch
 from sellerjobs.jobs.rate_budget import RateLimited
 from sellerjobs.jobs.retry import RetryPolicy
@@ -48,6 +47,7 @@ from sellerjobs.promotions.ports import (
     JobKey,
     JobMessage,
     JobRepository,
+    ListingResult,
     SellerPolls,
 )
 from sellerjobs.promotions.service import message_for
@@ -268,7 +268,7 @@ class PromotionWorker:
             campaign = campaign_id or self.campaigns.default_for(user_id)
         except NoCampaign as exc:
             return {_key(j): Decision(Verdict.FAILED, str(exc), operation=DEFAULT_CAMPAIGN) for j in group}, None
-        except (EbayCallError, RateLimited) as exc:
+        except (MarketplaceCallError, RateLimited) as exc:
             return {_key(j): _during(self._call_failed(exc, j, now), DEFAULT_CAMPAIGN) for j in group}, None
 
         steps: dict[JobKey, Step] = {}
@@ -278,7 +278,7 @@ class PromotionWorker:
                                                                   for j in chunk],
                                               urgent=any(j.priority is Priority.HIGH for j in chunk))
                 report.ebay_calls += 1
-            except (EbayCallError, RateLimited) as exc:
+            except (MarketplaceCallError, RateLimited) as exc:
                 # Our own budget refusing means nothing was sent; anything else reached eBay.
                 report.ebay_calls += 0 if isinstance(exc, RateLimited) else 1
                 steps.update({_key(j): _during(self._call_failed(exc, j, now), BULK_CREATE) for j in chunk})
@@ -309,7 +309,7 @@ class PromotionWorker:
                 decision = replace(decision, ad_id=self.ads.find_ad_id(job.user_id, campaign, job.listing_id),
                                    operation=GET_ADS if decision.error_id else BULK_CREATE)
                 report.ebay_calls += 1
-            except (EbayCallError, RateLimited) as exc:
+            except (MarketplaceCallError, RateLimited) as exc:
                 report.ebay_calls += 0 if isinstance(exc, RateLimited) else 1
                 logger.warning("Ad exists but its id could not be looked up", extra={
                     "job_id": job.id, "listing_id": job.listing_id, "reason": str(exc)})
@@ -318,14 +318,14 @@ class PromotionWorker:
     def _call_failed(self, exc: Exception, job: PromotionJob, now: int) -> Step:
         if isinstance(exc, RateLimited):
             return _Defer(exc.retry_after_s, str(exc))
-        if isinstance(exc, EbayCredentialsError):
+        if isinstance(exc, MarketplaceAuthError):
             return Decision(Verdict.FAILED, str(exc))
-        if isinstance(exc, EbayRequestError):
+        if isinstance(exc, RequestRejected):
             return classify_request_errors(exc.errors, status=exc.status, age_s=job.sync_age_s(now),
                                            sync_window_s=self.policy_for(job.policy).sync_window_s)
-        if isinstance(exc, EbayThrottled):
+        if isinstance(exc, MarketplaceThrottled):
             return Decision(Verdict.RETRY, str(exc) or "eBay answered 429", http_status=429)
-        if isinstance(exc, EbayTransientError):
+        if isinstance(exc, MarketplaceTransient):
             return Decision(Verdict.RETRY, str(exc))
         return Decision(Verdict.RETRY, f"eBay call failed: {exc}")
 

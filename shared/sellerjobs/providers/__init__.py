@@ -1,1 +1,1 @@
-"""Market-data clients (httpx) for StockX, Alias and eBay Browse, behind one interface."""
+"""Market-data clients (httpx) for StockX, Alias and eBay Browse, behind the market domain's ``QuoteSource``."""

@@ -20,8 +20,8 @@ from urllib.parse import quote as quote_path
 import httpx
 
 from sellerjobs.market.job import Provider, Quote
+from sellerjobs.market.quotes import CallGate, CatalogCache, ProviderAuthError, ProviderNotFound, ProviderTransient
 from sellerjobs.providers.amounts import highest, lowest, parse_cents, size_key, style_key
-from sellerjobs.providers.base import CallGate, CatalogCache, ProviderAuthError, ProviderNotFound, ProviderTransient
 from sellerjobs.providers.credentials import AliasCredentials
 from sellerjobs.providers.http import checked, json_object, send
 

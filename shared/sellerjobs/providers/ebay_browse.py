@@ -26,12 +26,11 @@ from typing import Protocol
 import httpx
 
 from sellerjobs.ebay.credentials import APP_SCOPE
-from sellerjobs.ebay.errors import EbayCredentialsError, EbayThrottled, EbayTransientError
 from sellerjobs.ebay.oauth import APP
+from sellerjobs.jobs.marketplace import MarketplaceAuthError, MarketplaceThrottled, MarketplaceTransient
 from sellerjobs.jobs.rate_budget import RateLimited
 from sellerjobs.market.job import Provider, Quote
-from sellerjobs.providers.amounts import parse_amount, size_key
-from sellerjobs.providers.base import (
+from sellerjobs.market.quotes import (
     CallGate,
     OutOfBudget,
     ProviderAuthError,
@@ -39,6 +38,7 @@ from sellerjobs.providers.base import (
     ProviderThrottled,
     ProviderTransient,
 )
+from sellerjobs.providers.amounts import parse_amount, size_key
 from sellerjobs.providers.http import checked, json_object, send
 
 NAME = "eBay Browse"
@@ -111,11 +111,11 @@ class EbayBrowseClient:
         """The application token, with the eBay OAuth client's failures in provider terms."""
         try:
             return self.tokens.app_token(APP_SCOPE)
-        except EbayCredentialsError as exc:
+        except MarketplaceAuthError as exc:
             raise ProviderAuthError(f"no eBay application token: {exc}") from exc
-        except EbayThrottled as exc:
+        except MarketplaceThrottled as exc:
             raise ProviderThrottled(f"eBay's token endpoint is throttling us: {exc}") from exc
-        except EbayTransientError as exc:
+        except MarketplaceTransient as exc:
             raise ProviderTransient(f"could not get an eBay application token: {exc}") from exc
         except RateLimited as exc:
             # Our own eBay OAuth budget is spent: like an empty gate, wait for the next window.

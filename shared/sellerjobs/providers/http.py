@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from sellerjobs.providers.base import (
+from sellerjobs.market.quotes import (
     CallGate,
     ProviderAuthError,
     ProviderError,

@@ -23,14 +23,14 @@ import httpx
 from sellerjobs.clock import Clock
 from sellerjobs.ebay.oauth import TokenCache
 from sellerjobs.market.job import Provider, Quote
-from sellerjobs.providers.amounts import highest, lowest, parse_amount, size_key, style_key
-from sellerjobs.providers.base import (
+from sellerjobs.market.quotes import (
     CallGate,
     CatalogCache,
     ProviderAuthError,
     ProviderNotFound,
     ProviderTransient,
 )
+from sellerjobs.providers.amounts import highest, lowest, parse_amount, size_key, style_key
 from sellerjobs.providers.credentials import StockXCredentials
 from sellerjobs.providers.http import checked, json_list, json_object, send
 

@@ -1,4 +1,8 @@
-"""What every market-data provider client offers, and how its calls fail (plain data; no HTTP)."""
+"""What market jobs need from a price provider, and how a provider's calls fail.
+
+The StockX, Alias and eBay Browse clients in ``sellerjobs.providers`` implement ``QuoteSource``
+and raise these errors; the market worker decides from them without knowing how a quote was fetched.
+"""
 
 from __future__ import annotations
 
