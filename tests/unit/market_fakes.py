@@ -2,14 +2,14 @@
 
 The fakes keep the contracts the real adapters keep:
 
-* ``InMemoryMarketJobs`` follows ``sellerjobs.aws.market.DynamoMarketJobs``: one job per
-  (provider, sku, size) key; ``enqueue`` returns a queued or running job (raising its priority
-  if the new one is higher, never lowering it; a raise is a write, so the version moves on) and
-  replaces a finished one by a new job; every status change (``start``, ``settle``,
-  ``reset_failed``) is guarded by the job's version and status as read; ``queued`` reads highest
-  priority first, then oldest, then by key, within ``[min_priority, max_priority]``; ``stuck``
-  reads running jobs started before a time, oldest start first; ``page`` reads by status, most
-  recently updated first, and filters by provider after the limit (as a DynamoDB filter does).
+* ``InMemoryMarketJobs`` follows ``sellerjobs.aws.market.DynamoMarketJobs`` (one contract
+  suite, tests/integration/test_market_ports_contract.py, runs against both): one job per
+  (provider, sku, size) key; ``enqueue`` writes what ``sellerjobs.market.enqueueing`` decides;
+  every status change (``start``, ``settle``, ``reset_failed``) is guarded by the job's version
+  and status as read; ``queued`` reads highest priority first, then oldest, then by key, within
+  ``[min_priority, max_priority]``; ``stuck`` reads running jobs started before a time, oldest
+  start first; ``page`` reads by status, most recently updated first, and filters by provider
+  after the limit (as a DynamoDB filter does).
 * ``InMemoryRateLimiter`` follows ``sellerjobs.aws.rate_buckets.DynamoRateLimiter``: one counter
   per budget window; ``acquire`` succeeds only if ``used + n <= allowance(now)``; ``refund``
   subtracts from the counter of the window ``when`` falls in.
@@ -33,6 +33,7 @@ from sellerjobs.clock import Clock, ManualClock, now_ms
 from sellerjobs.events.model import JobEvent
 from sellerjobs.jobs.history import Note
 from sellerjobs.jobs.rate_budget import Grant, RateBudget
+from sellerjobs.market.enqueueing import enqueue_requests, enqueueing
 from sellerjobs.market.job import CachedPrice, MarketJob, MarketStatus, Provider, Quote, dedupe_key
 from sellerjobs.market.ports import BatchMetrics, Enqueued, JobPage, MarketBatch, MarketFilter, SchedulerRun
 from sellerjobs.market.scheduler import MarketScheduler, SchedulerSettings, hourly_budget
@@ -83,30 +84,12 @@ class InMemoryMarketJobs:
     def enqueue(self, provider: Provider, items: Sequence[tuple[str, str | None]], priority: int,
                 now_ms: int, seller: str | None = None) -> list[Enqueued]:
         self.enqueue_calls.append((provider, list(items), priority))
-        pending = {dedupe_key(provider, sku, size): (sku, size) for sku, size in items}
-        asking = frozenset({seller}) if seller is not None else frozenset()
         results = []
-        for key, (sku, size) in pending.items():
-            existing = self.jobs.get(key)
-            if existing is not None and existing.status.active:
-                if existing.priority >= priority:
-                    if asking <= existing.asked_by:
-                        results.append(Enqueued(existing, created=False))
-                        continue
-                    asked = replace(existing, asked_by=existing.asked_by | asking, version=existing.version + 1)
-                    self.jobs[key] = asked
-                    results.append(Enqueued(asked, created=False))
-                    continue
-                raised = replace(existing, priority=priority, updated_at=now_ms, version=existing.version + 1,
-                                 asked_by=existing.asked_by | asking)
-                self.jobs[key] = raised
-                results.append(Enqueued(raised, created=False, raised=True))
-                continue
-            job = MarketJob(id=f"{next(self._ids):032x}", provider=provider, sku=sku, size=size, priority=priority,
-                            status=MarketStatus.PENDING, enqueued_at=now_ms, updated_at=now_ms,
-                            version=(existing.version + 1) if existing else 0, asked_by=asking)
-            self.jobs[key] = job
-            results.append(Enqueued(job, created=True))
+        for key, request in enqueue_requests(provider, items, priority, now_ms, seller).items():
+            step = enqueueing(self.jobs.get(key), request, f"{next(self._ids):032x}")
+            if step.write:
+                self.jobs[key] = step.job
+            results.append(step.result)
         return results
 
     def get_many(self, keys: Iterable[str]) -> dict[str, MarketJob]:
