@@ -312,7 +312,7 @@ class DynamoMarketJobs:
     # -- moving jobs -------------------------------------------------------------------------
 
     def start(self, jobs: Sequence[MarketJob], now_ms: int) -> list[MarketJob]:
-        moves = [(job, job.moved(MarketStatus.RUNNING, now_ms, started_at=now_ms)) for job in jobs]
+        moves = [(job, job.started(now_ms)) for job in jobs]
         return self._move(moves)
 
     def settle(self, job: MarketJob, status: MarketStatus, now_ms: int, *, error: str | None = None,
@@ -322,7 +322,7 @@ class DynamoMarketJobs:
 
     def reset_failed(self, now_ms: int, limit: int) -> int:
         failed = self.page(MarketStatus.FAILED, None, limit, None).jobs
-        moves = [(job, job.moved(MarketStatus.PENDING, now_ms, error=None, enqueued_at=now_ms)) for job in failed]
+        moves = [(job, job.retried(now_ms)) for job in failed]
         return len(self._move(moves))
 
     def _move(self, moves: Sequence[tuple[MarketJob, MarketJob]], events: Sequence[JobEvent] = ()) -> list[MarketJob]:
