@@ -23,13 +23,17 @@ test_market_scheduler.py, test_market_worker.py and test_market_service.py share
 
 from __future__ import annotations
 
+import base64
+import binascii
 import itertools
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
 from sellerjobs.clock import Clock, ManualClock, now_ms
+from sellerjobs.errors import Invalid
 from sellerjobs.events.model import JobEvent
 from sellerjobs.jobs.history import Note
 from sellerjobs.jobs.rate_budget import Grant, RateBudget
@@ -75,7 +79,9 @@ class InMemoryMarketJobs:
             stored = self.jobs.get(old.key)
             if stored is None or stored.version != old.version or stored.status is not old.status:
                 continue  # the version guard: it moved on since it was read
-            self.jobs[new.key] = new
+            # A job read from an index comes without its history and sellers; they stay as stored.
+            self.jobs[new.key] = replace(new, history=stored.history if new.history is None else new.history,
+                                         asked_by=new.asked_by or stored.asked_by)
             moved.append(new)
         return moved
 
@@ -101,13 +107,13 @@ class InMemoryMarketJobs:
             return []
         waiting = [j for j in self.jobs.values()
                    if j.provider is provider and j.status.queued and min_priority <= j.priority <= max_priority]
-        return sorted(waiting, key=lambda j: (-j.priority, j.enqueued_at, j.key))[:limit]
+        return [_indexed(j) for j in sorted(waiting, key=lambda j: (-j.priority, j.enqueued_at, j.key))[:limit]]
 
     def start(self, jobs: Sequence[MarketJob], now_ms: int) -> list[MarketJob]:
         hook, self.before_start = self.before_start, None
         if hook is not None:
             hook(jobs)
-        return self._move([(job, job.moved(MarketStatus.RUNNING, now_ms, started_at=now_ms)) for job in jobs])
+        return self._move([(job, job.started(now_ms)) for job in jobs])
 
     def settle(self, job: MarketJob, status: MarketStatus, now_ms: int, *, error: str | None = None,
                retries: int = 0, note: Note | None = None, events: Sequence[JobEvent] = ()) -> bool:
@@ -122,35 +128,31 @@ class InMemoryMarketJobs:
     def stuck(self, started_before_ms: int, limit: int) -> list[MarketJob]:
         running = [j for j in self.jobs.values() if j.status is MarketStatus.RUNNING
                    and j.started_at is not None and j.started_at < started_before_ms]
-        return sorted(running, key=lambda j: (j.started_at or 0, j.key))[:limit]
+        return [_indexed(j) for j in sorted(running, key=lambda j: (j.started_at or 0, j.key))[:limit]]
 
     def reset_failed(self, now_ms: int, limit: int) -> int:
         failed = self.page(MarketStatus.FAILED, None, limit, None).jobs
-        moves = [(job, job.moved(MarketStatus.PENDING, now_ms, error=None, enqueued_at=now_ms)) for job in failed]
+        moves = [(job, job.retried(now_ms)) for job in failed]
         return len(self._move(moves))
 
     def page(self, status: MarketStatus | None, provider: Provider | None, limit: int, cursor: str | None
              ) -> JobPage:
-        def sort_key(job: MarketJob) -> str:
-            return f"{job.updated_at:013d}#{job.key}"
-
-        listed = sorted((j for j in self.jobs.values() if status is None or j.status is status), key=sort_key,
+        listed = sorted((j for j in self.jobs.values() if status is None or j.status is status), key=_position,
                         reverse=True)
         if cursor:
-            listed = [j for j in listed if sort_key(j) < cursor]
+            after = _after(cursor)
+            listed = [j for j in listed if _position(j) < after]
         evaluated = listed[:limit]  # DynamoDB's Limit counts items before the filter
-        return JobPage(jobs=[j for j in evaluated if provider is None or j.provider is provider],
-                       cursor=sort_key(evaluated[-1]) if evaluated and len(evaluated) == limit else None)
+        return JobPage(jobs=[_indexed(j) for j in evaluated if provider is None or j.provider is provider],
+                       cursor=_cursor(evaluated[-1]) if evaluated and len(evaluated) == limit else None)
 
     def search(self, where: MarketFilter, limit: int, cursor: str | None) -> JobPage:
-        def sort_key(job: MarketJob) -> str:
-            return f"{job.updated_at:013d}#{job.key}"
-
-        listed = sorted((j for j in self.jobs.values() if where.matches(j)), key=sort_key, reverse=True)
+        listed = sorted((j for j in self.jobs.values() if where.matches(j)), key=_position, reverse=True)
         if cursor:
-            listed = [j for j in listed if sort_key(j) < cursor]
-        page = [replace(j, history=None) for j in listed[:limit]]  # as an index holds them
-        return JobPage(jobs=page, cursor=sort_key(listed[limit - 1]) if len(listed) > limit else None)
+            after = _after(cursor)
+            listed = [j for j in listed if _position(j) < after]
+        return JobPage(jobs=[_indexed(j) for j in listed[:limit]],
+                       cursor=_cursor(listed[limit - 1]) if len(listed) > limit else None)
 
     def counts(self) -> dict[str, dict[str, int]]:
         out = {p.value: {s.value: 0 for s in MarketStatus} for p in Provider}
@@ -169,6 +171,30 @@ class InMemoryMarketJobs:
 
     def recent_batches(self, limit: int) -> list[BatchMetrics]:
         return sorted(self.batches, key=lambda b: b.started_at, reverse=True)[:limit]
+
+
+def _indexed(job: MarketJob) -> MarketJob:
+    """The job as an index holds it: without its history and the sellers it is announced to."""
+    return replace(job, history=None, asked_by=frozenset())
+
+
+def _position(job: MarketJob) -> str:
+    return f"{job.updated_at:013d}#{job.key}"
+
+
+def _cursor(job: MarketJob) -> str:
+    return base64.urlsafe_b64encode(_position(job).encode()).decode()
+
+
+def _after(cursor: str) -> str:
+    """The position a cursor holds; one this store did not give is refused as the adapter does."""
+    try:
+        position = base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (ValueError, binascii.Error):
+        position = ""
+    if not re.fullmatch(r"[0-9]{13}#.{1,200}", position):
+        raise Invalid("cursor is not one this API returned", field="cursor")
+    return position
 
 
 # ---------------------------------------------------------------- prices
