@@ -48,7 +48,7 @@ from sellerjobs.errors import Invalid
 from sellerjobs.events.model import JobEvent
 from sellerjobs.jobs import history
 from sellerjobs.jobs.history import Note
-from sellerjobs.market.enqueueing import enqueue_requests, enqueueing
+from sellerjobs.market.enqueueing import Enqueueing, enqueue_requests, enqueueing
 from sellerjobs.market.job import CachedPrice, MarketJob, MarketStatus, Provider, Quote, dedupe_key
 from sellerjobs.market.ports import BatchMetrics, Enqueued, JobPage, MarketFilter, SchedulerRun
 from sellerjobs.providers.base import CatalogCache
@@ -163,16 +163,7 @@ class DynamoMarketJobs:
                 if not step.write:
                     results[key] = step.result
                     continue
-                if read is None:
-                    put = self._put(step.job, "attribute_not_exists(pk)")
-                else:  # only over the job as read: a concurrent change makes this key go round again
-                    put = self._put(step.job, "#v = :v AND #status = :s", {":v": read.version, ":s": read.status.value})
-                deltas: dict[str, int] = {}
-                if step.result.created:
-                    deltas[f"{provider.value}#{step.job.status.value}"] = 1
-                if step.replaces is not None:
-                    deltas[f"{provider.value}#{step.replaces.value}"] = -1
-                writes.append((key, put, step.result, deltas))
+                writes.append((key, self._put_enqueued(step, read), step.result, self._moved_counts(step)))
             pending = []
             for start in range(0, len(writes), JOBS_PER_TRANSACTION):
                 chunk = writes[start:start + JOBS_PER_TRANSACTION]
@@ -184,6 +175,23 @@ class DynamoMarketJobs:
             if attempt:
                 time.sleep(0.02 * attempt)
         return [results[key] for key in requests if key in results]
+
+    def _put_enqueued(self, step: Enqueueing, read: MarketJob | None) -> dict[str, Any]:
+        """The job ``step`` makes, written only over the key's job as read (or none): if another
+        writer changed it meanwhile, the condition fails and the key is read and decided again."""
+        if read is None:
+            return self._put(step.job, "attribute_not_exists(pk)")
+        return self._put(step.job, "#v = :v AND #status = :s", {":v": read.version, ":s": read.status.value})
+
+    @staticmethod
+    def _moved_counts(step: Enqueueing) -> dict[str, int]:
+        provider = step.job.provider.value
+        deltas: dict[str, int] = {}
+        if step.result.created:
+            deltas[f"{provider}#{step.job.status.value}"] = 1
+        if step.replaces is not None:  # the finished job it replaces is no longer counted
+            deltas[f"{provider}#{step.replaces.value}"] = -1
+        return deltas
 
     def _write_chunk(self, chunk: list[tuple[str, dict[str, Any], Enqueued, dict[str, int]]]
                      ) -> list[tuple[str, Enqueued | None]]:
