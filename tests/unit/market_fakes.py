@@ -2,14 +2,14 @@
 
 The fakes keep the contracts the real adapters keep:
 
-* ``InMemoryMarketJobs`` follows ``sellerjobs.aws.market.DynamoMarketJobs``: one job per
-  (provider, sku, size) key; ``enqueue`` returns a queued or running job (raising its priority
-  if the new one is higher, never lowering it; a raise is a write, so the version moves on) and
-  replaces a finished one by a new job; every status change (``start``, ``settle``,
-  ``reset_failed``) is guarded by the job's version and status as read; ``queued`` reads highest
-  priority first, then oldest, then by key, within ``[min_priority, max_priority]``; ``stuck``
-  reads running jobs started before a time, oldest start first; ``page`` reads by status, most
-  recently updated first, and filters by provider after the limit (as a DynamoDB filter does).
+* ``InMemoryMarketJobs`` follows ``sellerjobs.aws.market.DynamoMarketJobs`` (one contract
+  suite, tests/integration/test_market_ports_contract.py, runs against both): one job per
+  (provider, sku, size) key; ``enqueue`` writes what ``sellerjobs.market.enqueueing`` decides;
+  every status change (``start``, ``settle``, ``reset_failed``) is guarded by the job's version
+  and status as read; ``queued`` reads highest priority first, then oldest, then by key, within
+  ``[min_priority, max_priority]``; ``stuck`` reads running jobs started before a time, oldest
+  start first; ``page`` reads by status, most recently updated first, and filters by provider
+  after the limit (as a DynamoDB filter does).
 * ``InMemoryRateLimiter`` follows ``sellerjobs.aws.rate_buckets.DynamoRateLimiter``: one counter
   per budget window; ``acquire`` succeeds only if ``used + n <= allowance(now)``; ``refund``
   subtracts from the counter of the window ``when`` falls in.
@@ -23,16 +23,21 @@ test_market_scheduler.py, test_market_worker.py and test_market_service.py share
 
 from __future__ import annotations
 
+import base64
+import binascii
 import itertools
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
 from sellerjobs.clock import Clock, ManualClock, now_ms
+from sellerjobs.errors import Invalid
 from sellerjobs.events.model import JobEvent
 from sellerjobs.jobs.history import Note
 from sellerjobs.jobs.rate_budget import Grant, RateBudget
+from sellerjobs.market.enqueueing import enqueue_requests, enqueueing
 from sellerjobs.market.job import CachedPrice, MarketJob, MarketStatus, Provider, Quote, dedupe_key
 from sellerjobs.market.ports import BatchMetrics, Enqueued, JobPage, MarketBatch, MarketFilter, SchedulerRun
 from sellerjobs.market.quotes import CallGate, ProviderError
@@ -74,7 +79,9 @@ class InMemoryMarketJobs:
             stored = self.jobs.get(old.key)
             if stored is None or stored.version != old.version or stored.status is not old.status:
                 continue  # the version guard: it moved on since it was read
-            self.jobs[new.key] = new
+            # A job read from an index comes without its history and sellers; they stay as stored.
+            self.jobs[new.key] = replace(new, history=stored.history if new.history is None else new.history,
+                                         asked_by=new.asked_by or stored.asked_by)
             moved.append(new)
         return moved
 
@@ -83,30 +90,12 @@ class InMemoryMarketJobs:
     def enqueue(self, provider: Provider, items: Sequence[tuple[str, str | None]], priority: int,
                 now_ms: int, seller: str | None = None) -> list[Enqueued]:
         self.enqueue_calls.append((provider, list(items), priority))
-        pending = {dedupe_key(provider, sku, size): (sku, size) for sku, size in items}
-        asking = frozenset({seller}) if seller is not None else frozenset()
         results = []
-        for key, (sku, size) in pending.items():
-            existing = self.jobs.get(key)
-            if existing is not None and existing.status.active:
-                if existing.priority >= priority:
-                    if asking <= existing.asked_by:
-                        results.append(Enqueued(existing, created=False))
-                        continue
-                    asked = replace(existing, asked_by=existing.asked_by | asking, version=existing.version + 1)
-                    self.jobs[key] = asked
-                    results.append(Enqueued(asked, created=False))
-                    continue
-                raised = replace(existing, priority=priority, updated_at=now_ms, version=existing.version + 1,
-                                 asked_by=existing.asked_by | asking)
-                self.jobs[key] = raised
-                results.append(Enqueued(raised, created=False, raised=True))
-                continue
-            job = MarketJob(id=f"{next(self._ids):032x}", provider=provider, sku=sku, size=size, priority=priority,
-                            status=MarketStatus.PENDING, enqueued_at=now_ms, updated_at=now_ms,
-                            version=(existing.version + 1) if existing else 0, asked_by=asking)
-            self.jobs[key] = job
-            results.append(Enqueued(job, created=True))
+        for key, request in enqueue_requests(provider, items, priority, now_ms, seller).items():
+            step = enqueueing(self.jobs.get(key), request, f"{next(self._ids):032x}")
+            if step.write:
+                self.jobs[key] = step.job
+            results.append(step.result)
         return results
 
     def get_many(self, keys: Iterable[str]) -> dict[str, MarketJob]:
@@ -118,13 +107,13 @@ class InMemoryMarketJobs:
             return []
         waiting = [j for j in self.jobs.values()
                    if j.provider is provider and j.status.queued and min_priority <= j.priority <= max_priority]
-        return sorted(waiting, key=lambda j: (-j.priority, j.enqueued_at, j.key))[:limit]
+        return [_indexed(j) for j in sorted(waiting, key=lambda j: (-j.priority, j.enqueued_at, j.key))[:limit]]
 
     def start(self, jobs: Sequence[MarketJob], now_ms: int) -> list[MarketJob]:
         hook, self.before_start = self.before_start, None
         if hook is not None:
             hook(jobs)
-        return self._move([(job, job.moved(MarketStatus.RUNNING, now_ms, started_at=now_ms)) for job in jobs])
+        return self._move([(job, job.started(now_ms)) for job in jobs])
 
     def settle(self, job: MarketJob, status: MarketStatus, now_ms: int, *, error: str | None = None,
                retries: int = 0, note: Note | None = None, events: Sequence[JobEvent] = ()) -> bool:
@@ -139,35 +128,31 @@ class InMemoryMarketJobs:
     def stuck(self, started_before_ms: int, limit: int) -> list[MarketJob]:
         running = [j for j in self.jobs.values() if j.status is MarketStatus.RUNNING
                    and j.started_at is not None and j.started_at < started_before_ms]
-        return sorted(running, key=lambda j: (j.started_at or 0, j.key))[:limit]
+        return [_indexed(j) for j in sorted(running, key=lambda j: (j.started_at or 0, j.key))[:limit]]
 
     def reset_failed(self, now_ms: int, limit: int) -> int:
         failed = self.page(MarketStatus.FAILED, None, limit, None).jobs
-        moves = [(job, job.moved(MarketStatus.PENDING, now_ms, error=None, enqueued_at=now_ms)) for job in failed]
+        moves = [(job, job.retried(now_ms)) for job in failed]
         return len(self._move(moves))
 
     def page(self, status: MarketStatus | None, provider: Provider | None, limit: int, cursor: str | None
              ) -> JobPage:
-        def sort_key(job: MarketJob) -> str:
-            return f"{job.updated_at:013d}#{job.key}"
-
-        listed = sorted((j for j in self.jobs.values() if status is None or j.status is status), key=sort_key,
+        listed = sorted((j for j in self.jobs.values() if status is None or j.status is status), key=_position,
                         reverse=True)
         if cursor:
-            listed = [j for j in listed if sort_key(j) < cursor]
+            after = _after(cursor)
+            listed = [j for j in listed if _position(j) < after]
         evaluated = listed[:limit]  # DynamoDB's Limit counts items before the filter
-        return JobPage(jobs=[j for j in evaluated if provider is None or j.provider is provider],
-                       cursor=sort_key(evaluated[-1]) if evaluated and len(evaluated) == limit else None)
+        return JobPage(jobs=[_indexed(j) for j in evaluated if provider is None or j.provider is provider],
+                       cursor=_cursor(evaluated[-1]) if evaluated and len(evaluated) == limit else None)
 
     def search(self, where: MarketFilter, limit: int, cursor: str | None) -> JobPage:
-        def sort_key(job: MarketJob) -> str:
-            return f"{job.updated_at:013d}#{job.key}"
-
-        listed = sorted((j for j in self.jobs.values() if where.matches(j)), key=sort_key, reverse=True)
+        listed = sorted((j for j in self.jobs.values() if where.matches(j)), key=_position, reverse=True)
         if cursor:
-            listed = [j for j in listed if sort_key(j) < cursor]
-        page = [replace(j, history=None) for j in listed[:limit]]  # as an index holds them
-        return JobPage(jobs=page, cursor=sort_key(listed[limit - 1]) if len(listed) > limit else None)
+            after = _after(cursor)
+            listed = [j for j in listed if _position(j) < after]
+        return JobPage(jobs=[_indexed(j) for j in listed[:limit]],
+                       cursor=_cursor(listed[limit - 1]) if len(listed) > limit else None)
 
     def counts(self) -> dict[str, dict[str, int]]:
         out = {p.value: {s.value: 0 for s in MarketStatus} for p in Provider}
@@ -186,6 +171,30 @@ class InMemoryMarketJobs:
 
     def recent_batches(self, limit: int) -> list[BatchMetrics]:
         return sorted(self.batches, key=lambda b: b.started_at, reverse=True)[:limit]
+
+
+def _indexed(job: MarketJob) -> MarketJob:
+    """The job as an index holds it: without its history and the sellers it is announced to."""
+    return replace(job, history=None, asked_by=frozenset())
+
+
+def _position(job: MarketJob) -> str:
+    return f"{job.updated_at:013d}#{job.key}"
+
+
+def _cursor(job: MarketJob) -> str:
+    return base64.urlsafe_b64encode(_position(job).encode()).decode()
+
+
+def _after(cursor: str) -> str:
+    """The position a cursor holds; one this store did not give is refused as the adapter does."""
+    try:
+        position = base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (ValueError, binascii.Error):
+        position = ""
+    if not re.fullmatch(r"[0-9]{13}#.{1,200}", position):
+        raise Invalid("cursor is not one this API returned", field="cursor")
+    return position
 
 
 # ---------------------------------------------------------------- prices

@@ -53,6 +53,26 @@ def test_a_move_bumps_the_version_and_the_update_time():
     assert job.status is MarketStatus.PENDING  # jobs are values
 
 
+def test_a_started_job_runs_from_now():
+    job = a_job()
+
+    started = job.started(NOW + 5)
+
+    assert (started.status, started.started_at, started.updated_at, started.version) == (
+        MarketStatus.RUNNING, NOW + 5, NOW + 5, job.version + 1)
+    assert started.enqueued_at == job.enqueued_at
+
+
+def test_a_retried_job_waits_as_if_just_queued_without_its_error():
+    failed = a_job().settled(MarketStatus.FAILED, NOW + 5, error="credentials: 401", retries=2)
+
+    retried = failed.retried(NOW + 9)
+
+    assert (retried.status, retried.error, retried.enqueued_at, retried.updated_at, retried.version) == (
+        MarketStatus.PENDING, None, NOW + 9, NOW + 9, failed.version + 1)
+    assert retried.retry_count == 2
+
+
 def test_a_job_in_the_api():
     job = a_job(retry_count=2, error="gave up", completed_at=NOW + 9)
 

@@ -36,48 +36,6 @@ def test_the_same_item_twice_in_one_request_is_one_job():
     assert len(world.jobs.jobs) == 2
 
 
-def test_an_item_already_waiting_is_not_queued_twice_and_its_priority_only_rises():
-    world = MarketWorld()
-    service = world.service()
-    (first,) = service.enqueue(STOCKX, [("A", None)], Priority.HOT)
-    world.at(MINUTE)
-
-    (lower,) = service.enqueue(STOCKX, [("A", None)], Priority.BACKGROUND)
-    (higher,) = service.enqueue(STOCKX, [("A", None)], Priority.MANUAL)
-
-    assert (lower.created, lower.raised, lower.job) == (False, False, first.job)
-    assert (higher.created, higher.raised) == (False, True)
-    assert (higher.job.id, higher.job.priority) == (first.job.id, Priority.MANUAL)
-    assert higher.job.enqueued_at == first.job.enqueued_at  # it keeps its place among equals by age
-    assert world.jobs.stored(STOCKX, "A").priority == Priority.MANUAL
-
-
-def test_a_finished_item_is_queued_again_as_a_new_job():
-    world = MarketWorld()
-    service = world.service()
-    (first,) = service.enqueue(STOCKX, [("A", "9")], Priority.BACKGROUND)
-    (running,) = world.jobs.start([first.job], world.now())
-    assert world.jobs.settle(running, MarketStatus.FAILED, world.now(), error="not found: gone")
-    world.at(MINUTE)
-
-    (again,) = service.enqueue(STOCKX, [("A", "9")], Priority.BACKGROUND)
-
-    assert again.created
-    assert again.job.id != first.job.id
-    assert (again.job.status, again.job.error, again.job.enqueued_at) == (MarketStatus.PENDING, None, world.now())
-
-
-def test_the_same_sku_at_another_provider_is_another_job():
-    world = MarketWorld(providers=(STOCKX, ALIAS))
-    service = world.service()
-
-    service.enqueue(STOCKX, [("A", None)], Priority.BACKGROUND)
-    (alias,) = service.enqueue(ALIAS, [("A", None)], Priority.BACKGROUND)
-
-    assert alias.created
-    assert len(world.jobs.jobs) == 2
-
-
 # ---------------------------------------------------------------- prices
 
 

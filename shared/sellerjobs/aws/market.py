@@ -34,7 +34,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -48,6 +48,7 @@ from sellerjobs.errors import Invalid
 from sellerjobs.events.model import JobEvent
 from sellerjobs.jobs import history
 from sellerjobs.jobs.history import Note
+from sellerjobs.market.enqueueing import Enqueueing, enqueue_requests, enqueueing
 from sellerjobs.market.job import CachedPrice, MarketJob, MarketStatus, Provider, Quote, dedupe_key
 from sellerjobs.market.ports import BatchMetrics, Enqueued, JobPage, MarketFilter, SchedulerRun
 from sellerjobs.market.quotes import CatalogCache
@@ -148,62 +149,49 @@ class DynamoMarketJobs:
 
     def enqueue(self, provider: Provider, items: Sequence[tuple[str, str | None]], priority: int,
                 now_ms: int, seller: str | None = None) -> list[Enqueued]:
+        requests = enqueue_requests(provider, items, priority, now_ms, seller)
         results: dict[str, Enqueued] = {}
-        keys = [dedupe_key(provider, sku, size) for sku, size in items]
-        pending = dict(zip(keys, items, strict=True))
+        pending = list(requests)
         for attempt in range(5):
             if not pending:
                 break
             current = self.get_many(pending)
             writes: list[tuple[str, dict[str, Any], Enqueued, dict[str, int]]] = []
-            for key, (sku, size) in pending.items():
-                existing = current.get(key)
-                if existing is not None and existing.status.active:
-                    asks = seller is not None and seller not in existing.asked_by
-                    if existing.priority >= priority and not asks:
-                        results[key] = Enqueued(existing, created=False)
-                        continue
-                    if existing.priority >= priority and seller is not None:
-                        # Not raised, but its events now go to this seller too.
-                        asked = existing.asked(seller)
-                        writes.append((key, self._put(asked, "#v = :v AND #status = :s",
-                                                      {":v": existing.version, ":s": existing.status.value}),
-                                       Enqueued(asked, created=False), {}))
-                        continue
-                    raised = self._reprioritised(existing, priority, now_ms)
-                    if seller is not None:
-                        raised = replace(raised, asked_by=raised.asked_by | {seller})
-                    writes.append((key, self._put(raised, "#v = :v AND #status = :s",
-                                                  {":v": existing.version, ":s": existing.status.value}),
-                                   Enqueued(raised, created=False, raised=True), {}))
+            for key in pending:
+                read = current.get(key)
+                step = enqueueing(read, requests[key], uuid.uuid4().hex)
+                if not step.write:
+                    results[key] = step.result
                     continue
-                job = MarketJob(id=uuid.uuid4().hex, provider=provider, sku=sku, size=size, priority=priority,
-                                status=MarketStatus.PENDING, enqueued_at=now_ms, updated_at=now_ms,
-                                version=(existing.version + 1) if existing else 0,
-                                asked_by=frozenset({seller}) if seller is not None else frozenset())
-                deltas = {f"{provider.value}#{MarketStatus.PENDING.value}": 1}
-                if existing is None:
-                    put = self._put(job, "attribute_not_exists(pk)")
-                else:  # a finished job is replaced; its counter goes down
-                    deltas[f"{provider.value}#{existing.status.value}"] = -1
-                    put = self._put(job, "#v = :v AND #status = :s",
-                                    {":v": existing.version, ":s": existing.status.value})
-                writes.append((key, put, Enqueued(job, created=True), deltas))
-            pending = {}
+                writes.append((key, self._put_enqueued(step, read), step.result, self._moved_counts(step)))
+            pending = []
             for start in range(0, len(writes), JOBS_PER_TRANSACTION):
                 chunk = writes[start:start + JOBS_PER_TRANSACTION]
                 for key, outcome in self._write_chunk(chunk):
                     if outcome is None:  # someone else changed this key meanwhile: look again
-                        pending[key] = items[keys.index(key)]
+                        pending.append(key)
                     else:
                         results[key] = outcome
             if attempt:
                 time.sleep(0.02 * attempt)
-        return [results[key] for key in dict.fromkeys(keys) if key in results]
+        return [results[key] for key in requests if key in results]
+
+    def _put_enqueued(self, step: Enqueueing, read: MarketJob | None) -> dict[str, Any]:
+        """The job ``step`` makes, written only over the key's job as read (or none): if another
+        writer changed it meanwhile, the condition fails and the key is read and decided again."""
+        if read is None:
+            return self._put(step.job, "attribute_not_exists(pk)")
+        return self._put(step.job, "#v = :v AND #status = :s", {":v": read.version, ":s": read.status.value})
 
     @staticmethod
-    def _reprioritised(job: MarketJob, priority: int, now_ms: int) -> MarketJob:
-        return replace(job, priority=priority, updated_at=now_ms, version=job.version + 1)
+    def _moved_counts(step: Enqueueing) -> dict[str, int]:
+        provider = step.job.provider.value
+        deltas: dict[str, int] = {}
+        if step.result.created:
+            deltas[f"{provider}#{step.job.status.value}"] = 1
+        if step.replaces is not None:  # the finished job it replaces is no longer counted
+            deltas[f"{provider}#{step.replaces.value}"] = -1
+        return deltas
 
     def _write_chunk(self, chunk: list[tuple[str, dict[str, Any], Enqueued, dict[str, int]]]
                      ) -> list[tuple[str, Enqueued | None]]:
@@ -332,7 +320,7 @@ class DynamoMarketJobs:
     # -- moving jobs -------------------------------------------------------------------------
 
     def start(self, jobs: Sequence[MarketJob], now_ms: int) -> list[MarketJob]:
-        moves = [(job, job.moved(MarketStatus.RUNNING, now_ms, started_at=now_ms)) for job in jobs]
+        moves = [(job, job.started(now_ms)) for job in jobs]
         return self._move(moves)
 
     def settle(self, job: MarketJob, status: MarketStatus, now_ms: int, *, error: str | None = None,
@@ -342,7 +330,7 @@ class DynamoMarketJobs:
 
     def reset_failed(self, now_ms: int, limit: int) -> int:
         failed = self.page(MarketStatus.FAILED, None, limit, None).jobs
-        moves = [(job, job.moved(MarketStatus.PENDING, now_ms, error=None, enqueued_at=now_ms)) for job in failed]
+        moves = [(job, job.retried(now_ms)) for job in failed]
         return len(self._move(moves))
 
     def _move(self, moves: Sequence[tuple[MarketJob, MarketJob]], events: Sequence[JobEvent] = ()) -> list[MarketJob]:

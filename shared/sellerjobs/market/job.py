@@ -75,6 +75,14 @@ class MarketJob:
         history = self.history if entry is None or self.history is None else appended(self.history, entry)
         return replace(self, status=status, updated_at=now_ms, version=self.version + 1, history=history, **changes)
 
+    def started(self, now_ms: int) -> MarketJob:
+        """A waiting job handed to a worker."""
+        return self.moved(MarketStatus.RUNNING, now_ms, started_at=now_ms)
+
+    def retried(self, now_ms: int) -> MarketJob:
+        """A failed job queued again by an operator: it waits as if just queued, its error gone."""
+        return self.moved(MarketStatus.PENDING, now_ms, error=None, enqueued_at=now_ms)
+
     def settled(self, status: MarketStatus, now_ms: int, *, error: str | None = None, retries: int = 0,
                 note: Note | None = None) -> MarketJob:
         """A running job moved on by an attempt (succeeded, failed, deferred) or a reset (pending);

@@ -96,7 +96,8 @@ class MarketJobs(Protocol):
                 now_ms: int, seller: str | None = None) -> list[Enqueued]:
         """One job per (provider, sku, size): a queued or running one is returned (its priority
         raised if lower), a finished one replaced by a new job. ``seller`` is added to the job's
-        ``asked_by`` (the sellers its events go to)."""
+        ``asked_by`` (the sellers its events go to). ``sellerjobs.market.enqueueing`` decides;
+        a store writes what it says."""
         ...
 
     def get_many(self, keys: Iterable[str]) -> dict[str, MarketJob]: ...
