@@ -22,7 +22,7 @@ from sellerjobs.events.model import JobEvent
 from sellerjobs.jobs.history import Note
 from sellerjobs.market.job import CachedPrice, MarketJob, MarketStatus, Priority, Provider, Quote
 from sellerjobs.market.ports import BatchMetrics, MarketFilter, MarketJobs, PriceCache, SchedulerRun, ShareSettings
-from sellerjobs.providers.base import CatalogCache
+from sellerjobs.market.quotes import CatalogCache
 from tests.integration.test_market import just_before
 from tests.unit.market_fakes import InMemoryMarketJobs, InMemoryPriceCache, InMemoryShareSettings
 from tests.unit.provider_fakes import MemoryCatalog
