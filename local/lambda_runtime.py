@@ -16,11 +16,13 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
 from local.logs import function_scope
 from local.template import Function
+from sellerjobs.environment import Environment, running_in
 
 _counter = itertools.count(1)
 
@@ -87,16 +89,22 @@ def _container(function: Function) -> threading.Lock:
 
 
 def invoke(function: Function, event: dict[str, Any], *, environment: int | None = None,
-           now: Callable[[], float] = time.monotonic) -> Any:
+           now: Callable[[], float] = time.monotonic, variables: Environment | None = None) -> Any:
     """Run one invocation. Without ``environment`` the function is one warm container: its
     invocations take turns, as they would on a single Lambda instance, so per-container state is
     never shared by two requests at once. With one, that environment's copy of the handler runs
-    (a simulation, which runs one invocation at a time itself, decides which)."""
+    (a simulation, which runs one invocation at a time itself, decides which). With
+    ``variables``, the handler's settings come from those (the function's template environment)
+    instead of the process environment."""
     context = LocalContext(function_name=function.logical_id, memory_limit_in_mb=function.memory_mb,
                            timeout_s=function.timeout_s, now=now)
-    if environment is not None:
-        with function_scope(function.logical_id):
+    with ExitStack() as scope:
+        if variables is not None:
+            scope.enter_context(running_in(variables))
+        if environment is not None:
+            scope.enter_context(function_scope(function.logical_id))
             return entry_point(function, environment)(event, context)
-    handler = entry_point(function)
-    with _container(function), function_scope(function.logical_id):
+        handler = entry_point(function)
+        scope.enter_context(_container(function))
+        scope.enter_context(function_scope(function.logical_id))
         return handler(event, context)

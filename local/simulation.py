@@ -20,7 +20,7 @@ import json
 import logging
 import random
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +34,7 @@ from local.events import scheduled_event
 from local.lambda_runtime import invoke
 from local.template import Function, Schedule
 from sellerjobs.aws import clients
+from sellerjobs.environment import Environment
 
 __all__ = ["InvocationLog", "SimulatedCrash", "Simulation"]
 
@@ -50,7 +51,10 @@ class Simulation(EventLoop):
     _dirty: set[str] = field(default_factory=set)  # queue urls sent to since the last pull
 
     @classmethod
-    def of(cls, stack: Stack, clock: VirtualClock, costs: CostModel | None = None) -> Simulation:
+    def of(cls, stack: Stack, clock: VirtualClock, costs: CostModel | None = None,
+           environments: Mapping[str, Environment] | None = None) -> Simulation:
+        """``environments``: each function's variables (by logical id), read at every invocation
+        (a caller may change them: a redeploy); without, the process environment."""
         functions: dict[str, Function] = stack.functions()
         specs = {}
         for source in stack.template.queue_sources():
@@ -60,7 +64,8 @@ class Simulation(EventLoop):
                                             max_receives=redrive[1] if redrive else None)
 
         def run_handler(function: str, event: dict[str, Any], environment: int) -> Any:
-            return invoke(functions[function], event, environment=environment, now=clock.now)
+            variables = environments.get(function) if environments is not None else None
+            return invoke(functions[function], event, environment=environment, now=clock.now, variables=variables)
 
         return cls(clock=clock, queue_specs=specs, schedules=stack.template.schedules(),
                    timeouts={name: float(f.timeout_s) for name, f in functions.items()}, runner=run_handler,

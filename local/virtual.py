@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from moto import mock_aws
@@ -27,10 +27,12 @@ from local.sandbox import MarketplaceSandbox, serve
 from local.sandbox.latency import ProviderLatency
 from local.simulation import Simulation
 from local.stack import EXTERNAL_URLS, register_market_clients
-from local.template import Function
+from local.template import Function, Template
+from local.workers import environment_of
 from sellerjobs import clock as clock_module
 from sellerjobs import wiring
 from sellerjobs.api import ADMIN_SCOPE
+from sellerjobs.environment import Environment
 
 AWS_FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SECURITY_TOKEN": "testing",
@@ -46,6 +48,9 @@ class VirtualStack:
     sandbox: MarketplaceSandbox
     clock: VirtualClock
     sandbox_url: str = ""  # the sandbox served on loopback (its webhook receiver: <url>/hooks/<name>)
+    urls: dict[str, str] = field(default_factory=dict)  # the marketplace URLs, pointed at the sandbox
+    overrides: dict[str, str] = field(default_factory=dict)  # this machine's settings and the caller's
+    environments: dict[str, Environment] = field(default_factory=dict)  # each function's, by logical id
 
     def call(self, method: str, path: str, user: str | None, body: Any = None, *, admin: bool = False,
              headers: dict[str, str] | None = None) -> ApiResponse:
@@ -59,8 +64,23 @@ class VirtualStack:
     def reconfigure(self, **env: str) -> None:
         """New settings, as a redeploy would bring: fresh containers, same resources."""
         os.environ.update(env)
+        self.overrides.update(env)
+        self.environments.update(function_environments(self.stack, self.urls, self.overrides))
         wiring.reset()
         self.sim.attach()
+
+
+def function_environments(stack: Stack, urls: dict[str, str], overrides: Mapping[str, str]
+                          ) -> dict[str, Environment]:
+    """Each function's variables as the simulation runs it: its template entry, its marketplace
+    URLs pointed at the sandbox, and the ``overrides``. An override of a variable the template
+    gives some functions changes only theirs (as a redeploy with that parameter would); one the
+    template gives none (this machine's time scale, a test's knob) goes to every function."""
+    of = environment_of(stack, urls)
+    entries = {name: of(name) for name in stack.functions()}
+    templated = {key for entry in entries.values() for key in entry}
+    return {name: Environment(name, entry | {k: v for k, v in overrides.items() if k in entry or k not in templated})
+            for name, entry in entries.items()}
 
 
 def _api_invoker(sim: Simulation) -> Any:
@@ -79,7 +99,7 @@ def _api_invoker(sim: Simulation) -> Any:
 @contextmanager
 def virtual_stack(clock: VirtualClock, sandbox: MarketplaceSandbox | None = None,
                   env: dict[str, str] | None = None, *, costs: CostModel | None = None,
-                  latency: ProviderLatency | None = None) -> Iterator[VirtualStack]:
+                  latency: ProviderLatency | None = None, template: Template | None = None) -> Iterator[VirtualStack]:
     sandbox = sandbox or MarketplaceSandbox(clock=clock)
     if latency is not None:
         sandbox.latency = latency
@@ -94,20 +114,23 @@ def virtual_stack(clock: VirtualClock, sandbox: MarketplaceSandbox | None = None
     try:
         with mock_aws(), serve(sandbox) as server:
             wiring.reset()
-            stack = provision()
-            os.environ.update(stack.merged_env() | {name: server.url for name in EXTERNAL_URLS} | {
-                "SELLERJOBS_TIME_SCALE": "1",
-                "POWERTOOLS_TRACE_DISABLED": "true",
-                "EBAY_HTTP_TIMEOUT_SECONDS": "2",
-            } | (env or {}))
+            stack = provision(template)
+            urls = dict.fromkeys(EXTERNAL_URLS, server.url)
+            overrides = {"SELLERJOBS_TIME_SCALE": "1", "POWERTOOLS_TRACE_DISABLED": "true",
+                         "EBAY_HTTP_TIMEOUT_SECONDS": "2"} | (env or {})
+            # The handlers read each function's own variables (``environments``); the process
+            # environment has them all, for what the caller itself builds from them.
+            os.environ.update(stack.merged_env() | urls | overrides)
+            environments = function_environments(stack, urls, overrides)
             wiring.reset()
-            sim = Simulation.of(stack, clock, costs)
+            sim = Simulation.of(stack, clock, costs, environments)
             http = HttpApi.from_template(stack.template)
             http.clock_now = clock.now
             http.invoker = _api_invoker(sim)
             try:
                 yield VirtualStack(stack=stack, sim=sim, http=http, sandbox=sandbox, clock=clock,
-                                   sandbox_url=server.url)
+                                   sandbox_url=server.url, urls=urls, overrides=overrides,
+                                   environments=environments)
             finally:
                 sim.close()
     finally:

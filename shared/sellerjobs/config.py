@@ -1,17 +1,18 @@
 """Settings, read from the environment once per container.
 
 One small model per concern, so a function only needs the variables of the concerns it
-uses (the template gives each function just those). Nothing else in the code reads
-``os.environ``.
+uses (the template gives each function just those). Nothing else in the code reads the
+environment, and this module reads it through ``sellerjobs.environment`` (the process
+environment in Lambda, a function's template environment in the in-process simulation).
 """
 
 from __future__ import annotations
 
-import os
-from functools import cache
 from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from sellerjobs.environment import forget, once_per_environment, variables
 
 
 class _EnvModel(BaseModel):
@@ -23,10 +24,11 @@ class _EnvModel(BaseModel):
     def from_env(cls) -> Self:
         # Only the variables a model declares are read; empty strings count as unset so
         # a template can leave an optional parameter blank.
+        env = variables()
         values = {
-            field.alias: os.environ[field.alias]
+            field.alias: env[field.alias]
             for field in cls.model_fields.values()
-            if field.alias and os.environ.get(field.alias, "") != ""
+            if field.alias and env.get(field.alias, "") != ""
         }
         return cls.model_validate(values)
 
@@ -199,77 +201,66 @@ class IdempotencySettings(_EnvModel):
     table: str = Field(alias="IDEMPOTENCY_TABLE")
 
 
-@cache
+@once_per_environment
 def runtime_settings() -> RuntimeSettings:
     return RuntimeSettings.from_env()
 
 
-@cache
+@once_per_environment
 def promotion_settings() -> PromotionSettings:
     return PromotionSettings.from_env()
 
 
-@cache
+@once_per_environment
 def ebay_settings() -> EbaySettings:
     return EbaySettings.from_env()
 
 
-@cache
+@once_per_environment
 def category_settings() -> CategorySettings:
     return CategorySettings.from_env()
 
 
-@cache
+@once_per_environment
 def market_settings() -> MarketSettings:
     return MarketSettings.from_env()
 
 
-@cache
+@once_per_environment
 def accounts_settings() -> AccountsSettings:
     return AccountsSettings.from_env()
 
 
-@cache
+@once_per_environment
 def pause_settings() -> PauseSettings:
     return PauseSettings.from_env()
 
 
-@cache
+@once_per_environment
 def operations_settings() -> OperationsSettings:
     return OperationsSettings.from_env()
 
 
-@cache
+@once_per_environment
 def queue_url_settings() -> QueueUrlSettings:
     return QueueUrlSettings.from_env()
 
 
-@cache
+@once_per_environment
 def bulk_settings() -> BulkSettings:
     return BulkSettings.from_env()
 
 
-@cache
+@once_per_environment
 def event_settings() -> EventSettings:
     return EventSettings.from_env()
 
 
-@cache
+@once_per_environment
 def idempotency_settings() -> IdempotencySettings:
     return IdempotencySettings.from_env()
 
 
 def reset() -> None:
-    """Forget cached settings (the local stack and tests change the environment)."""
-    runtime_settings.cache_clear()
-    pause_settings.cache_clear()
-    accounts_settings.cache_clear()
-    operations_settings.cache_clear()
-    queue_url_settings.cache_clear()
-    bulk_settings.cache_clear()
-    promotion_settings.cache_clear()
-    ebay_settings.cache_clear()
-    category_settings.cache_clear()
-    market_settings.cache_clear()
-    event_settings.cache_clear()
-    idempotency_settings.cache_clear()
+    """Forget cached settings and what was built from them (the environment changed)."""
+    forget()

@@ -8,10 +8,10 @@ point the environment at moto before anything is built. ``reset()`` forgets ever
 from __future__ import annotations
 
 import random
-from functools import cache
 from typing import TYPE_CHECKING
 
 from sellerjobs import clock, config
+from sellerjobs.environment import forget, once_per_environment
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from sellerjobs.webhooks.service import WebhookService
 
 
-@cache
+@once_per_environment
 def _jobs() -> DynamoJobRepository:
     from sellerjobs.aws.promotion_jobs import DynamoJobRepository
 
@@ -59,7 +59,7 @@ def _jobs() -> DynamoJobRepository:
     return DynamoJobRepository(table=settings.jobs_table, due_shards=settings.due_shards, outbox=_outbox())
 
 
-@cache
+@once_per_environment
 def _queue() -> SqsDelayQueue[JobMessage]:
     from sellerjobs.aws.delay_queue import SqsDelayQueue
 
@@ -67,7 +67,7 @@ def _queue() -> SqsDelayQueue[JobMessage]:
                          time_scale=config.runtime_settings().time_scale, group_of=lambda m: m.group)
 
 
-@cache
+@once_per_environment
 def retry_policy(name: str | None = None) -> RetryPolicy:
     from sellerjobs.jobs.retry import policy_named
 
@@ -77,7 +77,7 @@ def retry_policy(name: str | None = None) -> RetryPolicy:
                         first_delay_s=settings.first_attempt_delay_s, rng=rng)
 
 
-@cache
+@once_per_environment
 def promotion_service() -> PromotionService:
     from sellerjobs.promotions.service import PromotionService
 
@@ -89,7 +89,7 @@ def promotion_service() -> PromotionService:
                             events=_announcer())
 
 
-@cache
+@once_per_environment
 def promotion_worker() -> PromotionWorker:
     from sellerjobs.ebay.marketing import MarketingApi
     from sellerjobs.promotions.campaigns import CampaignResolver
@@ -118,7 +118,7 @@ def promotion_worker() -> PromotionWorker:
                            polls=DynamoSellerPolls(table=settings.jobs_table), events=_announcer())
 
 
-@cache
+@once_per_environment
 def promotion_sweeper() -> PromotionSweeper:
     from sellerjobs.promotions.sweeper import PromotionSweeper
 
@@ -127,7 +127,7 @@ def promotion_sweeper() -> PromotionSweeper:
                             overdue_s=settings.sweep_overdue_s, max_jobs=settings.sweep_max_jobs)
 
 
-@cache
+@once_per_environment
 def ebay_account_service() -> EbayAccountService:
     from sellerjobs.accounts import EbayAccountService
     from sellerjobs.aws.ebay_accounts import DynamoCredentialStore, DynamoTokenCache, KmsSealer
@@ -140,14 +140,14 @@ def ebay_account_service() -> EbayAccountService:
         tokens=DynamoTokenCache(table=ebay.accounts_table, sealer=sealer), token_scope=MARKETING_SCOPE)
 
 
-@cache
+@once_per_environment
 def ebay_connections() -> DynamoConnections:
     from sellerjobs.aws.ebay_accounts import DynamoConnections
 
     return DynamoConnections(config.accounts_settings().accounts_table)
 
 
-@cache
+@once_per_environment
 def _fetch_jobs() -> DynamoFetchJobs:
     from sellerjobs.aws.aspects import AspectItems
     from sellerjobs.aws.category_fetches import DynamoFetchJobs
@@ -158,7 +158,7 @@ def _fetch_jobs() -> DynamoFetchJobs:
                            outbox=_outbox())
 
 
-@cache
+@once_per_environment
 def _fetch_queue() -> SqsDelayQueue[FetchMessage]:
     from sellerjobs.aws.delay_queue import SqsDelayQueue
 
@@ -166,14 +166,14 @@ def _fetch_queue() -> SqsDelayQueue[FetchMessage]:
                          time_scale=config.runtime_settings().time_scale, group_of=lambda m: m.group)
 
 
-@cache
+@once_per_environment
 def _taxonomy(reserve: int = 1) -> TaxonomyApi:
     from sellerjobs.ebay.taxonomy import TaxonomyApi
 
     return TaxonomyApi(http=_ebay_http("taxonomy", reserve), tokens=_ebay_tokens())
 
 
-@cache
+@once_per_environment
 def category_service() -> CategoryFetchService:
     from sellerjobs.aws.aspects import DynamoAspectStore
     from sellerjobs.categories.service import CategoryFetchService
@@ -185,7 +185,7 @@ def category_service() -> CategoryFetchService:
                                 events=_announcer())
 
 
-@cache
+@once_per_environment
 def category_worker() -> CategoryFetchWorker:
     from sellerjobs.categories.worker import CategoryFetchWorker, FetchSettings
 
@@ -208,21 +208,21 @@ def category_worker() -> CategoryFetchWorker:
 
 # -- market data ---------------------------------------------------------------------------------
 
-@cache
+@once_per_environment
 def _market_jobs():  # type: ignore[no-untyped-def]
     from sellerjobs.aws.market import DynamoMarketJobs
 
     return DynamoMarketJobs(table=config.market_settings().table, outbox=_outbox())
 
 
-@cache
+@once_per_environment
 def _market_limiter():  # type: ignore[no-untyped-def]
     from sellerjobs.aws.rate_buckets import DynamoRateLimiter
 
     return DynamoRateLimiter(table=config.market_settings().rate_buckets_table, clock=clock.current())
 
 
-@cache
+@once_per_environment
 def market_budgets() -> dict[Provider, RateBudget]:
     from sellerjobs.market.job import Provider
     from sellerjobs.market.scheduler import hourly_budget
@@ -233,7 +233,7 @@ def market_budgets() -> dict[Provider, RateBudget]:
             for provider in Provider}
 
 
-@cache
+@once_per_environment
 def market_service() -> MarketService:
     from sellerjobs.aws.market import DynamoPriceCache, DynamoShareSettings
     from sellerjobs.market.service import MarketService
@@ -250,7 +250,7 @@ def market_service() -> MarketService:
                          shares=shares, dispatcher=dispatcher)
 
 
-@cache
+@once_per_environment
 def market_scheduler() -> MarketScheduler:
     from sellerjobs.aws.delay_queue import SqsDelayQueue
     from sellerjobs.market.scheduler import MarketScheduler, SchedulerSettings
@@ -267,7 +267,7 @@ def market_scheduler() -> MarketScheduler:
         pause=_pause_switch(QueueName.MARKET, settings.table))
 
 
-@cache
+@once_per_environment
 def market_worker() -> MarketWorker:
     from sellerjobs.aws.app_secrets import market_credentials
     from sellerjobs.aws.ebay_accounts import DynamoTokenCache, KmsSealer
@@ -311,7 +311,7 @@ def market_worker() -> MarketWorker:
 
 # -- operating the queues --------------------------------------------------------------------------
 
-@cache
+@once_per_environment
 def _pause_switch(queue: QueueName, table: str) -> PauseSwitch:
     """The queue's pause switch as its workers read it: at most every QUEUE_PAUSE_CACHE_SECONDS."""
     from sellerjobs.aws.queue_control import DynamoPauseStore
@@ -321,7 +321,7 @@ def _pause_switch(queue: QueueName, table: str) -> PauseSwitch:
                        ttl_s=config.pause_settings().cache_s)
 
 
-@cache
+@once_per_environment
 def queues_service() -> QueuesService:
     from sellerjobs.aws.category_fetches import DynamoFetchJobs
     from sellerjobs.aws.market import DynamoMarketJobs
@@ -347,7 +347,7 @@ def queues_service() -> QueuesService:
         clock=clock.current())
 
 
-@cache
+@once_per_environment
 def job_search() -> JobSearch:
     from sellerjobs.aws.category_fetches import DynamoFetchJobs
     from sellerjobs.aws.market import DynamoMarketJobs
@@ -359,7 +359,7 @@ def job_search() -> JobSearch:
                      fetches=DynamoFetchJobs(table=ops.category_table), market=DynamoMarketJobs(table=ops.market_table))
 
 
-@cache
+@once_per_environment
 def _bulk_queue() -> SqsDelayQueue[BulkMessage]:
     from sellerjobs.aws.delay_queue import SqsDelayQueue
 
@@ -367,7 +367,7 @@ def _bulk_queue() -> SqsDelayQueue[BulkMessage]:
                          time_scale=config.runtime_settings().time_scale)
 
 
-@cache
+@once_per_environment
 def bulk_action_service() -> BulkActionService:
     from sellerjobs.aws.bulk_actions import DynamoBulkActions
     from sellerjobs.promotions.bulk import BulkActionService
@@ -376,7 +376,7 @@ def bulk_action_service() -> BulkActionService:
                              queue=_bulk_queue(), clock=clock.current())
 
 
-@cache
+@once_per_environment
 def bulk_worker() -> BulkWorker:
     from sellerjobs.aws.bulk_actions import DynamoBulkActions
     from sellerjobs.promotions.bulk import BulkWorker
@@ -390,7 +390,7 @@ def bulk_worker() -> BulkWorker:
 
 # -- job events and webhooks ---------------------------------------------------------------------
 
-@cache
+@once_per_environment
 def _outbox() -> OutboxItems | None:
     """Where writers store the events of their state changes; None where the function has no
     EVENTS_TABLE (then a write that brings events fails loudly rather than dropping them)."""
@@ -400,7 +400,7 @@ def _outbox() -> OutboxItems | None:
     return OutboxItems(table) if table else None
 
 
-@cache
+@once_per_environment
 def _announcer() -> EventAnnouncer:
     from sellerjobs.aws.delay_queue import SqsDelayQueue
     from sellerjobs.aws.events import SqsEventAnnouncer
@@ -412,14 +412,14 @@ def _announcer() -> EventAnnouncer:
     return SqsEventAnnouncer(SqsDelayQueue(queue_url=url, clock=clock.current()))
 
 
-@cache
+@once_per_environment
 def event_store() -> DynamoEventStore:
     from sellerjobs.aws.events import DynamoEventStore
 
     return DynamoEventStore(config.event_settings().table)
 
 
-@cache
+@once_per_environment
 def event_log() -> EventLog:
     from sellerjobs.events.log import EventLog
 
@@ -433,7 +433,7 @@ def _delivery_queue(url: str) -> SqsDelayQueue[DeliveryMessage]:
                          group_of=lambda m: m.group)
 
 
-@cache
+@once_per_environment
 def _webhook_store():  # type: ignore[no-untyped-def]
     from sellerjobs.aws.ebay_accounts import KmsSealer
     from sellerjobs.aws.webhooks import DynamoWebhookStore
@@ -442,14 +442,14 @@ def _webhook_store():  # type: ignore[no-untyped-def]
     return DynamoWebhookStore(table=settings.table, sealer=KmsSealer(settings.webhook_key_id))
 
 
-@cache
+@once_per_environment
 def _delivery_store():  # type: ignore[no-untyped-def]
     from sellerjobs.aws.webhooks import DynamoDeliveryStore
 
     return DynamoDeliveryStore(config.event_settings().table)
 
 
-@cache
+@once_per_environment
 def webhook_fanout() -> WebhookFanout:
     from sellerjobs.webhooks.fanout import WebhookFanout
 
@@ -457,7 +457,7 @@ def webhook_fanout() -> WebhookFanout:
                          queue=_delivery_queue(config.event_settings().webhook_queue_url), clock=clock.current())
 
 
-@cache
+@once_per_environment
 def event_relay() -> EventRelay:
     from sellerjobs.aws.events import EventBridgeBus
     from sellerjobs.events.relay import EventRelay
@@ -473,7 +473,7 @@ def _endpoint_policy() -> EndpointPolicy:
     return EndpointPolicy(allow_loopback=config.event_settings().allow_loopback)
 
 
-@cache
+@once_per_environment
 def webhook_service() -> WebhookService:
     from sellerjobs.outbound.http import SocketResolver
     from sellerjobs.webhooks.service import WebhookService
@@ -485,7 +485,7 @@ def webhook_service() -> WebhookService:
                           rotation_overlap_s=settings.rotation_overlap_s)
 
 
-@cache
+@once_per_environment
 def webhook_deliverer() -> WebhookDeliverer:
     from sellerjobs.outbound.http import HttpxWebhookSender, SocketResolver
     from sellerjobs.webhooks.delivery import WebhookDeliverer
@@ -503,7 +503,7 @@ def webhook_deliverer() -> WebhookDeliverer:
 
 # -- eBay plumbing shared by the workers ---------------------------------------------------------
 
-@cache
+@once_per_environment
 def _ebay_tokens():  # type: ignore[no-untyped-def]
     from sellerjobs.aws.app_secrets import ebay_app_credentials
     from sellerjobs.aws.ebay_accounts import DynamoCredentialStore, DynamoTokenCache, KmsSealer
@@ -520,7 +520,7 @@ def _ebay_tokens():  # type: ignore[no-untyped-def]
         margin_s=ebay.token_refresh_margin_s)
 
 
-@cache
+@once_per_environment
 def _ebay_http(api: str, reserve: int = 1):  # type: ignore[no-untyped-def]
     from sellerjobs.aws.rate_buckets import DynamoRateLimiter
     from sellerjobs.ebay.http import BudgetedHttp, new_client
@@ -545,7 +545,7 @@ def _ebay_http(api: str, reserve: int = 1):  # type: ignore[no-untyped-def]
 
 # -- the HTTP API ----------------------------------------------------------------------------------
 
-@cache
+@once_per_environment
 def idempotency_store() -> BasePersistenceLayer:
     from sellerjobs.aws.idempotency import persistence_layer
 
@@ -554,15 +554,7 @@ def idempotency_store() -> BasePersistenceLayer:
 
 def reset() -> None:
     """Forget every wired object, settings and AWS client (after the environment changed)."""
-    for factory in (_jobs, _queue, retry_policy, promotion_service, promotion_worker, promotion_sweeper,
-                    ebay_account_service, ebay_connections, _ebay_tokens, _ebay_http, _fetch_jobs, _fetch_queue,
-                    _taxonomy,
-                    category_service, category_worker, _market_jobs, _market_limiter, market_budgets,
-                    market_service, market_scheduler, market_worker, _pause_switch, queues_service, job_search,
-                    _bulk_queue, bulk_action_service, bulk_worker, idempotency_store, _outbox, _announcer,
-                    event_store, event_log, _webhook_store, _delivery_store, webhook_fanout, event_relay,
-                    webhook_service, webhook_deliverer):
-        factory.cache_clear()
+    forget()
     config.reset()
     from sellerjobs.aws import app_secrets, clients
 
