@@ -629,6 +629,28 @@ def test_a_price_is_read_back_as_it_was_put_and_replaced_by_the_next(ports):
     assert shown(prices.get(STOCKX, "DD1391-100", "10")) == shown(newer)
 
 
+def test_a_price_keeps_its_digits_as_the_provider_gave_them(ports):
+    price = CachedPrice(provider=STOCKX, sku="DD1391-100", size="10", updated_at=NOW, quote=Quote(
+        currency="USD", lowest_ask=Decimal("110.00"), highest_bid=Decimal("95.50"), last_sale=Decimal("1E+2")))
+
+    ports.prices.put(price)
+
+    read = shown(ports.prices.get(STOCKX, "DD1391-100", "10"))
+    assert read is not None and (read["lowestAsk"], read["highestBid"]) == ("110.00", "95.50")
+
+
+def test_dynamodb_stores_amounts_as_text_which_keeps_their_digits():
+    # DynamoDB normalises numbers (110.00 is stored and read back as 110); moto does not, so what
+    # is checked here is that amounts are not stored as numbers at all.
+    for ports in dynamodb():
+        ports.prices.put(CachedPrice(provider=STOCKX, sku="DD1391-100", size="10", updated_at=NOW,
+                                     quote=Quote(currency="USD", lowest_ask=Decimal("110.00"))))
+        table = ports.prices.table  # type: ignore[attr-defined]
+        item = clients.dynamodb().get_item(TableName=table, Key={"pk": {"S": "PRICE#stockx|DD1391-100|10"},
+                                                                  "sk": {"S": "PRICE"}})["Item"]
+        assert item["lowestAsk"] == {"S": "110.00"}
+
+
 def test_a_price_without_a_size_or_figures(ports):
     price = CachedPrice(provider=EBAY, sku="555088 134", size=None, updated_at=NOW, quote=Quote(currency="USD"))
 

@@ -442,9 +442,15 @@ class DynamoPriceCache:
         clients.dynamodb().put_item(TableName=self.table, Item=to_item({
             "pk": f"PRICE#{dedupe_key(price.provider, price.sku, price.size)}", "sk": "PRICE",
             "provider": price.provider.value, "sku": price.sku, "size": price.size, "currency": quote.currency,
-            "lowestAsk": quote.lowest_ask, "highestBid": quote.highest_bid, "lastSale": quote.last_sale,
+            # As text: DynamoDB keeps a number's value, not its digits ("110.00" would read back "110").
+            "lowestAsk": _text(quote.lowest_ask), "highestBid": _text(quote.highest_bid),
+            "lastSale": _text(quote.last_sale),
             "extra": json.dumps({k: (None if v is None else str(v)) for k, v in (quote.extra or {}).items()}),
             "reference": quote.reference, "updatedAt": price.updated_at}))
+
+
+def _text(amount: Decimal | None) -> str | None:
+    return None if amount is None else str(amount)
 
 
 @dataclass
