@@ -282,7 +282,7 @@ def market_worker() -> MarketWorker:
     from sellerjobs.providers.stockx import StockXClient
 
     settings, ebay = config.market_settings(), config.ebay_settings()
-    catalog = DynamoCatalogCache(settings.table)
+    catalog = DynamoCatalogCache(settings.table, clock.current())
     secret = settings.providers_secret_name
 
     def http(base_url: str):  # type: ignore[no-untyped-def]

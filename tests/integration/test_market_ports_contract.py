@@ -17,6 +17,7 @@ from local.template import Template
 from sellerjobs.aws import clients
 from sellerjobs.aws.events import DynamoEventStore, OutboxItems
 from sellerjobs.aws.market import DynamoCatalogCache, DynamoMarketJobs, DynamoPriceCache, DynamoShareSettings
+from sellerjobs.clock import ManualClock
 from sellerjobs.errors import Invalid
 from sellerjobs.events.model import JobEvent
 from sellerjobs.jobs.history import Note
@@ -64,7 +65,8 @@ def dynamodb() -> Iterator[Ports]:
             table, events = stack.table_name("MarketTable"), stack.table_name("EventsTable")
             store = DynamoEventStore(events)
             yield Ports(jobs=DynamoMarketJobs(table, outbox=OutboxItems(events)), prices=DynamoPriceCache(table),
-                        shares=DynamoShareSettings(table), catalog=DynamoCatalogCache(table),
+                        shares=DynamoShareSettings(table),
+                        catalog=DynamoCatalogCache(table, ManualClock(NOW / 1000)),
                         stored_events=lambda ids: set(store.get_many(list(ids))))
         finally:
             clients.reset()
@@ -681,3 +683,14 @@ def test_catalog_ids_are_kept_per_provider_and_sku(ports):
     assert ports.catalog.get(STOCKX, "DD1391-100") == ids
     assert ports.catalog.get(ALIAS, "DD1391-100") == {"catalogId": "a-1"}
     assert ports.catalog.get(STOCKX, "OTHER") is None
+
+
+def test_dynamodb_forgets_a_catalog_entry_after_its_time_to_live_on_the_clock():
+    clock = ManualClock(NOW / 1000)
+    for ports in dynamodb():
+        catalog = DynamoCatalogCache(ports.prices.table, clock, ttl_s=3600)  # type: ignore[attr-defined]
+        catalog.put(STOCKX, "DD1391-100", {"productId": "5e6a1e57"})
+        clock.advance(3599)
+        assert catalog.get(STOCKX, "DD1391-100") == {"productId": "5e6a1e57"}
+        clock.advance(2)
+        assert catalog.get(STOCKX, "DD1391-100") is None

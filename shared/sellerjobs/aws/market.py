@@ -44,6 +44,7 @@ from sellerjobs.aws import clients
 from sellerjobs.aws.dynamo import cancellation_reasons, error_code, from_item, to_item, to_values
 from sellerjobs.aws.events import OutboxItems
 from sellerjobs.aws.merged_query import Partition, merged_page
+from sellerjobs.clock import Clock
 from sellerjobs.errors import Invalid
 from sellerjobs.events.model import JobEvent
 from sellerjobs.jobs import history
@@ -456,13 +457,15 @@ def _text(amount: Decimal | None) -> str | None:
 @dataclass
 class DynamoCatalogCache(CatalogCache):
     table: str
+    clock: Clock
     ttl_s: int = 7 * 86400
 
     def get(self, provider: Provider, sku: str) -> dict[str, Any] | None:
         item = from_item(clients.dynamodb().get_item(
             TableName=self.table, Key=to_item({"pk": f"CATALOG#{provider.value}|{sku}", "sk": "CATALOG"})
         ).get("Item") or {})
-        if not item or int(item.get("expiresAt", 0)) < time.time():
+        # DynamoDB's TTL deletes expired items late (up to days), so expiry is checked on read too.
+        if not item or int(item.get("expiresAt", 0)) < self.clock.now():
             return None
         value: dict[str, Any] = json.loads(gzip.decompress(bytes(item["value"])))
         return value
@@ -471,7 +474,7 @@ class DynamoCatalogCache(CatalogCache):
         clients.dynamodb().put_item(TableName=self.table, Item=to_item({
             "pk": f"CATALOG#{provider.value}|{sku}", "sk": "CATALOG",
             "value": gzip.compress(json.dumps(value, separators=(",", ":")).encode(), mtime=0),
-            "expiresAt": int(time.time()) + self.ttl_s}))
+            "expiresAt": int(self.clock.now()) + self.ttl_s}))
 
 
 @dataclass
