@@ -162,11 +162,12 @@ class JobRepository(Protocol):
         ...
 
     def search(self, where: JobFilter, limit: int, cursor: str | None) -> Page:
-        """Jobs of every seller matching ``where``, through indexes, without their histories.
+        """Jobs of every seller matching ``where``, through indexes, without their histories
+        (a search by listing or job id reads the few jobs it finds by key, histories included).
 
         A page holds at most ``limit`` jobs, fewer when ``reason`` (or a filter an index cannot
         apply) skipped some; the next page follows ``cursor`` until it is None. Raises
-        ``InvalidCursor`` for a cursor of another search.
+        ``Invalid`` naming ``cursor`` for a cursor of another search.
         """
         ...
 
