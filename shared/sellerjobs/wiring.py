@@ -11,7 +11,7 @@ import random
 from typing import TYPE_CHECKING
 
 from sellerjobs import clock, config
-from sellerjobs.environment import forget, once_per_environment
+from sellerjobs.environment import once_per_environment
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
@@ -554,8 +554,7 @@ def idempotency_store() -> BasePersistenceLayer:
 
 def reset() -> None:
     """Forget every wired object, settings and AWS client (after the environment changed)."""
-    forget()
-    config.reset()
+    config.reset()  # forgets what was built once per environment, the wired objects included
     from sellerjobs.aws import app_secrets, clients
 
     app_secrets.reset()
