@@ -30,7 +30,7 @@ def _running(state: dict[str, Any], template: Template) -> Iterator[ProcessInvok
     urls = {k: v for k, v in state["env"].items() if k in EXTERNAL_URLS}
     scale = float(state["time_scale"])
     invoker = ProcessInvoker(template=template, environment=environment_of(stack, urls),
-                             local_env=local_variables(state["aws_endpoint"], REGION, scale),
+                             local_env=local_variables(state["aws_endpoint"], REGION),
                              clock=(scale, float(state["real_start"])))
     try:
         yield invoker
@@ -68,7 +68,7 @@ def _embedded(template: Template) -> Iterator[ProcessInvoker]:
         provisioned = provision(template)
         urls = dict.fromkeys(EXTERNAL_URLS, sandbox_server.url)
         invoker = ProcessInvoker(template=template, environment=environment_of(provisioned, urls),
-                                 local_env=local_variables(endpoint, REGION, 1.0))
+                                 local_env=local_variables(endpoint, REGION))
         stack.callback(invoker.close)
         yield invoker
 

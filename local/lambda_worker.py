@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import json
 import os
 import sys
 import time
 import traceback
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 
@@ -99,16 +102,34 @@ def _record_aws_calls() -> None:
 _slept = [0.0]
 
 
-def _measure_sleeps() -> None:
+def _runtime_clock(scale: float | None, start: float | None, measure_sleeps: bool) -> Any:
+    """The clock the function runs on: the system's, or the local stack's sped-up one; with
+    ``measure_sleeps``, one that also adds up how long it slept."""
     from sellerjobs import clock
 
-    class MeasuredClock(clock.SystemClock):
+    if not measure_sleeps:
+        return clock.ScaledClock(scale, real_start=start) if scale else clock.SystemClock()
+
+    class MeasuredClock(clock.ScaledClock):  # at scale 1, the system's time
         def sleep(self, seconds: float) -> None:
             began = time.perf_counter()
             super().sleep(seconds)
             _slept[0] += time.perf_counter() - began
 
-    clock.install(MeasuredClock())
+    return MeasuredClock(scale or 1.0, real_start=start)
+
+
+def _runtime(args: argparse.Namespace) -> Callable[[], AbstractContextManager[Any]]:
+    """How each invocation is run: with its variables and clock handed to the handler's edge, as
+    Lambda's would be (the process environment; the system clock unless the stack is sped up).
+    A function without the sellerjobs layer just runs."""
+    if importlib.util.find_spec("sellerjobs") is None:
+        return nullcontext
+    from sellerjobs.environment import Environment, running_in
+
+    runtime = Environment(args.function_name, os.environ,
+                          clock=_runtime_clock(args.clock_scale, args.clock_start, args.measure_sleeps))
+    return lambda: running_in(runtime)
 
 
 # -- the loop ----------------------------------------------------------------------------------------
@@ -156,14 +177,9 @@ def main(argv: list[str]) -> int:
     try:
         if args.record_aws:
             _record_aws_calls()
-        if args.clock_scale:
-            from sellerjobs import clock
-
-            clock.install(clock.ScaledClock(args.clock_scale, real_start=args.clock_start))
-        if args.measure_sleeps:
-            _measure_sleeps()
         module_name, function_name = args.handler.rsplit(".", 1)
         handler = getattr(importlib.import_module(module_name), function_name)
+        runtime = _runtime(args)
     except BaseException as exc:  # an import that fails is an init error, as Lambda reports it
         _answer(channel, {"ready": False, "error": _error(exc), "calls": _calls})
         return 1
@@ -177,7 +193,8 @@ def main(argv: list[str]) -> int:
                           time.monotonic() + float(request.get("timeout_s") or args.timeout_s))
         began = time.perf_counter()
         try:
-            result = handler(request["event"], context)
+            with runtime():
+                result = handler(request["event"], context)
             message: dict[str, Any] = {"ok": True, "result": result}
         except BaseException as exc:  # the handler's error is the invocation's answer, not the process's end
             message = {"ok": False, "error": _error(exc)}

@@ -34,8 +34,7 @@ from local.http_api import HttpApi
 from local.sandbox import MarketplaceSandbox, SandboxServer, serve
 from local.template import Template
 from local.workers import ProcessInvoker, environment_of, local_variables
-from sellerjobs import clock as clock_module
-from sellerjobs import wiring
+from sellerjobs.aws import clients
 from sellerjobs.clock import ScaledClock
 
 STATE_FILE = STATE_DIR / "stack.json"
@@ -93,6 +92,7 @@ class LocalStack:
 
     uses_sandbox: bool = True
     invoker: ProcessInvoker | None = None
+    clock: ScaledClock = field(default_factory=lambda: ScaledClock(1.0))
 
     def start(self) -> LocalStack:
         # Decided before the stack sets its own environment (which points at the sandbox).
@@ -102,16 +102,15 @@ class LocalStack:
         def restore_environment() -> None:
             os.environ.clear()
             os.environ.update(saved_env)
-            wiring.reset()
+            clients.reset()  # they were made for this stack's moto
 
         self._closers.append(restore_environment)
         if self.prefix_logs:
             logs.install()
         if not self.uses_sandbox and self.time_scale != 1.0:
             raise ValueError("a real marketplace runs in real time: SELLERJOBS_TIME_SCALE must be 1")
-        clock = ScaledClock(self.time_scale)
-        previous_clock = clock_module.install(clock)
-        self._closers.append(lambda: clock_module.install(previous_clock))
+        # The functions run on this clock too: their worker processes are given its scale and start.
+        clock = self.clock = ScaledClock(self.time_scale)
         self._start_moto()
         self.sandbox = MarketplaceSandbox(clock=clock)
         self.sandbox.add_app(LOCAL_EBAY_APP["clientId"], LOCAL_EBAY_APP["clientSecret"])
@@ -131,7 +130,7 @@ class LocalStack:
         # Each function in processes of its own, with its own template environment only.
         self.invoker = ProcessInvoker(
             template=template, environment=environment_of(self.stack, urls),
-            local_env=local_variables(self.aws_endpoint, REGION, self.time_scale),
+            local_env=local_variables(self.aws_endpoint, REGION),
             clock=(self.time_scale, clock.real_start))
         self._closers.append(self.invoker.close)
 
@@ -182,7 +181,7 @@ class LocalStack:
         for schedule in self.stack.template.schedules():
             runner = ScheduleRunner(schedule=schedule, function=functions[schedule.function], scale=self.time_scale,
                                     stop=self._stop, invoker=self.invoker,
-                                    event_factory=lambda name: scheduled_event(name, now=clock_module.current().now()))
+                                    event_factory=lambda name: scheduled_event(name, now=self.clock.now()))
             self._threads.append(runner.start())
 
     def _connect_dev_users(self) -> None:

@@ -6,7 +6,9 @@ template gives it, the HTTP API in-process, SQS and schedules driven by :class:`
 :class:`VirtualClock`. With a :class:`CostModel` and a :class:`ProviderLatency` the run has the
 capacity a deployment has (invocations take time, concurrency is capped); without, work takes no
 time beyond the handlers' own waits, which functional tests that assert exact times want.
-Leaving the context restores the environment and the process clock.
+Each function runs with its own template environment and the virtual clock, handed to its edge
+(``sellerjobs.environment.running_in``); ``services(function)`` bootstraps the same services for
+the caller. Leaving the context restores the AWS credentials it set.
 """
 
 from __future__ import annotations
@@ -23,15 +25,17 @@ from moto import mock_aws
 from local.aws import LOCAL_EBAY_APP, Stack, provision
 from local.capacity import CostModel, VirtualClock
 from local.http_api import ApiResponse, HttpApi
+from local.lambda_runtime import invoke
 from local.sandbox import MarketplaceSandbox, serve
 from local.sandbox.latency import ProviderLatency
 from local.simulation import Simulation
 from local.stack import EXTERNAL_URLS, register_market_clients
 from local.template import Function, Template
 from local.workers import environment_of
-from sellerjobs import clock as clock_module
-from sellerjobs import wiring
 from sellerjobs.api import ADMIN_SCOPE
+from sellerjobs.aws import app_secrets, clients
+from sellerjobs.bootstrap import Services, bootstrap
+from sellerjobs.config import Settings
 from sellerjobs.environment import Environment
 
 AWS_FAKE_CREDENTIALS = {
@@ -63,15 +67,31 @@ class VirtualStack:
 
     def reconfigure(self, **env: str) -> None:
         """New settings, as a redeploy would bring: fresh containers, same resources."""
-        os.environ.update(env)
         self.overrides.update(env)
-        self.environments.update(function_environments(self.stack, self.urls, self.overrides))
-        wiring.reset()
+        # New environments: what was built from the old ones is not used again.
+        self.environments.update(function_environments(self.stack, self.urls, self.overrides, self.clock))
         self.sim.attach()
 
+    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+        """One invocation of ``function`` (a logical id) with ``event``, outside any event source,
+        run as the simulation runs it: with its own environment and the virtual clock."""
+        return invoke(self.stack.functions()[function], event, variables=self.environments[function])
 
-def function_environments(stack: Stack, urls: dict[str, str], overrides: Mapping[str, str]
-                          ) -> dict[str, Environment]:
+    def services(self, function: str, overrides: Mapping[str, Any] | None = None) -> Services:
+        """What ``function`` (a logical id) is built from, bootstrapped for the caller: its settings,
+        the virtual clock, and ``overrides``."""
+        environment = self.environments[function]
+        return bootstrap(Settings(environment.variables), self.clock, overrides)
+
+
+def forget_aws_clients() -> None:
+    """Drop the AWS clients (and the secrets read through them) made for another AWS endpoint."""
+    clients.reset()
+    app_secrets.reset()
+
+
+def function_environments(stack: Stack, urls: dict[str, str], overrides: Mapping[str, str],
+                          clock: VirtualClock) -> dict[str, Environment]:
     """Each function's variables as the simulation runs it: its template entry, its marketplace
     URLs pointed at the sandbox, and the ``overrides``. An override of a variable the template
     gives some functions changes only theirs (as a redeploy with that parameter would); one the
@@ -79,7 +99,8 @@ def function_environments(stack: Stack, urls: dict[str, str], overrides: Mapping
     of = environment_of(stack, urls)
     entries = {name: of(name) for name in stack.functions()}
     templated = {key for entry in entries.values() for key in entry}
-    return {name: Environment(name, entry | {k: v for k, v in overrides.items() if k in entry or k not in templated})
+    return {name: Environment(name, entry | {k: v for k, v in overrides.items() if k in entry or k not in templated},
+                              clock=clock)
             for name, entry in entries.items()}
 
 
@@ -108,21 +129,21 @@ def virtual_stack(clock: VirtualClock, sandbox: MarketplaceSandbox | None = None
     sandbox.add_app(LOCAL_EBAY_APP["clientId"], LOCAL_EBAY_APP["clientSecret"])
     register_market_clients(sandbox)
     saved_env = dict(os.environ)
-    previous_clock = clock_module.install(clock)
+    # The AWS SDK's own configuration (moto answers whatever the credentials are).
     os.environ.update(AWS_FAKE_CREDENTIALS)
     os.environ.pop("AWS_ENDPOINT_URL", None)
     try:
         with mock_aws(), serve(sandbox) as server:
-            wiring.reset()
+            forget_aws_clients()  # made outside this moto
             stack = provision(template)
             urls = dict.fromkeys(EXTERNAL_URLS, server.url)
-            overrides = {"SELLERJOBS_TIME_SCALE": "1", "POWERTOOLS_TRACE_DISABLED": "true",
-                         "EBAY_HTTP_TIMEOUT_SECONDS": "2"} | (env or {})
-            # The handlers read each function's own variables (``environments``); the process
-            # environment has them all, for what the caller itself builds from them.
-            os.environ.update(stack.merged_env() | urls | overrides)
-            environments = function_environments(stack, urls, overrides)
-            wiring.reset()
+            overrides = {"POWERTOOLS_TRACE_DISABLED": "true", "EBAY_HTTP_TIMEOUT_SECONDS": "2"} | (env or {})
+            environments = function_environments(stack, urls, overrides, clock)
+            # Powertools reads its own configuration (service name, metrics namespace, log level)
+            # from the process environment, which the functions of this process share: the
+            # template's globals give every function the same.
+            os.environ.update({key: value for env in environments.values() for key, value in env.variables.items()
+                               if key.startswith("POWERTOOLS_")})
             sim = Simulation.of(stack, clock, costs, environments)
             http = HttpApi.from_template(stack.template)
             http.clock_now = clock.now
@@ -134,7 +155,6 @@ def virtual_stack(clock: VirtualClock, sandbox: MarketplaceSandbox | None = None
             finally:
                 sim.close()
     finally:
-        wiring.reset()
+        forget_aws_clients()
         os.environ.clear()
         os.environ.update(saved_env)
-        clock_module.install(previous_clock)

@@ -328,7 +328,7 @@ class ProcessInvoker:
             pool.close()
 
 
-def local_variables(aws_endpoint: str, region: str, time_scale: float) -> dict[str, str]:
+def local_variables(aws_endpoint: str, region: str) -> dict[str, str]:
     """What this machine adds to every function's environment."""
     return {
         "AWS_ENDPOINT_URL": aws_endpoint,
@@ -336,7 +336,6 @@ def local_variables(aws_endpoint: str, region: str, time_scale: float) -> dict[s
         "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
-        "SELLERJOBS_TIME_SCALE": str(time_scale),
         # No X-Ray daemon on this machine (make lambda-check runs the tracer against one).
         "POWERTOOLS_TRACE_DISABLED": "true",
     }

@@ -66,7 +66,7 @@ def search(user: api.Admin,
     query = api.checked(JobSearchQuery, {
         "family": family, "status": status, "seller": seller, "listingId": listingId, "jobId": jobId,
         "provider": provider, "sku": sku, "size": size, "reason": reason, "since": since, "until": until})
-    found = wiring.job_search().find(Search(
+    found = wiring.services().job_search().find(Search(
         family=query.family, status=query.status, seller=query.seller, listing_id=query.listingId,
         job_id=query.jobId, provider=query.provider, sku=query.sku, size=query.size, reason=query.reason,
         since=query.since, until=query.until), limit, cursor)
@@ -98,7 +98,7 @@ def cancel(user: api.Admin, body: Annotated[AdminCancelFilter, Body()]
          responses=api.answers(200, 403, 404))
 @tracer.capture_method
 def bulk_action(user: api.Admin, actionId: Annotated[ActionId, Path()]) -> views.BulkActionEnvelope:
-    action = wiring.bulk_action_service().get(actionId, owner=None)
+    action = wiring.services().bulk_action_service().get(actionId, owner=None)
     return views.BulkActionEnvelope.model_validate({"ok": True, "bulkAction": action.to_api()})
 
 
@@ -107,7 +107,7 @@ def _bulk(user: api.Caller, kind: BulkKind, body: AdminRetryFilter | AdminCancel
     request = BulkRequest(kind=kind, limit=body.limit, where=JobFilter(
         status=Status(kind.status), seller=body.seller, listing_id=body.listingId, reason=body.reason,
         since=body.since, until=body.until))
-    service = wiring.bulk_action_service()
+    service = wiring.services().bulk_action_service()
     if body.dryRun:
         matched, more = service.preview(request, owner=None)
         return views.BulkPreview(ok=True, success=True, dryRun=True, matched=matched, more=more,

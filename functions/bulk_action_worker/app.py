@@ -29,7 +29,7 @@ processor = BatchProcessor(event_type=EventType.SQS, model=BulkRecord)
 
 
 def run_action(record: BulkRecord) -> None:
-    report = wiring.bulk_worker().run(record.body.action_id)
+    report = wiring.services().bulk_worker().run(record.body.action_id)
     metrics.add_metric(name="BulkJobsDone", unit=MetricUnit.Count, value=report.done)
     metrics.add_metric(name="BulkJobsSkipped", unit=MetricUnit.Count, value=report.skipped)
 

@@ -32,7 +32,7 @@ TAGS = ["promotions"]
 def retry(user: api.User, body: Annotated[RetryFilter, Body()]) -> tuple[views.BulkStarted | views.BulkPreview, int]:
     request = BulkRequest(kind=BulkKind.RETRY, limit=body.limit, where=JobFilter(
         status=Status.FAILED, listing_id=body.listingId, reason=body.reason, since=body.since, until=body.until))
-    service = wiring.bulk_action_service()
+    service = wiring.services().bulk_action_service()
     # Scoped to the caller by the service: the seller filter is always the caller's own id.
     if body.dryRun:
         matched, more = service.preview(request, owner=user.user_id)
@@ -49,7 +49,7 @@ def retry(user: api.User, body: Annotated[RetryFilter, Body()]) -> tuple[views.B
          responses=api.answers(200, 404))
 @tracer.capture_method
 def bulk_action(user: api.User, actionId: Annotated[ActionId, Path()]) -> views.BulkActionEnvelope:
-    action = wiring.bulk_action_service().get(actionId, owner=user.user_id)
+    action = wiring.services().bulk_action_service().get(actionId, owner=user.user_id)
     return views.BulkActionEnvelope.model_validate({"ok": True, "bulkAction": action.to_api()})
 
 

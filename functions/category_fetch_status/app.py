@@ -33,13 +33,13 @@ def seed_status(user: api.User, jobId: Annotated[str, Query(min_length=1, max_le
 @tracer.capture_method
 def status(user: api.User, jobId: api.JobId) -> views.FetchStatusEnvelope:
     return views.FetchStatusEnvelope.model_validate(
-        {"ok": True, "status": wiring.category_service().report(user.user_id, jobId)})
+        {"ok": True, "status": wiring.services().category_service().report(user.user_id, jobId)})
 
 
 @app.get("/category-fetches", summary="Your category fetches, active first", tags=TAGS)
 @tracer.capture_method
 def list_jobs(user: api.User) -> views.FetchList:
-    jobs = wiring.category_service().list(user.user_id)
+    jobs = wiring.services().category_service().list(user.user_id)
     return views.FetchList.model_validate({"ok": True, "jobs": [j.to_api() for j in jobs], "count": len(jobs)})
 
 
@@ -49,7 +49,7 @@ def list_jobs(user: api.User) -> views.FetchList:
 @tracer.capture_method(capture_response=False)
 def aspects(user: api.User, marketplaceId: Annotated[MarketplaceId, Path()], categoryId: Annotated[CategoryId, Path()]
             ) -> views.StoredAspects:
-    record = wiring.category_service().stored_aspects(marketplaceId, categoryId)
+    record = wiring.services().category_service().stored_aspects(marketplaceId, categoryId)
     return views.StoredAspects.model_validate({"ok": True} | record.to_api())
 
 

@@ -30,7 +30,7 @@ processor = BatchProcessor(event_type=EventType.SQS, model=FetchRecord)
 
 
 def run_job(record: FetchRecord) -> None:
-    report = wiring.category_worker().run(record.body.job_id, record.body.user_id)
+    report = wiring.services().category_worker().run(record.body.job_id, record.body.user_id)
     metrics.add_metric(name="CategoriesFetched", unit=MetricUnit.Count, value=report.fetched)
     metrics.add_metric(name="CategoriesFailed", unit=MetricUnit.Count, value=report.failed)
     metrics.add_metric(name="CategoryRunsDeferred", unit=MetricUnit.Count, value=int(report.deferred))
@@ -42,7 +42,7 @@ def run_job(record: FetchRecord) -> None:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" not in event:  # the every-minute schedule
-        fanned_out = wiring.category_worker().tick()
+        fanned_out = wiring.services().category_worker().tick()
         metrics.add_metric(name="CategoryJobsActive", unit=MetricUnit.Count, value=fanned_out)
         return {"jobs": fanned_out}
     return dict(process_partial_response(event=event, record_handler=run_job, processor=processor, context=context))

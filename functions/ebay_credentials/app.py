@@ -23,7 +23,7 @@ app = api.http_app()
 @app.put("/ebay/credentials", summary="Store your eBay refresh token (never returned)", tags=["accounts"])
 @tracer.capture_method
 def put_credentials(user: api.User, body: Annotated[CredentialsRequest, Body()]) -> views.Done:
-    wiring.ebay_account_service().connect(user.user_id, body.refreshToken.get_secret_value())
+    wiring.services().ebay_account_service().connect(user.user_id, body.refreshToken.get_secret_value())
     return views.Done(success=True, message="eBay credentials stored.")
 
 
@@ -31,7 +31,7 @@ def put_credentials(user: api.User, body: Annotated[CredentialsRequest, Body()])
          tags=["accounts"])
 @tracer.capture_method
 def connection(user: api.User) -> views.ConnectionEnvelope:
-    found = wiring.ebay_connections().connection(user.user_id)
+    found = wiring.services().ebay_connections().connection(user.user_id)
     return views.ConnectionEnvelope.model_validate({"ok": True, "connection": found.to_api()})
 
 

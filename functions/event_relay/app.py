@@ -32,7 +32,7 @@ processor = BatchProcessor(event_type=EventType.SQS, model=RelayRecord)
 
 
 def relay(record: RelayRecord) -> None:
-    report = wiring.event_relay().relay(record.body.event_ids)
+    report = wiring.services().event_relay().relay(record.body.event_ids)
     _count(report)
     if report.refused:
         raise RuntimeError(f"the bus refused {len(report.refused)} events; the message comes back")
@@ -48,8 +48,8 @@ def _count(report: RelayReport) -> None:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" not in event:  # the every-minute schedule
-        report = wiring.event_relay().sweep()
-        requeued = wiring.webhook_fanout().sweep()
+        report = wiring.services().event_relay().sweep()
+        requeued = wiring.services().webhook_fanout().sweep()
         _count(report)
         metrics.add_metric(name="EventsRecovered", unit=MetricUnit.Count, value=report.published)
         metrics.add_metric(name="WebhookDeliveriesRecovered", unit=MetricUnit.Count, value=requeued)

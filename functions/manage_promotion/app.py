@@ -23,7 +23,7 @@ TAGS = ["promotions"]
             responses=api.answers(200, 404, 409))
 @tracer.capture_method
 def cancel(user: api.User, jobId: api.JobId) -> views.JobAction:
-    job = wiring.promotion_service().cancel(user.user_id, jobId)
+    job = wiring.services().promotion_service().cancel(user.user_id, jobId)
     logger.info("Job cancelled", extra={"job_id": job.id, "user_id": user.user_id})
     return views.JobAction.model_validate({"success": True, "job": job.to_api(history=True)})
 
@@ -32,7 +32,7 @@ def cancel(user: api.User, jobId: api.JobId) -> views.JobAction:
           responses=api.answers(HTTPStatus.ACCEPTED, 404, 409))
 @tracer.capture_method
 def retry(user: api.User, jobId: api.JobId) -> views.JobAction:
-    job = wiring.promotion_service().retry(user.user_id, jobId)
+    job = wiring.services().promotion_service().retry(user.user_id, jobId)
     logger.info("Job re-queued", extra={"job_id": job.id, "user_id": user.user_id})
     return views.JobAction.model_validate({"success": True, "job": job.to_api(history=True)})
 

@@ -24,13 +24,13 @@ ADMIN: dict[str, Any] = {"tags": ["market"], "responses": api.answers(200, 403)}
 @app.get("/market/overview", summary="Budgets this hour, jobs by status, recent runs and batches (admin)", **ADMIN)
 @tracer.capture_method
 def overview(user: api.Admin) -> views.Overview:
-    return views.Overview.model_validate({"ok": True} | wiring.market_service().overview())
+    return views.Overview.model_validate({"ok": True} | wiring.services().market_service().overview())
 
 
 @app.post("/market/scheduler/run", summary="Run the market scheduler now (admin)", **ADMIN)
 @tracer.capture_method
 def run_scheduler(user: api.Admin) -> views.SchedulerRan:
-    run = wiring.market_scheduler().run(trigger="manual")
+    run = wiring.services().market_scheduler().run(trigger="manual")
     logger.info("Scheduler run by hand", extra={"user_id": user.user_id, "dispatched": run.dispatched})
     return views.SchedulerRan.model_validate({"ok": True, "run": run.to_api()})
 
@@ -38,7 +38,7 @@ def run_scheduler(user: api.Admin) -> views.SchedulerRan:
 @app.put("/market/settings", summary="Change the seller share of each provider's hourly calls (admin)", **ADMIN)
 @tracer.capture_method
 def settings(user: api.Admin, body: Annotated[SettingsRequest, Body()]) -> views.SettingsChanged:
-    share = wiring.market_service().set_seller_share(body.sellerShare)
+    share = wiring.services().market_service().set_seller_share(body.sellerShare)
     logger.info("Market settings changed", extra={"user_id": user.user_id, "seller_share": share})
     return views.SettingsChanged.model_validate({"ok": True, "settings": {"sellerShare": share}})
 
@@ -46,7 +46,7 @@ def settings(user: api.Admin, body: Annotated[SettingsRequest, Body()]) -> views
 @app.post("/market/jobs/reset-failed", summary="Put failed market jobs back in the queue (admin)", **ADMIN)
 @tracer.capture_method
 def reset_failed(user: api.Admin) -> views.FailedReset:
-    reset = wiring.market_service().reset_failed()
+    reset = wiring.services().market_service().reset_failed()
     logger.info("Failed market jobs reset", extra={"user_id": user.user_id, "reset": reset})
     return views.FailedReset(ok=True, reset=reset)
 

@@ -33,14 +33,14 @@ QUEUE: dict[str, Any] = {"status_code": HTTPStatus.ACCEPTED, "tags": TAGS,
 @app.post("/market/jobs", summary="Queue price refreshes for one item or a list (deduplicated)", **QUEUE)
 @tracer.capture_method
 def enqueue(user: api.User, body: Annotated[EnqueueRequest, Body()]) -> views.Enqueued:
-    results = wiring.market_service().enqueue(body.provider, body.pairs(), body.priority, user.user_id)
+    results = wiring.services().market_service().enqueue(body.provider, body.pairs(), body.priority, user.user_id)
     return _queued(user.user_id, body.provider, body.priority, results)
 
 
 @app.post("/market/refresh", summary="A seller's refresh: queue items at the highest priority", **QUEUE)
 @tracer.capture_method
 def refresh(user: api.User, body: Annotated[RefreshRequest, Body()]) -> views.Enqueued:
-    results = wiring.market_service().enqueue(body.provider, body.pairs(), Priority.MANUAL, user.user_id)
+    results = wiring.services().market_service().enqueue(body.provider, body.pairs(), Priority.MANUAL, user.user_id)
     return _queued(user.user_id, body.provider, Priority.MANUAL, results)
 
 
@@ -51,7 +51,7 @@ def list_jobs(user: api.User,
               status: Annotated[MarketStatus | None, Query(description="all statuses if left out")] = None,
               provider: Annotated[Provider | None, Query()] = None, limit: Annotated[int, Query(ge=1, le=200)] = 50,
               cursor: api.Cursor = None) -> views.MarketJobPage:
-    page = wiring.market_service().page(status, provider, limit, cursor)
+    page = wiring.services().market_service().page(status, provider, limit, cursor)
     return views.MarketJobPage.model_validate({"ok": True, "jobs": [j.to_api() for j in page.jobs],
                                                "cursor": page.cursor})
 
@@ -62,7 +62,7 @@ def list_jobs(user: api.User,
 @tracer.capture_method
 def price(user: api.User, provider: Annotated[Provider, Path()], sku: Annotated[PathSku, Path()],
           size: Annotated[Size | None, Query()] = None) -> tuple[views.PriceEnvelope | views.PricePending, int]:
-    service = wiring.market_service()
+    service = wiring.services().market_service()
     read = service.price(provider, sku, size, user.user_id)
     if read.price is None:  # never fetched: 202 and the job fetching it
         return views.PricePending.model_validate({

@@ -20,7 +20,7 @@ metrics = Metrics()
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    run = wiring.market_scheduler().run(trigger="schedule")
+    run = wiring.services().market_scheduler().run(trigger="schedule")
     for provider, sent in run.dispatched.items():
         metrics.add_metric(name=f"MarketDispatched_{provider}", unit=MetricUnit.Count, value=sent)
     metrics.add_metric(name="MarketStuckReset", unit=MetricUnit.Count, value=run.reset_stuck)

@@ -33,7 +33,7 @@ def work_batch(record: BatchRecord) -> None:
     # A second delivery cannot know which calls the first one made before it died, so it pays
     # for its calls afresh instead of trusting the reservation.
     first = record.attributes.ApproximateReceiveCount in ("", "1")
-    result = wiring.market_worker().process(batch, first_delivery=first)
+    result = wiring.services().market_worker().process(batch, first_delivery=first)
     # One metric per provider (a name suffix rather than a dimension: a dimension would apply
     # to every metric this invocation flushes).
     for name, value in (("MarketJobsSucceeded", result.succeeded), ("MarketJobsFailed", result.failed),

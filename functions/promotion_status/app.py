@@ -31,13 +31,14 @@ def promotion_status(user: api.User, jobId: Annotated[str | None, Query(max_leng
 @app.get("/promotions/stats", summary="Your queue stats", tags=TAGS)
 @tracer.capture_method
 def stats(user: api.User) -> views.StatsEnvelope:
-    return views.StatsEnvelope.model_validate({"stats": wiring.promotion_service().stats(user.user_id).to_api()})
+    stats = wiring.services().promotion_service().stats(user.user_id)
+    return views.StatsEnvelope.model_validate({"stats": stats.to_api()})
 
 
 @app.get("/promotions/<jobId>", summary="One of your jobs", tags=TAGS, responses=api.answers(200, 404))
 @tracer.capture_method
 def job(user: api.User, jobId: api.JobId) -> views.JobEnvelope:
-    found = wiring.promotion_service().get(user.user_id, jobId)
+    found = wiring.services().promotion_service().get(user.user_id, jobId)
     return views.JobEnvelope.model_validate({"job": found.to_api(history=True)})
 
 
@@ -45,7 +46,7 @@ def job(user: api.User, jobId: api.JobId) -> views.JobEnvelope:
 @tracer.capture_method
 def list_jobs(user: api.User, status: Annotated[Status | None, Query(description="all statuses if left out")] = None,
               limit: Annotated[int, Query(ge=1, le=100)] = 25, cursor: api.Cursor = None) -> views.JobPage:
-    page = wiring.promotion_service().list(user.user_id, status, limit, cursor)
+    page = wiring.services().promotion_service().list(user.user_id, status, limit, cursor)
     return views.JobPage.model_validate({"jobs": [j.to_api() for j in page.jobs], "count": len(page.jobs),
                                          "cursor": page.cursor})
 

@@ -20,6 +20,6 @@ metrics = Metrics()
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    report = wiring.promotion_sweeper().sweep()
+    report = wiring.services().promotion_sweeper().sweep()
     metrics.add_metric(name="PromotionsRecovered", unit=MetricUnit.Count, value=report.requeued)
     return {"overdue": report.overdue, "requeued": report.requeued, "unsent": report.unsent}

@@ -37,7 +37,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     # The worker needs the whole batch at once (one eBay call per seller and campaign).
     messages = [record.body for record in parsed_records(event, JobRecord, "promotion")]
     time_left_s = context.get_remaining_time_in_millis() / 1000
-    report = wiring.promotion_worker().process(messages, time_left_s=time_left_s) if messages else WorkReport()
+    report = (wiring.services().promotion_worker().process(messages, time_left_s=time_left_s)
+              if messages else WorkReport())
     _publish(report)
 
     def unsaved(record: JobRecord) -> str | None:

@@ -28,14 +28,14 @@ QUEUE: dict[str, Any] = {"status_code": HTTPStatus.ACCEPTED, "tags": ["promotion
 @app.post("/promotions", summary="Queue one listing or a batch", **QUEUE)
 @tracer.capture_method
 def queue_promotion(user: api.User, body: Annotated[QueueRequest, Body()]) -> views.Queued | views.QueuedBatch:
-    service = wiring.promotion_service()
+    service = wiring.services().promotion_service()
     if isinstance(body, PromotionBatchRequest):
         return views.queued(_enqueue(user, body.to_new()), service.now_ms(), duplicates=body.duplicates())
     return views.queued_one(_enqueue(user, [body.to_new()])[0], service.now_ms())
 
 
 def _enqueue(user: api.Caller, requests: list[NewPromotion]) -> list[Queued]:
-    results = wiring.promotion_service().enqueue(user.user_id, requests)
+    results = wiring.services().promotion_service().enqueue(user.user_id, requests)
     # One line per job, so that a query for one job id finds it wherever it sits in a batch.
     for result in results:
         logger.info("Promotion queued" if result.created else "Promotion already queued", extra={

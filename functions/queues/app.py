@@ -26,7 +26,7 @@ Queue = Annotated[QueueName, Path(description="promotion, categoryFetch or marke
          responses=api.answers(200, 403))
 @tracer.capture_method
 def queues(user: api.Admin) -> views.QueuesView:
-    return views.QueuesView.model_validate({"ok": True} | wiring.queues_service().overview())
+    return views.QueuesView.model_validate({"ok": True} | wiring.services().queues_service().overview())
 
 
 @app.post("/admin/queues/<queue>/pause", summary="Pause a queue: nothing new starts, nothing is lost (admin)",
@@ -34,7 +34,7 @@ def queues(user: api.Admin) -> views.QueuesView:
           responses=api.answers(200, 403))
 @tracer.capture_method
 def pause(user: api.Admin, queue: Queue, body: Annotated[PauseRequest | None, Body()] = None) -> views.QueuePaused:
-    paused = wiring.queues_service().pause(queue, user.user_id, body.reason if body else None)
+    paused = wiring.services().queues_service().pause(queue, user.user_id, body.reason if body else None)
     return views.QueuePaused.model_validate({"ok": True, "queue": queue.value, "paused": paused.to_api(),
                                              "message": f"The {queue.value} queue is paused: nothing new starts."})
 
@@ -43,7 +43,7 @@ def pause(user: api.Admin, queue: Queue, body: Annotated[PauseRequest | None, Bo
           responses=api.answers(200, 403))
 @tracer.capture_method
 def resume(user: api.Admin, queue: Queue) -> views.QueuePaused:
-    wiring.queues_service().resume(queue, user.user_id)
+    wiring.services().queues_service().resume(queue, user.user_id)
     return views.QueuePaused.model_validate({"ok": True, "queue": queue.value, "paused": None,
                                              "message": f"The {queue.value} queue runs again."})
 

@@ -28,7 +28,7 @@ START: dict[str, Any] = {"status_code": HTTPStatus.ACCEPTED, "tags": TAGS,
           **START)
 @tracer.capture_method
 def start(user: api.User, body: Annotated[CategoryFetchRequest, Body()]) -> views.FetchStarted:
-    started = wiring.category_service().start(user.user_id, body.marketplaceId, body.parentCategoryId,
+    started = wiring.services().category_service().start(user.user_id, body.marketplaceId, body.parentCategoryId,
                                               body.maxCategories, body.mode)
     job = started.job
     logger.info("Category fetch started", extra={"job_id": job.id, "user_id": user.user_id,
@@ -41,7 +41,7 @@ def start(user: api.User, body: Annotated[CategoryFetchRequest, Body()]) -> view
             responses=api.answers(200, 404, 409))
 @tracer.capture_method
 def cancel(user: api.User, jobId: api.JobId) -> views.FetchStatusEnvelope:
-    job = wiring.category_service().cancel(user.user_id, jobId)
+    job = wiring.services().category_service().cancel(user.user_id, jobId)
     logger.info("Category fetch cancelled", extra={"job_id": job.id, "user_id": user.user_id})
     return views.FetchStatusEnvelope.model_validate({"ok": True, "status": job.to_api()})
 
@@ -50,7 +50,7 @@ def cancel(user: api.User, jobId: api.JobId) -> views.FetchStatusEnvelope:
           tags=TAGS, status_code=HTTPStatus.ACCEPTED, responses=api.answers(HTTPStatus.ACCEPTED, 404, 409))
 @tracer.capture_method
 def retry_failed(user: api.User, jobId: api.JobId) -> views.FetchRequeued:
-    job, requeued = wiring.category_service().retry_failed(user.user_id, jobId)
+    job, requeued = wiring.services().category_service().retry_failed(user.user_id, jobId)
     logger.info("Failed categories re-queued", extra={"job_id": job.id, "requeued": requeued})
     return views.FetchRequeued.model_validate({"ok": True, "status": job.to_api(), "requeued": requeued})
 

@@ -36,7 +36,7 @@ processor = BatchProcessor(event_type=EventType.SQS, model=DeliveryRecord)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # The deliverer takes the whole batch at once (it reads the endpoints once).
     messages = {record.messageId: record.body for record in parsed_records(event, DeliveryRecord, "webhook delivery")}
-    report = wiring.webhook_deliverer().process(list(messages.items()),
+    report = wiring.services().webhook_deliverer().process(list(messages.items()),
                                                 time_left_s=context.get_remaining_time_in_millis() / 1000)
     metrics.add_metric(name="WebhooksDelivered", unit=MetricUnit.Count, value=report.delivered)
     metrics.add_metric(name="WebhookAttemptsFailed", unit=MetricUnit.Count, value=report.retrying + report.failed)

@@ -34,7 +34,8 @@ NOT_YOURS = {404: "No such webhook endpoint (or not yours)"}
               409: "The seller has as many endpoints as allowed (10); delete one first"}))
 @tracer.capture_method(capture_response=False)  # the answer holds the secret
 def create(user: api.User, body: Annotated[WebhookCreate, Body()]) -> views.WebhookWithSecret:
-    hook = wiring.webhook_service().create(user.user_id, body.url, [e.value for e in body.events], body.description)
+    hooks = wiring.services().webhook_service()
+    hook = hooks.create(user.user_id, body.url, [e.value for e in body.events], body.description)
     logger.info("Webhook created", extra={"webhook_id": hook.id, "user_id": user.user_id, "events": list(hook.events)})
     return _with_secret(hook)
 
@@ -42,7 +43,7 @@ def create(user: api.User, body: Annotated[WebhookCreate, Body()]) -> views.Webh
 @app.get("/webhooks", summary="Your webhook endpoints, oldest first (never their secrets)", tags=TAGS)
 @tracer.capture_method
 def list_webhooks(user: api.User) -> views.WebhookList:
-    hooks = wiring.webhook_service().for_user(user.user_id)
+    hooks = wiring.services().webhook_service().for_user(user.user_id)
     return views.WebhookList.model_validate({"webhooks": [h.to_api() for h in hooks]})
 
 
@@ -50,14 +51,14 @@ def list_webhooks(user: api.User) -> views.WebhookList:
          responses=api.answers(200, refusals=NOT_YOURS))
 @tracer.capture_method
 def get(user: api.User, webhookId: WebhookId) -> views.WebhookView:
-    return views.WebhookView.model_validate(wiring.webhook_service().get(user.user_id, webhookId).to_api())
+    return views.WebhookView.model_validate(wiring.services().webhook_service().get(user.user_id, webhookId).to_api())
 
 
 @app.patch("/webhooks/<webhookId>", summary="Enable or disable an endpoint, or change its events or description",
            tags=TAGS, responses=api.answers(200, refusals=NOT_YOURS))
 @tracer.capture_method
 def update(user: api.User, webhookId: WebhookId, body: Annotated[WebhookUpdate, Body()]) -> views.WebhookView:
-    hook = wiring.webhook_service().update(user.user_id, webhookId, status=body.status,
+    hook = wiring.services().webhook_service().update(user.user_id, webhookId, status=body.status,
                                            events=[e.value for e in body.events] if body.events else None,
                                            description=body.description)
     logger.info("Webhook changed", extra={"webhook_id": webhookId, "user_id": user.user_id, "status": hook.status})
@@ -69,7 +70,7 @@ def update(user: api.User, webhookId: WebhookId, body: Annotated[WebhookUpdate, 
             responses=api.answers(HTTPStatus.NO_CONTENT, refusals=NOT_YOURS))
 @tracer.capture_method
 def delete(user: api.User, webhookId: WebhookId) -> Response[None]:
-    wiring.webhook_service().delete(user.user_id, webhookId)
+    wiring.services().webhook_service().delete(user.user_id, webhookId)
     logger.info("Webhook deleted", extra={"webhook_id": webhookId, "user_id": user.user_id})
     return Response(status_code=HTTPStatus.NO_CONTENT, body=None)
 
@@ -79,7 +80,7 @@ def delete(user: api.User, webhookId: WebhookId) -> Response[None]:
           tags=TAGS, responses=api.answers(200, refusals=NOT_YOURS))
 @tracer.capture_method(capture_response=False)  # the answer holds the new secret
 def rotate(user: api.User, webhookId: WebhookId) -> views.WebhookWithSecret:
-    hook = wiring.webhook_service().rotate(user.user_id, webhookId)
+    hook = wiring.services().webhook_service().rotate(user.user_id, webhookId)
     logger.info("Webhook secret rotated", extra={"webhook_id": webhookId, "user_id": user.user_id})
     return _with_secret(hook)
 
@@ -89,7 +90,7 @@ def rotate(user: api.User, webhookId: WebhookId) -> views.WebhookWithSecret:
 @tracer.capture_method
 def deliveries(user: api.User, webhookId: WebhookId,
                limit: Annotated[int, Query(ge=1, le=100)] = 50) -> views.DeliveryList:
-    found = wiring.webhook_service().recent_deliveries(user.user_id, webhookId, limit)
+    found = wiring.services().webhook_service().recent_deliveries(user.user_id, webhookId, limit)
     return views.DeliveryList.model_validate({"webhookId": webhookId, "deliveries": [d.to_api() for d in found]})
 
 
@@ -99,7 +100,7 @@ def deliveries(user: api.User, webhookId: WebhookId,
               409: "The endpoint is disabled; enable it (PATCH status active) first"}))
 @tracer.capture_method
 def test(user: api.User, webhookId: WebhookId) -> views.TestSent:
-    delivery = wiring.webhook_service().send_test(user.user_id, webhookId)
+    delivery = wiring.services().webhook_service().send_test(user.user_id, webhookId)
     return views.TestSent.model_validate({"eventId": delivery.event_id, "type": delivery.type,
                                           "delivery": delivery.to_api()})
 
@@ -108,7 +109,7 @@ def test(user: api.User, webhookId: WebhookId) -> views.TestSent:
          tags=["events"], responses=api.answers(200, 403))
 @tracer.capture_method(capture_response=False)
 def recent_events(user: api.Admin, limit: Annotated[int, Query(ge=1, le=200)] = 50) -> views.EventList:
-    events = wiring.event_log().recent(limit)
+    events = wiring.services().event_log().recent(limit)
     return views.EventList.model_validate({"events": [e.to_api() for e in events]})
 
 
@@ -119,7 +120,7 @@ def _with_secret(hook: Webhook) -> views.WebhookWithSecret:
 def _current_secret(user_id: str, answer: dict[str, Any]) -> str:
     # The endpoint's secret now, opened from its sealed copy: the same as in the first answer
     # unless it was rotated since (then the one that signs).
-    return wiring.webhook_service().current_secret(user_id, str(answer["id"]))
+    return wiring.services().webhook_service().current_secret(user_id, str(answer["id"]))
 
 
 # A replayed answer (Idempotency-Key) is kept without the secret: the table of answers is no

@@ -87,16 +87,18 @@ class ScaledClock:
             time.sleep(seconds / self.scale)
 
 
-_current: Clock = SystemClock()
+def real_seconds(clock: Clock, seconds: float) -> float:
+    """How long ``seconds`` of ``clock`` last in real time. AWS counts some times in real seconds
+    (an SQS delay, a message's age); on a sped-up clock they shrink (or grow) to match."""
+    return seconds / _scale(clock)
 
 
-def current() -> Clock:
-    """The process-wide clock the composition roots hand to services."""
-    return _current
+def clock_seconds(clock: Clock, real: float) -> float:
+    """How many seconds of ``clock`` pass in ``real`` real seconds."""
+    return real * _scale(clock)
 
 
-def install(clock: Clock) -> Clock:
-    """Replace the process-wide clock (local stack, simulations, tests); returns the previous one."""
-    global _current
-    previous, _current = _current, clock
-    return previous
+def _scale(clock: Clock) -> float:
+    # Only a ScaledClock runs at another pace than real time; a manual or virtual clock's SQS is
+    # driven by its own loop, in its own seconds.
+    return clock.scale if isinstance(clock, ScaledClock) else 1.0

@@ -1,18 +1,19 @@
-"""Settings, read from the environment once per container.
+"""Settings: a function's variables, read one concern at a time.
 
 One small model per concern, so a function only needs the variables of the concerns it
-uses (the template gives each function just those). Nothing else in the code reads the
-environment, and this module reads it through ``sellerjobs.environment`` (the process
-environment in Lambda, a function's template environment in the in-process simulation).
+uses (the template gives each function just those). ``Settings`` holds the variables a
+function was given (in Lambda its process environment, read by the edge, ``sellerjobs.wiring``;
+elsewhere whatever the caller passes) and parses a concern the first time it is asked for;
+nothing else in the code reads the environment.
 """
 
 from __future__ import annotations
 
-from typing import Literal, Self
+import threading
+from collections.abc import Mapping
+from typing import Generic, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from sellerjobs.environment import forget, once_per_environment, variables
 
 
 class _EnvModel(BaseModel):
@@ -21,22 +22,15 @@ class _EnvModel(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore", defer_build=True)
 
     @classmethod
-    def from_env(cls) -> Self:
+    def read(cls, env: Mapping[str, str]) -> Self:
         # Only the variables a model declares are read; empty strings count as unset so
         # a template can leave an optional parameter blank.
-        env = variables()
         values = {
             field.alias: env[field.alias]
             for field in cls.model_fields.values()
             if field.alias and env.get(field.alias, "") != ""
         }
         return cls.model_validate(values)
-
-
-class RuntimeSettings(_EnvModel):
-    """How fast time runs. Only the local stack changes this (``make up`` / ``make demo``)."""
-
-    time_scale: float = Field(1.0, alias="SELLERJOBS_TIME_SCALE", gt=0)
 
 
 class PromotionSettings(_EnvModel):
@@ -201,66 +195,42 @@ class IdempotencySettings(_EnvModel):
     table: str = Field(alias="IDEMPOTENCY_TABLE")
 
 
-@once_per_environment
-def runtime_settings() -> RuntimeSettings:
-    return RuntimeSettings.from_env()
+M = TypeVar("M", bound=_EnvModel)
 
 
-@once_per_environment
-def promotion_settings() -> PromotionSettings:
-    return PromotionSettings.from_env()
+class _Concern(Generic[M]):
+    """A concern's settings, parsed from the variables the first time they are read."""
+
+    def __init__(self, model: type[M]) -> None:
+        self.model = model
+
+    def __get__(self, settings: Settings, owner: type[Settings]) -> M:
+        return settings.of(self.model)
 
 
-@once_per_environment
-def ebay_settings() -> EbaySettings:
-    return EbaySettings.from_env()
+class Settings:
+    """A function's variables, and each concern's settings parsed from them on first use
+    (``settings.promotions.jobs_table``): a function is only refused for a variable it uses."""
 
+    promotions = _Concern(PromotionSettings)
+    ebay = _Concern(EbaySettings)
+    categories = _Concern(CategorySettings)
+    market = _Concern(MarketSettings)
+    accounts = _Concern(AccountsSettings)
+    pause = _Concern(PauseSettings)
+    operations = _Concern(OperationsSettings)
+    queue_urls = _Concern(QueueUrlSettings)
+    bulk = _Concern(BulkSettings)
+    events = _Concern(EventSettings)
+    idempotency = _Concern(IdempotencySettings)
 
-@once_per_environment
-def category_settings() -> CategorySettings:
-    return CategorySettings.from_env()
+    def __init__(self, variables: Mapping[str, str]) -> None:
+        self.variables: Mapping[str, str] = dict(variables)
+        self._read: dict[type[_EnvModel], _EnvModel] = {}
+        self._lock = threading.Lock()
 
-
-@once_per_environment
-def market_settings() -> MarketSettings:
-    return MarketSettings.from_env()
-
-
-@once_per_environment
-def accounts_settings() -> AccountsSettings:
-    return AccountsSettings.from_env()
-
-
-@once_per_environment
-def pause_settings() -> PauseSettings:
-    return PauseSettings.from_env()
-
-
-@once_per_environment
-def operations_settings() -> OperationsSettings:
-    return OperationsSettings.from_env()
-
-
-@once_per_environment
-def queue_url_settings() -> QueueUrlSettings:
-    return QueueUrlSettings.from_env()
-
-
-@once_per_environment
-def bulk_settings() -> BulkSettings:
-    return BulkSettings.from_env()
-
-
-@once_per_environment
-def event_settings() -> EventSettings:
-    return EventSettings.from_env()
-
-
-@once_per_environment
-def idempotency_settings() -> IdempotencySettings:
-    return IdempotencySettings.from_env()
-
-
-def reset() -> None:
-    """Forget cached settings and what was built from them (the environment changed)."""
-    forget()
+    def of(self, model: type[M]) -> M:
+        with self._lock:
+            if model not in self._read:
+                self._read[model] = model.read(self.variables)
+            return self._read[model]  # type: ignore[return-value]

@@ -16,9 +16,9 @@ from local.http_api import ApiResponse, HttpApi
 from local.sandbox import MarketplaceSandbox
 from local.simulation import Simulation
 from local.virtual import VirtualStack, virtual_stack
-from sellerjobs import clock as clock_module
 from sellerjobs.api import ADMIN_SCOPE
 from sellerjobs.aws import clients
+from sellerjobs.bootstrap import Services
 from tests.integration.contracts import Tables, clients_for_aws
 
 START = 1_767_225_600.0  # 2026-01-01T00:00:00Z
@@ -74,11 +74,17 @@ class System:
     def publish(self, user: str, listing_id: str, sync_delay_s: float = 0.0, never_syncs: bool = False) -> None:
         self.sandbox.publish_listing(user, listing_id, sync_delay_s=sync_delay_s, never_syncs=never_syncs)
 
-    def reconfigure(self, monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
+    def reconfigure(self, **env: str) -> None:
         """Change settings the way a redeploy would: new environment, fresh containers."""
-        for key, value in env.items():
-            monkeypatch.setenv(key, value)
         self.virtual.reconfigure(**env)
+
+    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+        """One invocation of ``function`` (a logical id), outside any event source."""
+        return self.virtual.invoke(function, event)
+
+    def services(self, function: str, **overrides: object) -> Services:
+        """What ``function`` (a logical id) is built from, on this system's clock."""
+        return self.virtual.services(function, overrides)
 
     def job(self, user: str, job_id: str) -> dict[str, Any]:
         response = self.call("GET", f"/promotions/{job_id}", user=user)
@@ -99,9 +105,7 @@ class System:
 @pytest.fixture
 def clock() -> Iterator[VirtualClock]:
     manual = VirtualClock(START)
-    previous = clock_module.install(manual)
     yield manual
-    clock_module.install(previous)
 
 
 @pytest.fixture

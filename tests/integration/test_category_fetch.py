@@ -159,7 +159,7 @@ def test_ebays_429_stops_the_run_and_the_job_continues_later(system):
 
 
 def test_the_daily_taxonomy_budget_is_never_exceeded(system, monkeypatch):
-    system.reconfigure(monkeypatch, EBAY_TAXONOMY_CALLS_PER_DAY="4", EBAY_TAXONOMY_RESERVE="2")
+    system.reconfigure(EBAY_TAXONOMY_CALLS_PER_DAY="4", EBAY_TAXONOMY_RESERVE="2")
     job_id = start(system, parentCategoryId="26395", maxCategories=6)["jobId"]
 
     system.sim.run_for(6 * 3600)
@@ -275,11 +275,9 @@ def test_a_run_that_crashes_is_resumed_where_it_stopped(system):
 
 
 def test_two_runs_of_one_job_never_work_at_once(system):
-    from sellerjobs import wiring
-
     job_id = start(system, parentCategoryId="26395", maxCategories=3)["jobId"]
-    worker = wiring.category_worker()
-    jobs = wiring._fetch_jobs()
+    services = system.services("CategoryFetchWorkerFunction")
+    worker, jobs = services.category_worker(), services.fetch_jobs()
     assert jobs.take_lease(job_id, "someone-else", 0, int(system.clock.now() * 1000) + 60_000) is not None
 
     report = worker.run(job_id)

@@ -9,7 +9,6 @@ import pytest
 
 from local.events import http_event
 from local.http_api import ApiResponse
-from local.lambda_runtime import invoke
 
 
 @pytest.fixture(autouse=True)
@@ -41,7 +40,7 @@ def refusal(response: ApiResponse, status: int, *fields: str) -> dict[str, Any]:
 def direct(system, function: str, method: str, path: str, *, claims: dict[str, Any] | None = None) -> ApiResponse:
     """A function invoked with an event API Gateway would never send (no route, no authorizer)."""
     event = http_event(method, path, claims=claims)
-    result = invoke(system.stack.functions()[function], event)
+    result = system.invoke(function, event)
     return ApiResponse(result["statusCode"], {k.lower(): v for k, v in (result.get("headers") or {}).items()},
                        result["body"])
 

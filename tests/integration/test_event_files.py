@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from local.lambda_runtime import invoke
 from local.template import Function
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -54,7 +53,6 @@ CATEGORY_JOB = "job-1767225600000-a1b2c3"
 
 def category_job(system):
     """A job with the id the category events use, as the initiator would have stored it."""
-    from sellerjobs import wiring
     from sellerjobs.categories.job import Category, FetchJob, FetchMode, FetchStatus
 
     now = int(system.clock.now() * 1000)
@@ -62,7 +60,7 @@ def category_job(system):
                    mode=FetchMode.PER_CATEGORY, created_at=now, updated_at=now, parent_category_id="26395",
                    parent_label="Health & Beauty (26395)", tree_id="0", analysed=True, total=1)
     leaf = system.sandbox.leaf_category_ids(parent="26395")[0]
-    wiring._fetch_jobs().create(job, [Category(leaf, "first leaf")])
+    system.services("CategoryFetchWorkerFunction").fetch_jobs().create(job, [Category(leaf, "first leaf")])
 
 
 def stored_aspects(system):
@@ -81,7 +79,6 @@ def cached_price(system):
 
 def dispatched_market_job(system):
     """The job the market worker's event names, started by the scheduler at the event's time."""
-    from sellerjobs import wiring
     from sellerjobs.aws.market import DynamoMarketJobs
     from sellerjobs.market.job import Priority, Provider
 
@@ -89,7 +86,7 @@ def dispatched_market_job(system):
     # hour's start only a manual job may use the calls its catalog lookup and price need.
     DynamoMarketJobs(system.stack.table_name("MarketTable")).enqueue(
         Provider.STOCKX, [("DD1391-100", "10")], Priority.MANUAL, int(system.clock.now() * 1000))
-    assert wiring.market_scheduler().run().dispatched["stockx"] == 1
+    assert system.services("MarketSchedulerFunction").market_scheduler().run().dispatched["stockx"] == 1
 
 
 BULK_ACTION = "bulk-1767225600000-a1b2c3"
@@ -115,36 +112,33 @@ EVENT_AT = 1767225660000
 
 def webhook(system):
     """The endpoint the webhook events name, registered on the sandbox's receiver."""
-    from sellerjobs import wiring
     from sellerjobs.webhooks.model import Webhook, WebhookStatus
     from sellerjobs.webhooks.signing import new_secret
 
     now = int(system.clock.now() * 1000)
     secret = new_secret()
-    wiring._webhook_store().create(Webhook(
+    system.services("WebhooksFunction").webhook_store().create(Webhook(
         id=HOOK, user_id=USER, url=f"{system.virtual.sandbox_url}/hooks/{USER}", events=("promotion.succeeded",),
         status=WebhookStatus.ACTIVE, created_at=now, updated_at=now, secret=secret), 10)
     system.sandbox.webhooks.set_secrets(USER, [secret])
 
 
-def stored_event():
-    from sellerjobs import wiring
+def stored_event(system):
     from sellerjobs.events.model import JobEvent
 
     body = json.dumps({"type": "promotion.succeeded", "id": EVENT_ID, "timestamp": "2026-01-01T00:01:00.000Z",
                        "data": {}})
     event = JobEvent(id=EVENT_ID, type="promotion.succeeded", occurred_at=EVENT_AT, body=body, sellers=(USER,))
-    wiring.event_store().put(event)
+    system.services("EventRelayFunction").event_store().put(event)
     return event
 
 
 def pending_delivery(system):
-    from sellerjobs import wiring
     from sellerjobs.webhooks.model import Delivery, DeliveryState
 
     webhook(system)
-    event = stored_event()
-    wiring._delivery_store().create(Delivery(
+    event = stored_event(system)
+    system.services("WebhookDeliveryFunction").delivery_store().create(Delivery(
         webhook_id=HOOK, user_id=USER, event_id=EVENT_ID, type=event.type, occurred_at=EVENT_AT, body=event.body,
         state=DeliveryState.PENDING, created_at=EVENT_AT, updated_at=EVENT_AT, next_attempt_at=EVENT_AT))
     system.clock.set(EVENT_AT / 1000)
@@ -158,7 +152,7 @@ SETUP = {
     "bulk_action_worker.sqs": bulk_action,
     "webhooks.update": webhook,
     "webhooks.deliveries": webhook,
-    "event_relay.sqs": lambda _: stored_event(),
+    "event_relay.sqs": stored_event,
     "webhook_delivery.sqs": pending_delivery,
     "market_jobs.price": cached_price,
     "market_worker.sqs": dispatched_market_job,
@@ -180,7 +174,7 @@ def test_event_file_runs_its_function(system, event_file):
     SETUP.get(event_file.stem, lambda _: None)(system)
     event = json.loads(event_file.read_text())
 
-    result = invoke(function, event)
+    result = system.invoke(function.logical_id, event)
 
     if "requestContext" in event:
         assert 200 <= result["statusCode"] < 300, result

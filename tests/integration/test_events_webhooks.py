@@ -193,7 +193,7 @@ def test_bad_input_is_a_400_naming_the_field_and_nothing_is_stored(system, body,
 
 
 def test_deployed_settings_refuse_a_loopback_http_url(system, monkeypatch):
-    system.reconfigure(monkeypatch, WEBHOOK_ALLOW_LOOPBACK="false")
+    system.reconfigure(WEBHOOK_ALLOW_LOOPBACK="false")
     response = system.call("POST", "/webhooks", body={"url": f"{system.virtual.sandbox_url}/hooks/alice",
                                                       "events": ["promotion.succeeded"]})
     assert response.status == 400 and response.json()["errors"][0]["field"] == "url"
@@ -234,7 +234,7 @@ def test_the_secret_is_shown_on_creation_and_rotation_only_and_never_stored_in_t
 
 
 def test_after_a_rotation_a_receiver_on_either_secret_verifies_until_the_overlap_ends(system, monkeypatch):
-    system.reconfigure(monkeypatch, WEBHOOK_ROTATION_OVERLAP_SECONDS="900")  # a day by default
+    system.reconfigure(WEBHOOK_ROTATION_OVERLAP_SECONDS="900")  # a day by default
     system.connect("alice")
     hook = register(system, "alice", PROMOTION_EVENTS, name="old-only")
     rotated = system.call("POST", f"/webhooks/{hook['id']}/rotate-secret").json()
@@ -290,7 +290,7 @@ def test_events_are_for_admins_only(system):
 
 
 def test_a_long_category_fetch_announces_its_progress_once_a_minute(system, monkeypatch):
-    system.reconfigure(monkeypatch, CATEGORY_FETCH_SPACING_SECONDS="5")  # 67 categories: over five minutes
+    system.reconfigure(CATEGORY_FETCH_SPACING_SECONDS="5")  # 67 categories: over five minutes
     register(system, "alice", ["category_fetch.progress", "category_fetch.completed"])
     started = system.call("POST", "/category-fetches", body={"marketplaceId": "EBAY_US", "parentCategoryId": "26395"})
     assert started.status == 202

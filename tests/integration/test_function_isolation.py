@@ -58,7 +58,7 @@ def invoker_for(stack: Stack, endpoint: str, lines: list[tuple[str, str]] | None
             lines.append((name, line))
 
     return ProcessInvoker(template=stack.template, environment=environment_of(stack, {}),
-                          local_env=local_variables(endpoint, REGION, 1.0), on_log=keep)
+                          local_env=local_variables(endpoint, REGION), on_log=keep)
 
 
 def test_a_handler_reading_a_variable_its_template_entry_does_not_give_fails(moto_endpoint, monkeypatch):
@@ -93,7 +93,7 @@ def test_a_process_gets_its_template_environment_and_nothing_from_another_functi
     invoker = invoker_for(stack, moto_endpoint)
     for name, function in stack.template.functions().items():
         env = invoker.spec(function).env
-        machine = set(local_variables(moto_endpoint, REGION, 1.0)) | set(lambda_variables(function, ROOT, REGION))
+        machine = set(local_variables(moto_endpoint, REGION)) | set(lambda_variables(function, ROOT, REGION))
         assert set(env) - machine == set(stack.function_env(name)), name
         assert "PATH" in env and "HOME" not in env  # nothing from this shell leaks in
 

@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler import Response
 from sellerjobs.api import ApiError
 from sellerjobs.api.idempotency import EXPIRES_AFTER_S, run_once
 from sellerjobs.aws import clients
+from sellerjobs.environment import running_in
 
 LISTING = "177681098666"
 KEY = {"Idempotency-Key": "3f0c7a52-9d1e-4b57-8f0e-6a2d4c1b9e77"}
@@ -214,15 +215,22 @@ def test_a_request_still_in_progress_is_a_409_and_runs_once(system):
         side_effects.append("second")
         return Response(status_code=202, content_type="application/json", body={"done": 2})
 
-    first = threading.Thread(target=lambda: answers.append(run_once(request, first_action, _Context())))
+    # Run as the queueing function runs: its settings (the idempotency table), in each thread.
+    environment = system.virtual.environments["QueuePromotionFunction"]
+
+    def once(action: Any) -> Response[Any]:
+        with running_in(environment):
+            return run_once(request, action, _Context())
+
+    first = threading.Thread(target=lambda: answers.append(once(first_action)))
     first.start()
     assert inside.wait(10)
 
     with pytest.raises(ApiError) as caught:
-        run_once(request, second_action, _Context())
+        once(second_action)
     release.set()
     first.join(10)
-    replay = run_once(request, second_action, _Context())
+    replay = once(second_action)
 
     assert caught.value.status == HTTPStatus.CONFLICT and caught.value.errors[0][0] == "Idempotency-Key"
     assert "still in progress" in caught.value.message

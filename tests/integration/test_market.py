@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from local.simulation import SimulatedCrash
-from sellerjobs import wiring
 from sellerjobs.aws import clients
 from sellerjobs.aws.market import DynamoMarketJobs
 from sellerjobs.aws.rate_buckets import DynamoRateLimiter
@@ -464,7 +463,7 @@ def test_a_429_defers_the_rest_of_the_batch_and_refunds_its_calls(system):
     system.sandbox.set_rate_limit("alias", 3, 3600)  # the provider allows fewer than our budget says
     sizes = ["8", "8.5", "9", "9.5", "10", "10.5"]
     enqueue(system, provider="alias", items=[{"sku": SKU, "size": s} for s in sizes], priority=200)
-    budget = wiring.market_budgets()[Provider.ALIAS]
+    budget = system.services("MarketWorkerFunction").market_budgets()[Provider.ALIAS]
     limiter = DynamoRateLimiter(system.stack.table_name("RateBucketsTable"), system.clock)
 
     run_scheduler(system)
@@ -521,7 +520,7 @@ def test_a_duplicate_delivery_calls_the_provider_once_per_job(system):
     queue = ListQueue()
     scheduler(system, queue).run()  # dispatched, but kept here instead of SQS
     (batch,) = queue.batches
-    worker = wiring.market_worker()
+    worker = system.services("MarketWorkerFunction").market_worker()
 
     first = worker.process(batch)
     calls = provider_calls(system, "alias")
@@ -536,13 +535,13 @@ def test_a_crash_after_the_call_is_retried_by_the_redelivery_within_the_budget(s
     queue = ListQueue()
     scheduler(system, queue).run()
     (batch,) = queue.batches
-    budget = wiring.market_budgets()[Provider.ALIAS]
+    budget = system.services("MarketWorkerFunction").market_budgets()[Provider.ALIAS]
     limiter = DynamoRateLimiter(system.stack.table_name("RateBucketsTable"), system.clock)
     used_before = limiter.used(budget, system.clock.now())
     # The price is fetched and cached; the job's settling write never happens.
     with system.sim.crash_on(clients.dynamodb(), "TransactWriteItems"), pytest.raises(SimulatedCrash):
-        wiring.market_worker().process(batch)
-    retried = wiring.market_worker().process(batch, first_delivery=False)
+        system.services("MarketWorkerFunction").market_worker().process(batch)
+    retried = system.services("MarketWorkerFunction").market_worker().process(batch, first_delivery=False)
 
     assert retried.succeeded == 1
     assert overview(system)["jobs"]["alias"]["succeeded"] == 1
@@ -559,20 +558,20 @@ def test_a_batch_reset_and_dispatched_again_is_left_to_its_new_batch(system):
     sched.run()  # reset as stuck, dispatched again
     old, new = queue.batches
 
-    late = wiring.market_worker().process(old, first_delivery=False)
-    fresh = wiring.market_worker().process(new)
+    late = system.services("MarketWorkerFunction").market_worker().process(old, first_delivery=False)
+    fresh = system.services("MarketWorkerFunction").market_worker().process(new)
 
     assert (late.succeeded, late.calls, fresh.succeeded) == (0, 0, 1)
 
 
 def test_the_worker_spaces_its_calls(system, monkeypatch):
-    system.reconfigure(monkeypatch, MARKET_CALL_SPACING_SECONDS="2")
+    system.reconfigure(MARKET_CALL_SPACING_SECONDS="2")
     enqueue(system, provider="alias", items=[{"sku": SKU, "size": s} for s in ("9", "10", "11")])
     queue = ListQueue()
     scheduler(system, queue, per_hour=600).run()
     system.sandbox.reset_calls()
 
-    wiring.market_worker().process(queue.batches[0])
+    system.services("MarketWorkerFunction").market_worker().process(queue.batches[0])
 
     times = [c["at"] for c in system.sandbox.calls if c["operation"].startswith("alias")]
     assert len(times) == 4 and all(b - a >= 2 for a, b in itertools.pairwise(times))

@@ -220,7 +220,7 @@ def test_bulk_runs_delivered_twice_count_each_job_once(system, sellers):
 def test_a_bulk_run_that_crashes_is_resumed_by_its_message_and_finishes(system, sellers, monkeypatch):
     never_synced_jobs(system)
     system.sim.drain()
-    system.reconfigure(monkeypatch, BULK_ACTION_PAGE_SIZE="2")
+    system.reconfigure(BULK_ACTION_PAGE_SIZE="2")
 
     started = admin(system, "POST", "/admin/promotions/retry", {"limit": 100}).json()
     counted = []
@@ -347,7 +347,6 @@ def test_market_attempts_are_kept_and_a_paused_market_queue_dispatches_nothing(s
 
 def test_a_job_change_counted_for_a_bulk_run_that_lost_its_hold_is_not_written(system, sellers):
     # Nor its event: the change, its history entry, its event and the count are one transaction.
-    from sellerjobs import wiring
     from sellerjobs.aws.bulk_actions import DynamoBulkActions
     from sellerjobs.promotions import events as promotion_events
     from sellerjobs.promotions.bulk import BulkAction, BulkKind, BulkStatus
@@ -360,7 +359,7 @@ def test_a_job_change_counted_for_a_bulk_run_that_lost_its_hold_is_not_written(s
     actions.create(BulkAction(id="bulk-1-abcdef", kind=BulkKind.CANCEL, where=JobFilter(status=Status.PENDING),
                               limit=10, by="ops", owner=None, status=BulkStatus.QUEUED, created_at=now, updated_at=now))
     assert actions.take("bulk-1-abcdef", "run-a", now, now + 60_000) is not None
-    repository = wiring.promotion_service().jobs
+    repository = system.services("QueuePromotionFunction").promotion_jobs()
     job = repository.get("alice", job_id)
     assert job is not None
 
@@ -375,7 +374,8 @@ def test_a_job_change_counted_for_a_bulk_run_that_lost_its_hold_is_not_written(s
         return action.done
 
     assert system.job("alice", job_id)["status"] == "pending" and done() == 0
-    assert wiring.event_store().get_many([e.id for e in events]) == {}
+    stored = system.services("EventRelayFunction").event_store()
+    assert stored.get_many([e.id for e in events]) == {}
     assert repository.save(job, cancelled, events, tally=Tally("bulk-1-abcdef", owner="run-a"))
     assert done() == 1
-    assert set(wiring.event_store().get_many([e.id for e in events])) == {e.id for e in events} != set()
+    assert set(stored.get_many([e.id for e in events])) == {e.id for e in events} != set()

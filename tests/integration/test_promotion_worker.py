@@ -71,7 +71,7 @@ def test_a_batch_of_25_with_sync_delays_all_succeed_in_few_bulk_calls(system):
 
 
 def test_the_exponential_policy_follows_the_original_schedule(system, monkeypatch):
-    system.reconfigure(monkeypatch, PROMOTION_RETRY_POLICY="exponential")
+    system.reconfigure(PROMOTION_RETRY_POLICY="exponential")
     system.connect("alice")
     system.publish("alice", "177681098666", never_syncs=True)
     job_id = queue(system, "177681098666")
@@ -297,7 +297,7 @@ def test_a_seller_without_a_campaign_gets_one_created(system):
 
 
 def test_without_a_campaign_and_with_creation_disabled_jobs_fail_clearly(system, monkeypatch):
-    system.reconfigure(monkeypatch, PROMOTION_CAMPAIGN_AUTO_CREATE="false")
+    system.reconfigure(PROMOTION_CAMPAIGN_AUTO_CREATE="false")
     system.connect("alice", campaign=False)
     system.publish("alice", "177681098666")
     job_id = queue(system, "177681098666")
@@ -337,7 +337,7 @@ def test_when_the_default_campaign_ends_the_next_attempt_uses_a_fresh_one(system
 
 
 def test_when_our_own_ebay_budget_is_spent_jobs_wait_without_losing_attempts(system, monkeypatch):
-    system.reconfigure(monkeypatch, EBAY_MARKETING_CALLS_PER_HOUR="2", EBAY_MARKETING_BURST="1")
+    system.reconfigure(EBAY_MARKETING_CALLS_PER_HOUR="2", EBAY_MARKETING_BURST="1")
     system.connect("alice")
     for listing in ("177681098666", "177681098667"):
         system.publish("alice", listing)
@@ -379,7 +379,7 @@ def test_a_500_listing_batch_is_first_tried_in_one_bulk_call_a_minute_after_queu
 
 def test_high_priority_jobs_still_go_out_when_the_ebay_budget_runs_short(system, monkeypatch):
     # A budget of 20 calls an hour, 10 of them left to high-priority jobs, used up by other sellers.
-    system.reconfigure(monkeypatch, EBAY_MARKETING_CALLS_PER_HOUR="20", EBAY_MARKETING_BURST="11",
+    system.reconfigure(EBAY_MARKETING_CALLS_PER_HOUR="20", EBAY_MARKETING_BURST="11",
                        EBAY_MARKETING_PRIORITY_RESERVE="10")
     for seller in ("alice", "bob"):
         system.connect(seller)

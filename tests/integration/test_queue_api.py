@@ -156,7 +156,7 @@ def test_a_listing_being_attempted_keeps_its_rate_with_a_409(system):
 def test_a_job_the_worker_takes_along_keeps_its_rate_as_long_as_the_worker_would(system, monkeypatch, coalesce,
                                                                                  status):
     # Given two jobs of a seller, the second due 30 s after the first, which is due now
-    system.reconfigure(monkeypatch, PROMOTION_COALESCE_SECONDS=coalesce)
+    system.reconfigure(PROMOTION_COALESCE_SECONDS=coalesce)
     system.call("POST", "/promotions", body={"listingId": LISTING, "adRate": 5})
     system.clock.advance(30)
     second = system.call("POST", "/promotions", body={"listingId": "177681098667", "adRate": 5}).json()["jobId"]

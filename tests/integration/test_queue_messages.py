@@ -7,7 +7,6 @@ import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from local.events import sqs_event, sqs_record
-from local.lambda_runtime import invoke
 from sellerjobs.promotions.ports import JobMessage
 
 
@@ -37,7 +36,7 @@ def test_each_malformed_record_of_a_batch_is_reported_failed(system, queue):
     arn = system.stack.names[queue]["Arn"]
     records = [sqs_record(body, queue_arn=arn, message_id=f"m{i}") for i, body in enumerate(MALFORMED)]
 
-    result = invoke(system.stack.functions()[function], sqs_event([*records, sqs_record(good, queue_arn=arn)]))
+    result = system.invoke(function, sqs_event([*records, sqs_record(good, queue_arn=arn)]))
 
     assert sorted(f["itemIdentifier"] for f in result["batchItemFailures"]) == [f"m{i}" for i in range(len(MALFORMED))]
 
@@ -49,9 +48,9 @@ def test_a_malformed_promotion_message_does_not_hold_up_its_batch(system):
     body = JobMessage(user_id="alice", job_id=job_id, version=0, not_before=good["nextRetryAt"]).to_json()
     system.clock.advance(60)
 
-    result = invoke(system.stack.functions()["PromotionWorkerFunction"],
-                    sqs_event([sqs_record("not json", queue_arn=arn, message_id="bad"),
-                               sqs_record(body, queue_arn=arn, message_id="good")]))
+    result = system.invoke("PromotionWorkerFunction",
+                           sqs_event([sqs_record("not json", queue_arn=arn, message_id="bad"),
+                                      sqs_record(body, queue_arn=arn, message_id="good")]))
 
     assert result["batchItemFailures"] == [{"itemIdentifier": "bad"}]
     assert system.job("alice", job_id)["attempts"] == 1  # the good message ran its attempt
@@ -64,7 +63,7 @@ def test_a_malformed_message_alone_fails_the_invocation_and_is_kept_for_the_dead
 
     # Nothing in the batch could be read: the invocation fails and SQS delivers the message again,
     with pytest.raises(BatchProcessingError):
-        invoke(system.stack.functions()[function], sqs_event([record]))
+        system.invoke(function, sqs_event([record]))
     # until its receive count reaches the redrive policy's and it moves to the dead-letter queue.
     dead_letter_queue, receives = system.stack.dead_letter_queue(queue)
     assert dead_letter_queue and receives == 5

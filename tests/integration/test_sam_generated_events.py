@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from local.lambda_runtime import invoke
 from local.template import ROOT
 
 SAM = ROOT / ".venv-sam" / "bin" / "sam"
@@ -51,7 +50,6 @@ def job_id(system):
 
 
 def test_http_api_events_from_sam_reach_every_route(system, job_id):
-    functions = system.stack.functions()
     cases = [
         ("QueuePromotionFunction", http("POST", "/promotions", {"listingId": "177681098667", "adRate": 5}), 202),
         ("PromotionStatusFunction", http("GET", "/promotions/stats"), 200),
@@ -61,7 +59,7 @@ def test_http_api_events_from_sam_reach_every_route(system, job_id):
     ]
     for function, event, status in cases:
         assert event["isBase64Encoded"] is ("body" in event)
-        result = invoke(functions[function], event)
+        result = system.invoke(function, event)
         assert result["statusCode"] == status, (function, result)
 
 
@@ -73,7 +71,7 @@ def test_an_sqs_event_from_sam_runs_the_worker(system, job_id):
     event["Records"][0]["body"] = body
     system.clock.advance(60)
 
-    result = invoke(system.stack.functions()["PromotionWorkerFunction"], event)
+    result = system.invoke("PromotionWorkerFunction", event)
 
     assert result == {"batchItemFailures": []}
     assert system.job(USER, job_id)["status"] == "succeeded"
@@ -81,5 +79,5 @@ def test_an_sqs_event_from_sam_runs_the_worker(system, job_id):
 
 def test_a_scheduled_event_from_sam_runs_the_sweeper(system):
     event = generate("cloudwatch", "scheduled-event")
-    result = invoke(system.stack.functions()["PromotionSweeperFunction"], event)
+    result = system.invoke("PromotionSweeperFunction", event)
     assert result == {"overdue": 0, "requeued": 0, "unsent": 0}

@@ -7,7 +7,6 @@ from __future__ import annotations
 from local.capacity import VirtualClock
 from local.template import Template
 from local.virtual import virtual_stack
-from sellerjobs import config
 from tests.integration.conftest import START
 
 
@@ -20,8 +19,8 @@ def test_in_the_simulation_a_handler_reading_a_variable_its_template_entry_does_
     with virtual_stack(VirtualClock(START), template=template) as stack:
         answer = stack.call("GET", "/promotions/stats", "alice")
         other = stack.call("GET", "/category-fetches", "alice")
-        # The test itself (like a tool) still reads the process environment, which has them all.
-        assert config.promotion_settings().jobs_table
+        # Another function's entry has it: bootstrapped for that one, the services find the table.
+        assert stack.services("QueuePromotionFunction").promotion_jobs().table
 
     assert answer.status == 500
     assert other.status == 200, other.body
@@ -42,7 +41,7 @@ def test_each_function_gets_its_template_entry_and_the_overrides_meant_for_it():
         assert slots and len(slots) < len(stack.environments)
         assert {stack.environments[name].variables["MARKET_SELLER_SHARE"] for name in slots} == {"0.3"}
         assert "PROMOTION_RETRY_SEED" in stack.environments["CategoryFetchWorkerFunction"].variables
-        assert all(env.variables["SELLERJOBS_TIME_SCALE"] == "1" for env in stack.environments.values())
+        assert all(env.clock is stack.clock for env in stack.environments.values())
 
         stack.reconfigure(MARKET_SELLER_SHARE="0.5")
         assert {env.variables.get("MARKET_SELLER_SHARE") for name, env in stack.environments.items()

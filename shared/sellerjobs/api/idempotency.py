@@ -97,7 +97,7 @@ def run_once(request: dict[str, Any], action: Callable[[], Response[Any]], lambd
 
     from sellerjobs import wiring
 
-    execute, config = _guard(wiring.idempotency_store())
+    execute, config = _guard(wiring.services().idempotency_store())
     config.register_lambda_context(lambda_context)  # an in-progress key expires with the invocation
     answered: Response[Any] | None = None  # set when the action runs (not on a replay)
 

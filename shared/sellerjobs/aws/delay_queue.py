@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 from aws_lambda_powertools import Logger
 
 from sellerjobs.aws import clients
-from sellerjobs.clock import Clock, now_ms
+from sellerjobs.clock import Clock, now_ms, real_seconds
 from sellerjobs.jobs.messages import QueueMessage
 
 MAX_DELAY_S = 900  # SQS's ceiling; the worker re-sends messages that arrive before their time
@@ -32,13 +32,11 @@ M = TypeVar("M", bound=QueueMessage)
 class SqsDelayQueue(Generic[M]):
     queue_url: str
     clock: Clock
-    # The local stack runs time faster than real time; real SQS delays shrink to match.
-    time_scale: float = 1.0
     group_of: Callable[[M], str] | None = None  # the message's tenant, for fair delivery
 
     def delay_seconds(self, message: M) -> int:
         wait_ms = message.not_before - now_ms(self.clock)
-        return max(0, min(MAX_DELAY_S, math.ceil(wait_ms / 1000 / self.time_scale)))
+        return max(0, min(MAX_DELAY_S, math.ceil(real_seconds(self.clock, wait_ms / 1000))))
 
     def _entry(self, index: int, message: M) -> dict[str, Any]:
         entry: dict[str, Any] = {"Id": str(index), "MessageBody": message.to_json(),

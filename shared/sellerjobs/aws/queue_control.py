@@ -10,8 +10,8 @@ message is read from the messages themselves: a receive that leaves them visible
 timeout 0) returns up to 10 with the time they were first sent. Only dead-letter queues are
 peeked: a receive counts towards a message's ``maxReceiveCount``, and nothing consumes a
 dead-letter queue. SQS stamps a message with its own (real) clock, so the age is measured
-against the real clock too, and scaled like every other SQS time when the local stack runs
-faster than real time.
+against the real clock too, and counted in seconds of the system's clock (which the local
+stack may run faster than real time).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Any
 
 from sellerjobs.aws import clients
 from sellerjobs.aws.dynamo import from_item, to_item
+from sellerjobs.clock import Clock, clock_seconds
 from sellerjobs.jobs.pause import Pause, QueueName
 from sellerjobs.operations.queues import QueueDepth
 
@@ -51,7 +52,7 @@ class DynamoPauseStore:
 
 @dataclass
 class SqsQueueStats:
-    time_scale: float = 1.0
+    clock: Clock
 
     def depth(self, queue_url: str) -> QueueDepth:
         attributes = clients.sqs().get_queue_attributes(QueueUrl=queue_url, AttributeNames=[
@@ -67,4 +68,4 @@ class SqsQueueStats:
             MessageSystemAttributeNames=["SentTimestamp"])
         sent = [int(m["Attributes"]["SentTimestamp"]) for m in response.get("Messages", [])
                 if "SentTimestamp" in m.get("Attributes", {})]
-        return max(0.0, (time.time() * 1000 - min(sent)) / 1000 * self.time_scale) if sent else None
+        return max(0.0, clock_seconds(self.clock, time.time() - min(sent) / 1000)) if sent else None

@@ -9,7 +9,7 @@ import { DASH, badge, byId, el, notify, showMessage, showResult } from "./dom.js
 import { Form, Refusal, busyWhile } from "./forms.js";
 import { count, relativeTime } from "./format.js";
 import { load, poller } from "./poll.js";
-import { LiveRows, Table, actionButton, numeric, rowButton } from "./tables.js";
+import { LiveRows, Table, actionButton, detailsRow, numeric, rowButton } from "./tables.js";
 
 const MARKETPLACES = ["EBAY_US", "EBAY_GB", "EBAY_DE", "EBAY_AU", "EBAY_CA", "EBAY_FR", "EBAY_IT", "EBAY_ES",
                       "EBAY_MOTORS_US"];
@@ -110,17 +110,11 @@ export function categoryFetchesPane() {
   function addFailuresRow(row) {
     row.summary = el("summary");
     row.list = el("ul", { "class": "detail-list", "data-testid": "cf-error-list-" + row.key });
-    row.details = el("details", { "data-testid": "cf-errors-" + row.key }, [row.summary, row.list]);
-    row.errorsTr = el("tr", { "class": "errors-row", "data-errors-for": row.key, hidden: true },
-                      [el("td", { colspan: table.columns.length }, [row.details])]);
-    row.nodes.push(row.errorsTr);
     row.loadedKey = null;
-    row.details.addEventListener("toggle", () => {
-      if (row.details.open && row.loadedKey !== row.failuresKey) {
-        if (row.loadedKey === null) { row.list.replaceChildren(el("li", { "class": "muted", text: "Loading\u2026" })); }
-        poller.soon();
-      }
-    });
+    ({ details: row.details, tr: row.errorsTr } = detailsRow(row, table, {
+      testid: "cf-errors-" + row.key, attrs: { "data-errors-for": row.key, hidden: true }, summary: row.summary,
+      body: row.list, placeholder: () => el("li", { "class": "muted", text: "Loading\u2026" }),
+      stale: () => row.loadedKey !== row.failuresKey, refresh: () => poller.soon() }));
   }
 
   // The bar and its text stay in place; value and max are properties of <progress>, so the bar

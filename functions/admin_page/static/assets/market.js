@@ -6,9 +6,8 @@ import { api, isAbort, withQuery } from "./api.js";
 import { DASH, badge, byId, el, showMessage, showResult } from "./dom.js";
 import { Form, busyWhile } from "./forms.js";
 import { clockTime, count, duration, plural } from "./format.js";
-import { load, poller } from "./poll.js";
+import { adminOnly, load, poller } from "./poll.js";
 import { FilterButtons, Table, numeric } from "./tables.js";
-import { session } from "./session.js";
 
 const PROVIDERS = ["stockx", "alias", "ebay"];
 const STATUSES = ["pending", "running", "deferred", "succeeded", "failed"];
@@ -61,7 +60,6 @@ export function marketPane() {
   let filter = { status: "failed", provider: "" };
   // The token the API refused the overview to (403). A token's scopes do not change, so the
   // overview is not asked for again until another token signs in.
-  let forbiddenToken = null;
   let lastCounts = null;
   const filters = new FilterButtons(byId("market-status-filters"), {
     testid: "market-filter-", value: filter.status,
@@ -127,7 +125,7 @@ export function marketPane() {
   });
 
   function refresh(signal) {
-    return Promise.all([loadOverview(signal), loadJobs(signal), loadRefreshed(signal)]).then((results) => results.every(Boolean));
+    return Promise.all([overview.load(signal), loadJobs(signal), loadRefreshed(signal)]).then((results) => results.every(Boolean));
   }
 
   // ---- the prices of the items refreshed here: shown as soon as they are in
@@ -191,20 +189,10 @@ export function marketPane() {
 
   // ---- the overview (admins only)
 
-  function loadOverview(signal) {
-    const token = session.token;
-    if (forbiddenToken !== null && forbiddenToken === token) { return Promise.resolve(true); }
-    // Not an admin: a 403 is an answer, not a failure, so the dashboard still counts as up to date.
-    const overview = api.get("/market/overview", signal).catch((error) => {
-      if (error.status === 403) { return { forbidden: error.message }; }
-      throw error;
-    });
-    return load(signal, overview, (data) => {
-      forbiddenToken = data.forbidden ? token : null;
-      showAdminOnly(data.forbidden ? "Budgets, queue counts and scheduler runs are for admins only: " + data.forbidden : "");
-      if (!data.forbidden) { renderOverview(data); }
-    }, byId("market-error"), "the market overview");
-  }
+  // Not an admin: the overview says so, and the dashboard still counts as up to date.
+  const overview = adminOnly({ path: "/market/overview", refused: "Budgets, queue counts and scheduler runs are for admins only: ",
+                               show: showAdminOnly, render: renderOverview, errorLine: "market-error",
+                               what: "the market overview" });
 
   function showAdminOnly(message) {
     byId("market-admin").hidden = !!message;
@@ -441,7 +429,7 @@ export function marketPane() {
   });
 
   function clear() {
-    forbiddenToken = null;
+    overview.reset();
     prices.clear();
     refreshed = [];
     byId("market-prices").replaceChildren();

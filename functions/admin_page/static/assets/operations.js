@@ -6,9 +6,8 @@ import { api, isAbort, withQuery } from "./api.js";
 import { DASH, badge, byId, el, showMessage, showResult } from "./dom.js";
 import { Form, busyWhile } from "./forms.js";
 import { count, plural, relativeTime } from "./format.js";
-import { load, poller } from "./poll.js";
+import { adminOnly, poller } from "./poll.js";
 import { Table, actionButton, numeric } from "./tables.js";
-import { session } from "./session.js";
 import { NOT_SYNCED, runLog, timeline } from "./timeline.js";
 
 const STATES = ["waiting", "active", "delayed", "completed", "failed", "total"];
@@ -29,7 +28,6 @@ export function reasonOf(error) {
 }
 
 export function operationsPane() {
-  let forbiddenToken = null;
   let proposal = null;  // a bulk action counted and waiting for a confirmation: { action, body, matched }
   let following = null;  // the bulk action whose progress is shown
   let search = null;  // the search shown: its query
@@ -261,21 +259,15 @@ export function operationsPane() {
 
   // ---- the cycle
 
+  const queues = adminOnly({ path: "/queues", refused: "Operations are for admins only: ", show: showAdminOnly,
+                             errorLine: "ops-error", what: "the queues", render: (view, signal) => {
+    renderQueues(view);
+    const failures = api.get(withQuery("/admin/jobs", { family: "promotion", status: "failed", limit: FAILURES_LIMIT }), signal);
+    return Promise.all([failures.then((data) => renderFailures(Array.isArray(data.jobs) ? data.jobs : [])), followBulk(signal)]);
+  } });
+
   function refresh(signal) {
-    const token = session.token;
-    if (forbiddenToken !== null && forbiddenToken === token) { return Promise.resolve(true); }
-    const queues = api.get("/queues", signal).catch((error) => {
-      if (error.status === 403) { return { forbidden: error.message }; }
-      throw error;
-    });
-    return load(signal, queues, (view) => {
-      forbiddenToken = view.forbidden ? token : null;
-      showAdminOnly(view.forbidden ? "Operations are for admins only: " + view.forbidden : "");
-      if (view.forbidden) { return undefined; }
-      renderQueues(view);
-      const failures = api.get(withQuery("/admin/jobs", { family: "promotion", status: "failed", limit: FAILURES_LIMIT }), signal);
-      return Promise.all([failures.then((data) => renderFailures(Array.isArray(data.jobs) ? data.jobs : [])), followBulk(signal)]);
-    }, byId("ops-error"), "the queues");
+    return queues.load(signal);
   }
 
   function showAdminOnly(message) {
@@ -284,7 +276,7 @@ export function operationsPane() {
   }
 
   function clear() {
-    forbiddenToken = null;
+    queues.reset();
     proposal = null;
     following = null;
     search = null;

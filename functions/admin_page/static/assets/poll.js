@@ -5,8 +5,8 @@
 // the pane needs (true when all of it loaded), giving up when signal aborts; clear forgets
 // everything shown, on sign-out.
 
-import { isAbort } from "./api.js";
-import { showMessage } from "./dom.js";
+import { api, isAbort } from "./api.js";
+import { byId, showMessage } from "./dom.js";
 import { session } from "./session.js";
 
 const REFRESH_MS = 5000;
@@ -81,4 +81,28 @@ export function load(signal, request, render, errorLine, what) {
     showMessage(errorLine, "Could not load " + what + ": " + error.message);
     return false;
   });
+}
+
+// A part of a pane only admins may read (GET path). A 403 is an answer, not a failure: the
+// user is not an admin, so show(refused + reason) says so, the pane counts as up to date, and
+// the same token is not asked again. Otherwise show("") and render(data, signal) (which may
+// return a promise: more to load). reset() forgets the refusal (sign-out).
+export function adminOnly({ path, refused, show, render, errorLine, what }) {
+  let refusedToken = null;
+  return {
+    load(signal) {
+      const token = session.token;
+      if (refusedToken !== null && refusedToken === token) { return Promise.resolve(true); }
+      const answer = api.get(path, signal).catch((error) => {
+        if (error.status === 403) { return { forbidden: error.message }; }
+        throw error;
+      });
+      return load(signal, answer, (data) => {
+        refusedToken = data.forbidden ? token : null;
+        show(data.forbidden ? refused + data.forbidden : "");
+        return data.forbidden ? undefined : render(data, signal);
+      }, byId(errorLine), what);
+    },
+    reset() { refusedToken = null; },
+  };
 }

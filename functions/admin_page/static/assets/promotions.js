@@ -7,7 +7,7 @@ import { DASH, badge, byId, el, notify, showMessage, showResult } from "./dom.js
 import { Form, Refusal, busyWhile } from "./forms.js";
 import { plural, relativeTime } from "./format.js";
 import { load, poller } from "./poll.js";
-import { FilterButtons, LiveRows, Table, actionButton, numeric, rowButton } from "./tables.js";
+import { FilterButtons, LiveRows, Table, actionButton, detailsRow, numeric, rowButton } from "./tables.js";
 import { NOT_SYNCED, timeline } from "./timeline.js";
 
 const STATUSES = ["pending", "failed", "succeeded", "cancelled"];
@@ -114,20 +114,13 @@ export function promotionsPane() {
   // ---- each job's history, under its row
 
   function addHistoryRow(row) {
-    row.historySummary = el("summary", { text: "History" });
     row.historyBody = el("div", { "data-testid": "job-history-" + row.key });
-    row.historyDetails = el("details", { "data-testid": "job-history-toggle-" + row.key },
-                            [row.historySummary, row.historyBody]);
-    row.historyTr = el("tr", { "class": "errors-row", "data-history-for": row.key },
-                       [el("td", { colspan: table.columns.length }, [row.historyDetails])]);
-    row.nodes.push(row.historyTr);
     row.historyLoaded = null;
-    row.historyDetails.addEventListener("toggle", () => {
-      if (row.historyDetails.open && row.historyLoaded !== row.historyKey) {
-        if (row.historyLoaded === null) { row.historyBody.replaceChildren(el("p", { "class": "muted", text: "Loading\u2026" })); }
-        poller.soon();
-      }
-    });
+    ({ details: row.historyDetails, tr: row.historyTr } = detailsRow(row, table, {
+      testid: "job-history-toggle-" + row.key, attrs: { "data-history-for": row.key },
+      summary: el("summary", { text: "History" }), body: row.historyBody,
+      placeholder: () => el("p", { "class": "muted", text: "Loading\u2026" }),
+      stale: () => row.historyLoaded !== row.historyKey, refresh: () => poller.soon() }));
   }
 
   // The histories of open rows, read again only when their job has moved on.

@@ -175,3 +175,20 @@ export class FilterButtons {
     }
   }
 }
+
+// A row under a live row that opens to show more of it (its errors, its history), across the
+// whole table. Opening it asks for a refresh (refresh()) when what it shows is out of date
+// (stale()), with placeholder() in its body until the first load. Returns { details, tr }.
+export function detailsRow(row, table, { testid, attrs, summary, body, placeholder, stale, refresh }) {
+  const details = el("details", { "data-testid": testid }, [summary, body]);
+  const tr = el("tr", { "class": "errors-row", ...attrs }, [el("td", { colspan: table.columns.length }, [details])]);
+  row.nodes.push(tr);
+  let opened = false;
+  details.addEventListener("toggle", () => {
+    if (!details.open || !stale()) { return; }
+    if (!opened) { body.replaceChildren(placeholder()); }
+    opened = true;
+    refresh();
+  });
+  return { details, tr };
+}
