@@ -359,7 +359,7 @@ def test_a_job_change_counted_for_a_bulk_run_that_lost_its_hold_is_not_written(s
     actions.create(BulkAction(id="bulk-1-abcdef", kind=BulkKind.CANCEL, where=JobFilter(status=Status.PENDING),
                               limit=10, by="ops", owner=None, status=BulkStatus.QUEUED, created_at=now, updated_at=now))
     assert actions.take("bulk-1-abcdef", "run-a", now, now + 60_000) is not None
-    repository = system.services("QueuePromotionFunction").promotion_jobs()
+    repository = system.services("BulkActionWorkerFunction").promotion_jobs()  # the writer of tallies
     job = repository.get("alice", job_id)
     assert job is not None
 
