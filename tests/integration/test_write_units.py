@@ -4,13 +4,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 
 from local.aws_meter import AwsMeter, indexes_of
 from local.template import Template
-from sellerjobs.aws.events import DynamoEventStore
+from sellerjobs.aws.events import DynamoEventStore, OutboxItems
+from sellerjobs.aws.promotion_jobs import DynamoJobRepository
 from sellerjobs.events.model import JobEvent
+from sellerjobs.jobs.history import HistoryEntry, Note
+from sellerjobs.promotions.job import PromotionJob, Status, new_job_id
 from tests.integration.contracts import Tables
 
 NOW = 1_767_225_600_000
@@ -38,3 +42,38 @@ def test_publishing_an_event_rewrites_no_copy_in_the_recent_index(metered):
     # Out of the unpublished index (one unit); the recent one holds only keys, which stay.
     assert meter.index_write_units_by_index == {f"{tables('EventsTable')}/Unpublished": 1}
     assert [s.published_at for s in store.recent(NOW + 10, 5)] == [NOW + 5]
+
+
+def pending_job(due: int) -> PromotionJob:
+    return PromotionJob(id=new_job_id("177681098666", NOW), user_id="alice", listing_id="177681098666",
+                        ad_rate=Decimal("5"), campaign_id=None, status=Status.PENDING, attempts=0, max_attempts=15,
+                        next_retry_at=due, created_at=NOW, updated_at=NOW, policy="sync-window",
+                        run_started_at=NOW, listed_at=NOW, history=(HistoryEntry.of(NOW, "queued"),))
+
+
+def retried(job: PromotionJob, at: int) -> PromotionJob:
+    return job.retry_later("listing not synced yet", at + 60_000, at,
+                           note=Note(operation="bulk_create_ads_by_listing_id", http_status=200, error_id=35048))
+
+
+def test_an_attempt_within_its_lease_moves_the_job_in_the_sellers_index_only(metered):
+    tables, meter = metered
+    jobs = DynamoJobRepository(tables("PromotionJobsTable"), outbox=OutboxItems(tables("EventsTable")))
+    first = pending_job(NOW + 60_000)
+    jobs.create_many([first])
+    meter.reset()
+
+    second = retried(first, NOW + 60_000)  # next attempt at +2 min: the same 5-minute lease
+    assert jobs.save(first, second)
+
+    table = tables("PromotionJobsTable")
+    # The seller's listing is ordered by next attempt: its key moves (out and in again). The
+    # index of unfinished jobs keeps the job where it is, and the others do not hold it.
+    assert meter.index_write_units_by_index == {f"{table}/ByUserStatus": 2}
+    assert meter.write_units == 1 + 2
+
+    meter.reset()
+    third = retried(second, NOW + 4 * 60_000)  # next attempt at +5 min: still the same lease
+    fourth = retried(third, NOW + 5 * 60_000)  # +6 min: the next lease
+    assert jobs.save(second, third) and jobs.save(third, fourth)
+    assert meter.index_write_units_by_index == {f"{table}/ByUserStatus": 4, f"{table}/Unfinished": 2}
