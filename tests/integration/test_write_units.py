@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -77,3 +78,16 @@ def test_an_attempt_within_its_lease_moves_the_job_in_the_sellers_index_only(met
     fourth = retried(third, NOW + 5 * 60_000)  # +6 min: the next lease
     assert jobs.save(second, third) and jobs.save(third, fourth)
     assert meter.index_write_units_by_index == {f"{table}/ByUserStatus": 4, f"{table}/Unfinished": 2}
+
+
+def test_the_sweeper_reads_the_jobs_of_a_lease_at_half_the_price_of_consistent_reads(metered):
+    tables, meter = metered
+    jobs = DynamoJobRepository(tables("PromotionJobsTable"), due_shards=1)
+    due = [replace(pending_job(NOW + minutes * 60_000), id=new_job_id(f"17768109866{minutes}", NOW),
+                   listing_id=f"17768109866{minutes}") for minutes in (1, 2, 4)]
+    jobs.create_many(due)
+    meter.reset()
+
+    # Due at +1, +2 and +4 minutes, one lease: all three read, two overdue at +3 minutes.
+    assert [j.id for j in jobs.overdue(NOW + 3 * 60_000, 10)] == [due[0].id, due[1].id]
+    assert meter.read_units == 0.5 + 3 * 0.5  # the index query, then three eventually consistent reads

@@ -353,14 +353,14 @@ class DynamoJobRepository:
         found = (self._from_item(raw) for raw in self._get_raw(keys))
         return {(job.user_id, job.id): job for job in found}
 
-    def _get_raw(self, keys: Iterable[JobKey]) -> list[dict[str, Any]]:
+    def _get_raw(self, keys: Iterable[JobKey], *, consistent: bool = True) -> list[dict[str, Any]]:
+        """The items of ``keys``. Consistent unless told: a message sent right after a write must
+        see that write, or the worker would take it for a stale duplicate."""
         wanted = list(dict.fromkeys(keys))
         found: list[dict[str, Any]] = []
         for start in range(0, len(wanted), BATCH_GET_LIMIT):
             request: dict[str, Any] = {self.table: {
-                # Consistent: a message sent right after a write must see that write, or the
-                # worker would take it for a stale duplicate.
-                "ConsistentRead": True,
+                "ConsistentRead": consistent,
                 "Keys": [to_item({"pk": _user_pk(u), "sk": _job_sk(j)}) for u, j in wanted[start:start + 100]],
             }}
             for pause in (0.0, 0.05, 0.1, 0.2, 0.4, 0.8):
@@ -373,6 +373,10 @@ class DynamoJobRepository:
             else:
                 raise RuntimeError("DynamoDB left keys unprocessed after several retries")
         return found
+
+    def _read_listed(self, keys: Iterable[JobKey]) -> list[dict[str, Any]]:
+        """Jobs for a listing: as current as an index's copy would be (eventually consistent)."""
+        return self._get_raw(keys, consistent=False)
 
     def count_unfinished(self, user_id: str, now_ms: int) -> UnfinishedCounts:
         # One query over the caller's unfinished jobs, returning only their due times: two
@@ -444,8 +448,10 @@ class DynamoJobRepository:
                 ExpressionAttributeValues=to_values({":s": str(shard), ":lease": lease(before_ms)}))
             keys += [(int(raw["sweepAt"]["N"]), _job_key(raw)) for raw in response.get("Items", [])]
         keys.sort()
-        found = self.get_many(key for _, key in keys)
-        late = [j for j in found.values() if not j.status.terminal and (j.next_retry_at or 0) < before_ms]
+        # Half the price of consistent reads, and safe: a job read before its last write looks
+        # due too early, and re-queuing it is a write on that older version, which is refused.
+        found = (self._from_item(raw) for raw in self._get_raw((key for _, key in keys), consistent=False))
+        late = [j for j in found if not j.status.terminal and (j.next_retry_at or 0) < before_ms]
         return sorted(late, key=lambda j: j.next_retry_at or 0)[:limit]
 
     # -- across sellers ----------------------------------------------------------------------
@@ -469,7 +475,7 @@ class DynamoJobRepository:
                     if shard == 0:  # one partition over every shard
                         partitions.append(_UnfinishedJobs("pending", None, "status", Status.PENDING.value,
                                                           "nextRetryAt", where.since, where.until,
-                                                          shards=self.due_shards, read=self._get_raw))
+                                                          shards=self.due_shards, read=self._read_listed))
                 else:
                     partitions.append(Partition(f"{status.value}.{shard}", FINISHED, "finishedKey",
                                                 f"{status.value}#{shard}", "finishedAt", where.since, where.until))
