@@ -25,7 +25,7 @@ from bench.report import emit, fmt
 from local.template import Template
 
 PER = 1_000_000
-JOBS_TABLE_INDEXES = 2  # ByUserStatus and DueJobs: what a Step Functions design would still write
+JOBS_TABLE_INDEXES = 2  # ByUserStatus and Unfinished: what a Step Functions design would still write
 
 
 def price(policy: dict[str, Any]) -> dict[str, float]:

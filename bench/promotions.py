@@ -129,6 +129,7 @@ class PolicyResult:
     dynamodb_write_units: int = 0
     dynamodb_index_write_units: int = 0  # of dynamodb_write_units: what the indexes cost
     dynamodb_write_units_by_table: dict[str, int] = field(default_factory=dict)  # items and indexes
+    dynamodb_index_write_units_by_index: dict[str, int] = field(default_factory=dict)  # "<table>/<index>"
     dynamodb_read_units: float = 0.0
     invocations: dict[str, int] = field(default_factory=dict)
     invocation_seconds: dict[str, float] = field(default_factory=dict)
@@ -153,7 +154,8 @@ def run_policy(policy: str, scenario: Scenario) -> PolicyResult:
         by_table = {table: meter.write_units_by_table[table] + meter.index_write_units_by_table[table]
                     for table in set(meter.write_units_by_table) | set(meter.index_write_units_by_table)}
         meter_snapshot = (dict(meter.requests), meter.write_units, meter.read_units,
-                          sum(meter.index_write_units_by_table.values()), by_table)
+                          sum(meter.index_write_units_by_table.values()), by_table,
+                          dict(sorted(meter.index_write_units_by_index.items())))
         invocations: Counter[str] = Counter()
         durations: dict[str, float] = {}
         for log in bench.virtual.sim.invocations[first:]:
@@ -182,7 +184,8 @@ def _submit(bench: Bench, listings: list[Listing]) -> None:
 
 
 def _measure(policy: str, bench: Bench, listings: list[Listing], end: float,
-             started: float, meter: tuple[dict[tuple[str, str], int], int, float, int, dict[str, int]],
+             started: float,
+             meter: tuple[dict[tuple[str, str], int], int, float, int, dict[str, int], dict[str, int]],
              invocations: dict[str, int], durations: dict[str, float]) -> PolicyResult:
     sandbox = bench.sandbox
     calls = sandbox.calls
@@ -207,7 +210,7 @@ def _measure(policy: str, bench: Bench, listings: list[Listing], end: float,
             lateness.append(max(0.0, ad["createdAt"] - synced))
             by_kind[item.kind].append(lateness[-1])
     duplicates = sum(max(0, sandbox.ad_creations_for(item.listing_id) - 1) for item in listings)
-    requests, write_units, read_units, index_units, by_table = meter
+    requests, write_units, read_units, index_units, by_table, by_index = meter
     by_service: Counter[str] = Counter()
     for (service, _), count in requests.items():
         by_service[service if service in ("dynamodb", "sqs") else "other"] += count
@@ -228,7 +231,7 @@ def _measure(policy: str, bench: Bench, listings: list[Listing], end: float,
         virtual_minutes=(end - START) / MINUTE, real_seconds=time.perf_counter() - started,
         aws_requests={f"{s}:{o}": c for (s, o), c in sorted(requests.items())},
         dynamodb_write_units=write_units, dynamodb_index_write_units=index_units,
-        dynamodb_write_units_by_table=by_table,
+        dynamodb_write_units_by_table=by_table, dynamodb_index_write_units_by_index=by_index,
         dynamodb_read_units=read_units,
         invocations=invocations, invocation_seconds=durations, ebay_calls_by_operation=dict(by_operation),
         by_kind={kind: {"listings": len(values), "mean_s": mean(values), "p95_s": percentile(values, 0.95),

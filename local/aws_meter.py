@@ -5,7 +5,9 @@ Requests are counted by service and operation, from the parameters the caller ga
 
 DynamoDB write units are counted the way on-demand pricing charges them:
 
-* a write costs one unit per started KB of the item written, twice inside a transaction;
+* a write costs one unit per started KB of the item written (the larger of the item before and
+  after it), twice inside a transaction; sizes follow DynamoDB's rules (names and strings their
+  UTF-8 bytes, numbers about a byte per two significant digits), not the request's JSON;
 * every global secondary index the write touches costs more, one unit per started KB of the
   index's copy of the item (what its projection holds: the whole item, the keys and the listed
   attributes, or the keys only): to put the copy into the index (or to rewrite its projected
@@ -71,6 +73,7 @@ class AwsMeter:
     read_units: float = 0.0
     write_units_by_table: Counter[str] = field(default_factory=Counter)  # the table's own items
     index_write_units_by_table: Counter[str] = field(default_factory=Counter)  # its indexes
+    index_write_units_by_index: Counter[str] = field(default_factory=Counter)  # "<table>/<index>"
     clock: Clock | None = None
     indexes: dict[str, list[IndexSpec]] = field(default_factory=dict)  # table name -> its GSIs
     # item -> [second, units in that second, peak units in any second]
@@ -79,6 +82,8 @@ class AwsMeter:
     _index_keys: dict[tuple[str, str], dict[str, tuple[Any, ...] | None]] = field(default_factory=dict)
     # (table, item key) -> the write units of each index's copy of it, when last written
     _copy_units: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+    # (table, item key) -> the item's own write units, when last written
+    _item_units: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def attach(self) -> AwsMeter:
         """Count requests of the handlers' clients (call again after the clients are recreated)."""
@@ -88,6 +93,11 @@ class AwsMeter:
         if self not in _active:
             _active.append(self)
         return self
+
+    def detach(self) -> None:
+        """Stop counting for workers' reports (the hooks go with the clients when they are reset)."""
+        if self in _active:
+            _active.remove(self)
 
     def _count(self, model: Any, params: dict[str, Any], **_: Any) -> None:
         service = model.service_model.service_name
@@ -122,7 +132,17 @@ class AwsMeter:
         table = request.get("TableName", "?")
         item = request.get("Item")
         key_values = item or request.get("Key") or {}
-        size_units = max(1, math.ceil(_size(item) / 1024)) if item else 1
+        # DynamoDB bills the larger of the item before and after the write; the size of an item
+        # an update or delete touches is the one it was last written with (1 KB if never seen).
+        stored = (table, _key_text(key_values)) if key_values else None
+        before = self._item_units.get(stored, 1) if stored else 1
+        after = max(1, math.ceil(_size(item) / 1024)) if item else before
+        size_units = max(before, after) if kind != "Delete" else before
+        if stored is not None:
+            if kind == "Delete":
+                self._item_units.pop(stored, None)
+            else:
+                self._item_units[stored] = after
         units = size_units * (2 if transactional else 1)
         index_units = self._index_units(table, kind, key_values, item)
         self.write_units += units + index_units
@@ -139,6 +159,7 @@ class AwsMeter:
         sizes = self._copy_units.setdefault((table, _key_text(key_values)), {})
         units = 0
         for spec in specs:
+            spent = units
             before = remembered.get(spec.name)
             old_units = sizes.get(spec.name, 1)
             if kind == "Delete":
@@ -160,6 +181,8 @@ class AwsMeter:
                 units += new_units  # the projected copy is rewritten
             remembered[spec.name] = after
             sizes[spec.name] = new_units
+            if units > spent:
+                self.index_write_units_by_index[f"{table}/{spec.name}"] += units - spent
         return units
 
     def _heat(self, key: tuple[str, str], units: int) -> None:
@@ -185,6 +208,7 @@ class AwsMeter:
         self.by_function.clear()
         self.write_units_by_table.clear()
         self.index_write_units_by_table.clear()
+        self.index_write_units_by_index.clear()
         self.write_units = 0
         self.read_units = 0.0
 
@@ -221,8 +245,39 @@ def _index_key(spec: IndexSpec, item: dict[str, Any]) -> tuple[Any, ...] | None:
 
 
 def _size(item: dict[str, Any]) -> int:
-    """About what DynamoDB counts: attribute names plus their values' sizes."""
-    return sum(len(name) + len(json.dumps(value, default=str)) for name, value in item.items())
+    """An item's size as DynamoDB bills it: each attribute's name plus its value's size."""
+    return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
+
+
+def _value_size(value: dict[str, Any]) -> int:
+    """DynamoDB's sizing rules: a string its UTF-8 bytes, a number about one byte per two
+    significant digits plus one, binary its bytes, null and booleans one byte, a list or map
+    3 bytes plus one per element and the elements (a map's keys included)."""
+    ((kind, data),) = value.items()
+    if kind == "S":
+        return len(str(data).encode())
+    if kind == "N":
+        return _number_size(str(data))
+    if kind == "B":
+        return len(data if isinstance(data, bytes) else str(data).encode())
+    if kind in ("NULL", "BOOL"):
+        return 1
+    if kind == "SS":
+        return sum(len(str(v).encode()) for v in data)
+    if kind == "NS":
+        return sum(_number_size(str(v)) for v in data)
+    if kind == "BS":
+        return sum(len(v if isinstance(v, bytes) else str(v).encode()) for v in data)
+    if kind == "L":
+        return 3 + sum(1 + _value_size(v) for v in data)
+    if kind == "M":
+        return 3 + sum(1 + len(k.encode()) + _value_size(v) for k, v in data.items())
+    return len(json.dumps(data, default=str))
+
+
+def _number_size(text: str) -> int:
+    digits = text.lstrip("+-").split("e")[0].split("E")[0].replace(".", "").strip("0")
+    return math.ceil(max(1, len(digits)) / 2) + 1
 
 
 def _key_text(item: dict[str, Any]) -> str:

@@ -42,7 +42,7 @@ def test_what_the_role_grants_passes_and_anything_else_is_denied(provisioned):
         {"service": "dynamodb", "operation": "PutItem", "params": {"TableName": table}},
         {"service": "sqs", "operation": "SendMessageBatch", "params": {"QueueUrl": queue}},
         {"service": "dynamodb", "operation": "DeleteItem", "params": {"TableName": table}},
-        {"service": "dynamodb", "operation": "Query", "params": {"TableName": table, "IndexName": "DueJobs"}},
+        {"service": "dynamodb", "operation": "Query", "params": {"TableName": table, "IndexName": "Unfinished"}},
     ], statements["QueuePromotionFunction"])
     arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table}"
-    assert report.denied == [f"dynamodb:DeleteItem on {arn}", f"dynamodb:Query on {arn}/index/DueJobs"]
+    assert report.denied == [f"dynamodb:DeleteItem on {arn}", f"dynamodb:Query on {arn}/index/Unfinished"]

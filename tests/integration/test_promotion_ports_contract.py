@@ -408,6 +408,23 @@ def test_a_search_by_listing_or_job_finds_the_listings_jobs_newest_created_first
     assert search_all(jobs, job_id="no-such-job") == []
 
 
+def test_unfinished_jobs_of_every_seller_list_by_next_attempt_across_many_minutes(jobs):
+    # Due times minutes apart and a second apart, over half an hour; every page size lists them
+    # in the same order, and the bounds cut anywhere.
+    dues = [1, 4, 6, 6.5, 11, 16, 29, 5.5, 9.99, 10, 10.01, 15]
+    made = [job(f"2000{i:02d}", user="bob" if i % 3 else "alice", due=NOW + int(d * MINUTE))
+            for i, d in enumerate(dues)]
+    jobs.create_many(made)
+    finish(jobs, made[7], Status.CANCELLED, NOW + MINUTE)  # no longer unfinished
+    pending = sorted((j for j in made if j is not made[7]), key=lambda j: j.next_retry_at or 0, reverse=True)
+
+    for size in (1, 2, 3, 100):
+        assert search_all(jobs, limit=size, status=Status.PENDING) == [j.id for j in pending], size
+    since, until = NOW + 6 * MINUTE, NOW + 11 * MINUTE
+    assert search_all(jobs, limit=2, status=Status.PENDING, since=since, until=until) == [
+        j.id for j in pending if since <= (j.next_retry_at or 0) <= until]
+
+
 def test_a_search_cursor_is_refused_in_another_search(jobs):
     listing_fixture(jobs)
     cursor = jobs.search(JobFilter(status=Status.PENDING), 1, None).cursor

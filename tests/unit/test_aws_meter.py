@@ -27,11 +27,11 @@ def meter_with(*specs: IndexSpec) -> AwsMeter:
 def test_an_index_projecting_everything_pays_for_a_large_history_on_every_write():
     meter = meter_with(IndexSpec("ByUserStatus", ("userStatus", "statusAt")))
 
-    put(meter, item(5_000, due=1))  # into the index: a copy of the whole item, history and all
-    put(meter, item(5_000, due=2))  # a key change: the old copy out, a new one in
+    put(meter, item(5_200, due=1))  # into the index: a copy of the whole item, history and all
+    put(meter, item(5_200, due=2))  # a key change: the old copy out, a new one in
 
     per_item = meter.write_units_by_table[TABLE] // 2
-    assert per_item == 6  # the item: 5 KB of history and its other attributes
+    assert per_item == 6  # the item: 5.1 KB of history and its other attributes
     assert meter.index_write_units_by_table[TABLE] == 3 * per_item
 
 
@@ -69,3 +69,37 @@ def test_the_specs_come_from_the_templates_projections():
 
     assert specs == [IndexSpec("A", ("a",)), IndexSpec("B", ("h", "b"), included=("x", "y")),
                      IndexSpec("C", ("c",), keys_only=True)]
+
+
+def test_item_sizes_follow_dynamodbs_rules_not_the_json_of_the_request():
+    from local.aws_meter import _size
+
+    # Names and string values count their UTF-8 bytes, a number one byte per two significant
+    # digits (leading and trailing zeros trimmed) plus one, a boolean one, a list 3 plus one per
+    # element and the elements.
+    assert _size({"pk": {"S": "USER#é"}}) == 2 + 7
+    assert _size({"at": {"N": "1767225612345"}}) == 2 + 8
+    assert _size({"at": {"N": "1767225600000"}}) == 2 + 5
+    assert _size({"ok": {"BOOL": True}}) == 2 + 1
+    assert _size({"l": {"L": [{"S": "ab"}, {"N": "12"}]}}) == 1 + 3 + (1 + 2) + (1 + 2)
+
+
+def test_a_job_of_about_900_bytes_costs_one_unit_not_two():
+    meter = meter_with()
+    value = item(0) | {"history": {"S": "h" * 850}}
+
+    put(meter, value)
+
+    assert meter.write_units_by_table[TABLE] == 1
+
+
+def test_writes_pay_for_the_larger_of_the_item_before_and_after():
+    meter = meter_with()
+    key = {"pk": {"S": "USER#alice"}, "sk": {"S": "JOB#1"}}
+
+    put(meter, item(1_500))  # 2 units
+    meter._capacity("UpdateItem", {"TableName": TABLE, "Key": key})  # the item is still 2 KB
+    put(meter, item(10))  # shrinks: the 2 KB it replaces are billed
+    meter._capacity("DeleteItem", {"TableName": TABLE, "Key": key})  # now a small item
+
+    assert meter.write_units_by_table[TABLE] == 2 + 2 + 2 + 1

@@ -8,8 +8,10 @@ Writers add an event's ``Put`` to the transaction that stores the state change i
 
     Unpublished  unpublishedShard (only until published), occurredAt: what the sweep publishes when
                  an announcement was lost. Sharded so no index partition takes every write.
-    Recent       recentDay = "YYYY-MM-DD", recentSort = "<occurredAt>#<id>": the latest events,
-                 for GET /admin/events, one day's partition at a time.
+    RecentIds    recentDay = "YYYY-MM-DD", recentSort = "<occurredAt>#<id>": the latest events,
+                 for GET /admin/events, one day's partition at a time. Keys only: marking an
+                 event published then costs this index nothing (a full copy would be rewritten
+                 with every event), and the page's events are read by key.
 
 Events expire a week after they were stored (TTL), long after the relay has published them.
 """
@@ -35,7 +37,7 @@ from sellerjobs.events.ports import RelayMessage
 logger = Logger(child=True)
 
 UNPUBLISHED = "Unpublished"
-RECENT = "Recent"
+RECENT = "RecentIds"
 EVENT_TTL_S = 7 * 86400
 SHARDS = 4
 IDS_PER_MESSAGE = 50  # event ids per relay message
@@ -135,18 +137,20 @@ class DynamoEventStore:
         return found[:limit]
 
     def recent(self, now_ms: int, limit: int) -> list[StoredEvent]:
-        found: list[StoredEvent] = []
+        ids: list[str] = []
         day = datetime.fromtimestamp(now_ms / 1000, UTC)
         # Today's partition first, then the days before it, until enough were found (a week at most).
         for back in range(EVENT_TTL_S // 86400 + 1):
-            if len(found) >= limit:
+            if len(ids) >= limit:
                 break
             response = clients.dynamodb().query(
-                TableName=self.table, IndexName=RECENT, Limit=limit - len(found), ScanIndexForward=False,
+                TableName=self.table, IndexName=RECENT, Limit=limit - len(ids), ScanIndexForward=False,
                 KeyConditionExpression="recentDay = :d",
                 ExpressionAttributeValues=to_values({":d": (day - timedelta(days=back)).strftime("%Y-%m-%d")}))
-            found += [_stored(raw) for raw in response.get("Items", [])]
-        return found
+            ids += [raw["pk"]["S"].removeprefix("EVENT#") for raw in response.get("Items", [])]
+        found = self.get_many(ids)
+        # In the index's order; an event that expired between the two reads is left out.
+        return [found[i] for i in ids if i in found]
 
 
 @dataclass

@@ -16,15 +16,28 @@ Global secondary indexes:
 
     ByUserStatus  userStatus = "<userId>#<status>", statusAt = next attempt (unfinished) or
                   finish time (finished). Lists a seller's jobs by status, and counts unfinished
-                  jobs that are due / not yet due without touching finished history.
-    DueJobs       dueShard, nextRetryAt — sparse: only unfinished jobs carry ``dueShard``. The
-                  sweeper's view of overdue jobs, and the operators' of unfinished ones. Sharded
-                  so no single index partition takes every write.
+                  jobs that are due / not yet due without touching finished history. Its key
+                  moves on every attempt (the seller's listing is ordered by next attempt).
+    Unfinished    dueShard, sweepAt = the next attempt rounded up to ``LEASE_MS`` (its lease),
+                  keys only — sparse: only unfinished jobs carry ``dueShard``. The sweeper's view
+                  of overdue jobs and the operators' of every seller's unfinished ones; both read
+                  the jobs by key and order them by their exact next attempt. An attempt that
+                  stays within the job's lease writes nothing here. Sharded so no single index
+                  partition takes every write.
     Finished      finishedKey = "<status>#<shard>", finishedAt — sparse: finished jobs only, by
                   status across sellers (the operators' view of failures), newest first. Written
                   once per job, when it finishes.
     ByListing     listingId, createdAt, keys only: a listing's jobs across sellers. Its keys never
                   change, so it costs one write per job.
+
+What a job costs in write units (one per started KB of an item or of an index's copy, twice in a
+transaction; a job's item stays under 1 KB unless its history grows long): created, 2 for the
+job and 2 for its lock (one transaction, with a counter shard shared by the batch) and 1 in each
+of ByUserStatus, Unfinished and ByListing; each attempt that leaves it pending, 1 for the item
+and 2 for ByUserStatus (delete and put), plus 2 for Unfinished when the next attempt passes the
+lease; finished, 2 for the item, 2 for the lock, 2 for the seller's counters, 2 for a counter
+shard, 2 to leave ByUserStatus's pending list and enter its finished one, 1 to leave Unfinished
+and 1 to enter Finished, and the events of the change in the outbox.
 
 Status changes that touch the lock or the counters are transactions, so the counters can never
 drift from the jobs and a listing is never locked by a finished job. The global counters are
@@ -41,7 +54,7 @@ import binascii
 import json
 import time
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -74,7 +87,7 @@ from sellerjobs.promotions.ports import (
 )
 
 BY_USER_STATUS = "ByUserStatus"
-DUE_JOBS = "DueJobs"
+UNFINISHED = "Unfinished"
 FINISHED = "Finished"
 BY_LISTING = "ByListing"
 # Two items per job (job + lock) and one counter update; DynamoDB allows 100 per transaction.
@@ -83,6 +96,10 @@ BATCH_GET_LIMIT = 100
 _TRANSACTION_ROUNDS = 6
 COUNT_SHARDS = 8
 COUNTS_PK = "COUNTS"
+# An unfinished job's place in the Unfinished index: its next attempt time rounded up to this
+# step. A job tried every minute keeps its place for several attempts, where an exact time
+# would move it (a delete and a put in the index) on every one.
+LEASE_MS = 5 * 60_000
 # What the indexes that project more than keys hold of a job: everything but its history.
 # (template.yaml lists the same names; a test keeps the two in step.)
 SUMMARY = ("jobId", "userId", "listingId", "adRate", "campaignId", "status", "attempts", "maxAttempts",
@@ -135,6 +152,7 @@ class DynamoJobRepository:
             "userStatus": f"{job.user_id}#{job.status.value}",
             "statusAt": job.next_retry_at if unfinished else job.updated_at,
             "dueShard": self._shard(job.id) if unfinished else None,
+            "sweepAt": lease(job.next_retry_at) if unfinished and job.next_retry_at is not None else None,
             "finishedKey": None if unfinished else f"{job.status.value}#{self._shard(job.id)}",
             "finishedAt": None if unfinished else job.updated_at,
             "history": history.dumps(job.history),
@@ -332,27 +350,33 @@ class DynamoJobRepository:
         return self._from_item(raw) if raw else None
 
     def get_many(self, keys: Iterable[JobKey]) -> dict[JobKey, PromotionJob]:
+        found = (self._from_item(raw) for raw in self._get_raw(keys))
+        return {(job.user_id, job.id): job for job in found}
+
+    def _get_raw(self, keys: Iterable[JobKey], *, consistent: bool = True) -> list[dict[str, Any]]:
+        """The items of ``keys``. Consistent unless told: a message sent right after a write must
+        see that write, or the worker would take it for a stale duplicate."""
         wanted = list(dict.fromkeys(keys))
-        found: dict[JobKey, PromotionJob] = {}
+        found: list[dict[str, Any]] = []
         for start in range(0, len(wanted), BATCH_GET_LIMIT):
             request: dict[str, Any] = {self.table: {
-                # Consistent: a message sent right after a write must see that write, or the
-                # worker would take it for a stale duplicate.
-                "ConsistentRead": True,
+                "ConsistentRead": consistent,
                 "Keys": [to_item({"pk": _user_pk(u), "sk": _job_sk(j)}) for u, j in wanted[start:start + 100]],
             }}
             for pause in (0.0, 0.05, 0.1, 0.2, 0.4, 0.8):
                 time.sleep(pause)
                 response = clients.dynamodb().batch_get_item(RequestItems=request)
-                for raw in response.get("Responses", {}).get(self.table, []):
-                    job = self._from_item(raw)
-                    found[(job.user_id, job.id)] = job
+                found += response.get("Responses", {}).get(self.table, [])
                 request = dict(response.get("UnprocessedKeys") or {})
                 if not request:
                     break
             else:
                 raise RuntimeError("DynamoDB left keys unprocessed after several retries")
         return found
+
+    def _read_listed(self, keys: Iterable[JobKey]) -> list[dict[str, Any]]:
+        """Jobs for a listing: as current as an index's copy would be (eventually consistent)."""
+        return self._get_raw(keys, consistent=False)
 
     def count_unfinished(self, user_id: str, now_ms: int) -> UnfinishedCounts:
         # One query over the caller's unfinished jobs, returning only their due times: two
@@ -414,19 +438,21 @@ class DynamoJobRepository:
         return sorted((j for j in found.values() if not j.status.terminal), key=lambda j: j.next_retry_at or 0)
 
     def overdue(self, before_ms: int, limit: int) -> list[PromotionJob]:
+        # Every job due before the time has a lease at or before the lease of the time itself.
+        # The jobs of that last lease may not be due yet: they are read, and left out.
         keys: list[tuple[int, JobKey]] = []
         for shard in range(self.due_shards):
             response = clients.dynamodb().query(
-                TableName=self.table, IndexName=DUE_JOBS, Limit=limit, ScanIndexForward=True,
-                KeyConditionExpression="dueShard = :s AND nextRetryAt < :before",
-                ProjectionExpression="pk, sk, nextRetryAt",
-                ExpressionAttributeValues=to_values({":s": str(shard), ":before": before_ms}))
-            keys += [(int(raw["nextRetryAt"]["N"]), _job_key(raw)) for raw in response.get("Items", [])]
+                TableName=self.table, IndexName=UNFINISHED, Limit=limit, ScanIndexForward=True,
+                KeyConditionExpression="dueShard = :s AND sweepAt <= :lease",
+                ExpressionAttributeValues=to_values({":s": str(shard), ":lease": lease(before_ms)}))
+            keys += [(int(raw["sweepAt"]["N"]), _job_key(raw)) for raw in response.get("Items", [])]
         keys.sort()
-        found = self.get_many(key for _, key in keys[:limit])
-        late = [j for j in found.values() if not j.status.terminal and (j.next_retry_at or 0) < before_ms]
-        return sorted(late, key=lambda j: j.next_retry_at or 0)
-
+        # Half the price of consistent reads, and safe: a job read before its last write looks
+        # due too early, and re-queuing it is a write on that older version, which is refused.
+        found = (self._from_item(raw) for raw in self._get_raw((key for _, key in keys), consistent=False))
+        late = [j for j in found if not j.status.terminal and (j.next_retry_at or 0) < before_ms]
+        return sorted(late, key=lambda j: j.next_retry_at or 0)[:limit]
 
     # -- across sellers ----------------------------------------------------------------------
 
@@ -442,12 +468,14 @@ class DynamoJobRepository:
         if where.seller is not None:
             return [Partition(f"u.{status.value}", BY_USER_STATUS, "userStatus", f"{where.seller}#{status.value}",
                               "statusAt", where.since, where.until) for status in statuses]
-        partitions = []
+        partitions: list[Partition] = []
         for status in statuses:
             for shard in range(self.due_shards):
                 if status is Status.PENDING:
-                    partitions.append(Partition(f"d.{shard}", DUE_JOBS, "dueShard", str(shard), "nextRetryAt",
-                                                where.since, where.until))
+                    if shard == 0:  # one partition over every shard
+                        partitions.append(_UnfinishedJobs("pending", None, "status", Status.PENDING.value,
+                                                          "nextRetryAt", where.since, where.until,
+                                                          shards=self.due_shards, read=self._read_listed))
                 else:
                     partitions.append(Partition(f"{status.value}.{shard}", FINISHED, "finishedKey",
                                                 f"{status.value}#{shard}", "finishedAt", where.since, where.until))
@@ -504,6 +532,91 @@ def _decode_cursor(cursor: str, owner: tuple[str, str]) -> dict[str, Any]:
         pass
     raise InvalidCursor("cursor is not one this API returned for this listing")
 
+
+def lease(due_ms: int) -> int:
+    """The job's place in the Unfinished index: its next attempt time, rounded up to a lease."""
+    return -(-due_ms // LEASE_MS) * LEASE_MS
+
+
+@dataclass(frozen=True)
+class _UnfinishedJobs(Partition):
+    """Every seller's unfinished jobs, latest next attempt first, as one partition of a search.
+
+    The Unfinished index orders jobs by lease only (and holds only keys), so the jobs are read by
+    key a whole lease at a time and sorted by their next attempt; every job of a later lease is
+    due later, so the jobs of the leases read so far come before all others. The position a page
+    ends at is the last job's next attempt time and keys.
+    """
+
+    shards: int = 1
+    read: Callable[[Iterable[JobKey]], list[dict[str, Any]]] | None = None  # the jobs by key
+
+    def query(self, table: str, limit: int, start: dict[str, Any] | None, projection: str | None) -> dict[str, Any]:
+        assert self.read is not None
+        high, after = self.high, None
+        if start:
+            after = _order(start)
+            high = after[0] if high is None else min(int(high), after[0])
+        low = None if self.low is None else int(self.low)
+        taken: list[dict[str, Any]] = []
+        at = None if high is None else lease(int(high))
+        while True:
+            at = self._previous_lease(table, at)
+            if at is None or (low is not None and at < lease(low)):
+                return {"Items": _first(taken, limit)}
+            for raw in self.read(self._keys_of_lease(table, at)):
+                due = raw.get("nextRetryAt", {}).get("N")
+                if raw.get("status") != {"S": Status.PENDING.value} or due is None:
+                    continue  # finished since the index was read
+                if (low is not None and int(due) < low) or (high is not None and int(due) > int(high)):
+                    continue
+                if after is not None and _order(raw) >= after:
+                    continue
+                taken.append(raw)
+            if len(taken) >= limit:
+                # The next page goes on from this page's last job (merged_page keeps its place).
+                return {"Items": _first(taken, limit), "LastEvaluatedKey": {"more": True}}
+            at -= 1  # below the lease just read
+
+    def _previous_lease(self, table: str, at_most: int | None) -> int | None:
+        """The latest lease at or before ``at_most`` any unfinished job holds (None: no such job)."""
+        found: list[int] = []
+        for shard in range(self.shards):
+            kwargs: dict[str, Any] = {
+                "TableName": table, "IndexName": UNFINISHED, "Limit": 1, "ScanIndexForward": False,
+                "KeyConditionExpression": "dueShard = :s", "ExpressionAttributeValues": to_values({":s": str(shard)})}
+            if at_most is not None:
+                kwargs["KeyConditionExpression"] += " AND sweepAt <= :at"
+                kwargs["ExpressionAttributeValues"] = to_values({":s": str(shard), ":at": at_most})
+            found += [int(raw["sweepAt"]["N"]) for raw in clients.dynamodb().query(**kwargs).get("Items", [])]
+        return max(found, default=None)
+
+    def _keys_of_lease(self, table: str, at: int) -> list[JobKey]:
+        keys: list[JobKey] = []
+        for shard in range(self.shards):
+            start: dict[str, Any] | None = None
+            while True:
+                kwargs: dict[str, Any] = {
+                    "TableName": table, "IndexName": UNFINISHED,
+                    "KeyConditionExpression": "dueShard = :s AND sweepAt = :at",
+                    "ExpressionAttributeValues": to_values({":s": str(shard), ":at": at})}
+                if start:
+                    kwargs["ExclusiveStartKey"] = start
+                response = clients.dynamodb().query(**kwargs)
+                keys += [_job_key(raw) for raw in response.get("Items", [])]
+                start = response.get("LastEvaluatedKey")
+                if not start:
+                    break
+        return keys
+
+
+def _order(raw: dict[str, Any]) -> tuple[int, str, str]:
+    """A job's place in a listing of unfinished jobs: by next attempt, then by its keys."""
+    return (int(raw["nextRetryAt"]["N"]), raw["pk"]["S"], raw["sk"]["S"])
+
+
+def _first(items: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    return sorted(items, key=_order, reverse=True)[:limit]
 
 
 POLL_SK = "POLL"
