@@ -13,6 +13,11 @@ simulation of 10,000 jobs into hours:
   a priority queue is read) starts from just the page: the matching items' first ``Limit`` in
   index order, picked without sorting the whole partition.
 
+And make its writes as atomic as DynamoDB's: moto checks a write's condition and then applies
+it, with nothing in between to stop another thread doing the same, so two requests racing for
+one idempotency key or one lock could both win. Each write (a put, an update, a delete, a
+transaction) runs under one lock here: DynamoDB applies writes to an item one at a time.
+
 Development tooling only (the local stack, tests, benchmarks); it assumes the pinned moto.
 """
 
@@ -32,6 +37,9 @@ from moto.dynamodb.models.table import Table
 
 _installed = False
 _lock = threading.Lock()
+# Held by each write while moto checks its condition and applies it (reentrant: moto's
+# transaction code calls the single-item writes).
+_writing = threading.RLock()
 _query_scope = threading.local()
 
 
@@ -168,6 +176,14 @@ def _page_of(index_name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
     return _Page(index_name, comparison, list(operands), int(limit), forward is not False)
 
 
+def _one_at_a_time(write: Any) -> Any:
+    def locked(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
+        with _writing:
+            return write(self, *args, **kwargs)
+
+    return locked
+
+
 def install() -> None:
     """Idempotent; affects in-process moto and a ThreadedMotoServer started by this process."""
     global _installed
@@ -179,14 +195,17 @@ def install() -> None:
         original = DynamoDBBackend.transact_write_items
 
         def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
-            snapshots = _snapshot(self, transact_items)
-            try:
-                original(self, transact_items)
-            except Exception:
-                _restore(snapshots)
-                raise
+            with _writing:
+                snapshots = _snapshot(self, transact_items)
+                try:
+                    original(self, transact_items)
+                except Exception:
+                    _restore(snapshots)
+                    raise
 
         DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+        for name in ("put_item", "update_item", "delete_item"):
+            setattr(DynamoDBBackend, name, _one_at_a_time(getattr(DynamoDBBackend, name)))
 
         original_query = Table.query
         original_all_items = Table.all_items

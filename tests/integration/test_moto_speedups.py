@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import threading
 from typing import Any
 
 import boto3
@@ -122,3 +124,43 @@ def test_a_limited_index_query_pages_through_exactly_the_matching_items_in_order
     assert len(wanted) >= 4
     assert seen == wanted
     assert pages in (len(wanted) // 2 + 1, (len(wanted) + 1) // 2)  # as DynamoDB: a key after every full page
+
+
+def test_conditional_writes_racing_on_one_item_let_exactly_one_win(table):
+    """DynamoDB checks a write's condition and applies it as one step; moto alone does not, and
+    two threads could both pass ``attribute_not_exists`` (an idempotency key taken twice)."""
+    rounds, racers = 60, 4
+    wins: list[str] = []
+    refusals: list[str] = []
+    start = threading.Event()
+
+    def race(racer: int) -> None:
+        start.wait(30)
+        for n in range(rounds):  # every racer tries the same item at about the same time
+            try:
+                if n % 2:
+                    table.put_item(TableName="t", Item={"pk": {"S": f"k{n}"}, "sk": {"S": "1"}},
+                                   ConditionExpression="attribute_not_exists(pk)")
+                else:
+                    table.update_item(TableName="t", Key={"pk": {"S": f"k{n}"}, "sk": {"S": "1"}},
+                                      UpdateExpression="SET #o = :me", ConditionExpression="attribute_not_exists(#o)",
+                                      ExpressionAttributeNames={"#o": "owner"},
+                                      ExpressionAttributeValues={":me": {"S": str(racer)}})
+                wins.append(f"k{n}")
+            except ClientError as exc:
+                refusals.append(exc.response["Error"]["Code"])
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # switch threads often: a race, if there is one, shows
+    try:
+        threads = [threading.Thread(target=race, args=(r,)) for r in range(racers)]
+        for thread in threads:
+            thread.start()
+        start.set()
+        for thread in threads:
+            thread.join(120)
+    finally:
+        sys.setswitchinterval(interval)
+
+    assert set(refusals) <= {"ConditionalCheckFailedException"}
+    assert sorted(wins) == sorted(f"k{n}" for n in range(rounds))
