@@ -86,6 +86,19 @@ def test_more_than_the_allowance_is_refused_without_taking_anything(limiter, clo
     assert limiter.used(budget, clock.now()) == 0
 
 
+def test_a_refusal_of_more_than_the_allowance_counts_the_calls_already_used(limiter, clock):
+    budget = RateBudget("stockx", limit=3600, burst=5)  # one more call a second
+    assert limiter.acquire(budget, 5).granted
+
+    refused = limiter.acquire(budget, 10)  # 15 calls fit after 10 s, not after 5
+
+    assert refused == Grant(False, 10.0)
+    clock.advance(9)
+    assert not limiter.acquire(budget, 10).granted
+    clock.advance(1)
+    assert limiter.acquire(budget, 10).granted
+
+
 def test_headroom_keeps_calls_for_urgent_callers(limiter, clock):
     budget = RateBudget("ebay", limit=3600, burst=10)
 

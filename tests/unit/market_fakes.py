@@ -229,8 +229,6 @@ class InMemoryRateLimiter:
         now = self.clock.now()
         key = budget.window_key(now)
         headroom = budget.held_back(now, headroom)
-        if budget.allowance(now) - n - headroom < 0:
-            return Grant(False, budget.wait_for(headroom, n, now))
         used = self.counters.get(key, 0)
         if used + n + headroom > budget.allowance(now):
             return Grant(False, max(1.0, budget.wait_for(used + headroom, n, now)))

@@ -27,7 +27,8 @@ class DynamoRateLimiter:
         headroom = budget.held_back(now, headroom)
         ceiling = budget.allowance(now) - n - headroom
         if ceiling < 0:
-            return Grant(False, budget.wait_for(headroom, n, now))
+            # More than the allowance so far, whatever is used: how long depends on what is.
+            return Grant(False, max(1.0, budget.wait_for(self.used(budget, now) + headroom, n, now)))
         try:
             clients.dynamodb().update_item(
                 TableName=self.table,
