@@ -115,13 +115,21 @@ def finish(jobs: Any, stored: PromotionJob, status: Status, at: int) -> Promotio
 def test_new_jobs_read_back_whole_and_only_by_their_seller(jobs):
     first, second = job("100001"), job("100002", user="bob")
 
-    assert jobs.create_many([first, second]) == {}
+    assert jobs.create_many([first]) == {}
+    assert jobs.create_many([second]) == {}
 
     assert jobs.get("alice", first.id) == first
     assert jobs.get("bob", second.id) == second
     assert jobs.get("bob", first.id) is None
     assert jobs.get_many([("alice", first.id), ("bob", second.id), ("bob", first.id), ("alice", "nope_1")]) == {
         ("alice", first.id): first, ("bob", second.id): second}
+
+
+def test_one_call_stores_one_sellers_jobs(jobs):
+    with pytest.raises(ValueError, match="one seller"):
+        jobs.create_many([job("100001"), job("100002", user="bob")])
+
+    assert jobs.get("alice", job("100001").id) is None
 
 
 def test_a_listing_with_an_unfinished_job_gets_no_second_one(jobs):
@@ -275,8 +283,8 @@ def test_a_change_counts_on_the_bulk_action_its_run_holds(store, jobs):
 
 
 def test_unfinished_jobs_are_counted_as_due_or_waiting(jobs):
-    jobs.create_many([job("100001", due=NOW), job("100002", due=NOW + MINUTE), job("100003", due=NOW + 1),
-                      job("100004", user="bob", due=NOW)])
+    jobs.create_many([job("100001", due=NOW), job("100002", due=NOW + MINUTE), job("100003", due=NOW + 1)])
+    jobs.create_many([job("100004", user="bob", due=NOW)])
 
     assert jobs.count_unfinished("alice", NOW) == UnfinishedCounts(ready=1, pending=2)
     assert jobs.count_unfinished("alice", NOW + MINUTE) == UnfinishedCounts(ready=3, pending=0)
@@ -414,7 +422,8 @@ def test_unfinished_jobs_of_every_seller_list_by_next_attempt_across_many_minute
     dues = [1, 4, 6, 6.5, 11, 16, 29, 5.5, 9.99, 10, 10.01, 15]
     made = [job(f"2000{i:02d}", user="bob" if i % 3 else "alice", due=NOW + int(d * MINUTE))
             for i, d in enumerate(dues)]
-    jobs.create_many(made)
+    for seller in ("alice", "bob"):
+        jobs.create_many([j for j in made if j.user_id == seller])
     finish(jobs, made[7], Status.CANCELLED, NOW + MINUTE)  # no longer unfinished
     pending = sorted((j for j in made if j is not made[7]), key=lambda j: j.next_retry_at or 0, reverse=True)
 

@@ -27,6 +27,7 @@ from sellerjobs.promotions.ports import (
     Tally,
     TallyRefused,
     UnfinishedCounts,
+    require_one_seller,
 )
 
 
@@ -56,6 +57,7 @@ class InMemoryJobRepository:
         return job
 
     def create_many(self, jobs: Sequence[PromotionJob]) -> dict[str, str]:
+        require_one_seller(jobs)
         existing: dict[str, str] = {}
         for job in jobs:
             holder = self.locks.get((job.user_id, job.listing_id))

@@ -84,6 +84,7 @@ from sellerjobs.promotions.ports import (
     Tally,
     TallyRefused,
     UnfinishedCounts,
+    require_one_seller,
 )
 
 BY_USER_STATUS = "ByUserStatus"
@@ -201,6 +202,7 @@ class DynamoJobRepository:
     # -- writes ------------------------------------------------------------------------------
 
     def create_many(self, jobs: Sequence[PromotionJob]) -> dict[str, str]:
+        require_one_seller(jobs)
         existing: dict[str, str] = {}
         for start in range(0, len(jobs), JOBS_PER_TRANSACTION):
             existing.update(self._create_chunk(list(jobs[start:start + JOBS_PER_TRANSACTION])))

@@ -117,12 +117,19 @@ class InvalidCursor(Invalid):
         super().__init__(message, field="cursor")
 
 
+def require_one_seller(jobs: Sequence[PromotionJob]) -> None:
+    sellers = {job.user_id for job in jobs}
+    if len(sellers) > 1:
+        raise ValueError(f"jobs of one seller at a time, not {len(sellers)}: {', '.join(sorted(sellers))}")
+
+
 class JobRepository(Protocol):
     def create_many(self, jobs: Sequence[PromotionJob]) -> dict[str, str]:
-        """Store new jobs, at most one unfinished job per (user, listing).
+        """Store new jobs of one seller, at most one unfinished job per (user, listing).
 
         Returns ``{listing_id: existing_job_id}`` for listings that already had an unfinished
-        job; those jobs were not created. All others were.
+        job; those jobs were not created. All others were. Raises ``ValueError`` for jobs of
+        several sellers (the answer is keyed by listing: two sellers' listings could collide).
         """
         ...
 
