@@ -46,7 +46,7 @@ from local import iam
 from local.aws import ACCOUNT, LOCAL_EBAY_APP, LOCAL_PARAMETERS, REGION, Stack, provision
 from local.events import sqs_event
 from local.stack import EXTERNAL_URLS, free_port, register_market_clients
-from local.template import ROOT, Function, Template
+from local.template import ROOT, Function, QueueSource, Template
 from local.workers import Invocation, InvocationError, WorkerProcess, WorkerSpec, lambda_variables
 
 # The AWS SDK the Lambda python3.13 runtime ships. AWS documents the runtime's SDK version on its
@@ -61,6 +61,11 @@ RUNTIME_BOTO3 = "1.38.46"
 STATE = ROOT / ".local" / "lambda-check"
 BUILD = ROOT / ".aws-sam" / "build"
 EVENTS = ROOT / "events"
+# Delivered before the other queues: the operators' bulk actions, so the cancel of one queued
+# listing (events/admin_jobs.bulk_cancel_listing.json) finds it still pending and writes, before
+# the promotion worker promotes the others.
+DELIVERED_FIRST = ("BulkActionQueue",)
+_WAITING = ("ApproximateNumberOfMessagesDelayed", "ApproximateNumberOfMessages")
 # Functions whose events create what others' events read run first.
 FIRST = ("EbayCredentialsFunction", "QueuePromotionFunction", "StartCategoryFetchFunction", "MarketJobsFunction",
          "MarketSchedulerFunction")
@@ -300,25 +305,34 @@ class Checker:
         """Each queue consumer once more, with the messages the other functions sent it.
 
         Messages still delayed (a promotion's first attempt waits a minute) are waited for, up to
-        ``wait_s``: that invocation is the one that reaches eBay, KMS and Secrets Manager.
+        ``wait_s``: that invocation is the one that reaches eBay, KMS and Secrets Manager. A queue
+        holding more than a batch is delivered batch by batch (both bulk actions run).
         """
         deadline = time.monotonic() + wait_s
-        for source in self.stack.template.queue_sources():
+        sources = sorted(self.stack.template.queue_sources(), key=lambda s: s.queue not in DELIVERED_FIRST)
+        for source in sources:
             url = self.stack.queue_url(source.queue)
-            messages: list[dict[str, Any]] = []
-            while not messages and time.monotonic() < deadline:
+            delivered = False
+            while time.monotonic() < deadline:
                 messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=min(10, source.batch_size),
                                                AttributeNames=["All"], WaitTimeSeconds=1).get("Messages", [])
-                waiting = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesDelayed"])
-                if not messages and waiting["Attributes"].get("ApproximateNumberOfMessagesDelayed", "0") == "0":
+                if messages:
+                    self.invoke(source.function, sqs_event([self._record(source, m) for m in messages]),
+                                f"{len(messages)} message(s) from {source.queue}")
+                    delivered = True
+                    continue
+                if delivered:
+                    break  # what the consumer sent on (a next attempt) is not waited for
+                # Visible ones too: a delay can run out between the receive and this question.
+                waiting = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=list(_WAITING))
+                if all(waiting["Attributes"].get(name, "0") == "0" for name in _WAITING):
                     break
-            if not messages:
-                continue
-            records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-                        "attributes": m.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
-                        "eventSource": "aws:sqs", "eventSourceARN": self.stack.names[source.queue]["Arn"],
-                        "awsRegion": REGION} for m in messages]
-            self.invoke(source.function, sqs_event(records), f"{len(records)} message(s) from {source.queue}")
+
+    def _record(self, source: QueueSource, message: dict[str, Any]) -> dict[str, Any]:
+        return {"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"], "attributes": message.get("Attributes", {}), "messageAttributes": {},
+                "md5OfBody": message["MD5OfBody"], "eventSource": "aws:sqs",
+                "eventSourceARN": self.stack.names[source.queue]["Arn"], "awsRegion": REGION}
 
     def finish(self) -> None:
         for name, worker in self.workers.items():
