@@ -44,7 +44,7 @@ invoke: venv ## run one function like sam local invoke: make invoke FN=<logical 
 openapi: venv ## write functions/openapi/openapi.json from the handlers' routes
 	$(LOCAL) openapi
 
-bench: venv ## run every benchmark (about three hours on 2 cores): tables here, JSON in bench/results/
+bench: venv ## run every benchmark (about four hours on 2 cores): tables here, JSON in bench/results/
 	$(BENCH) coldstart
 	$(BENCH) enqueue
 	$(BENCH) promotions
