@@ -43,6 +43,7 @@ class Scenario:
     sync_max_s: float = 600.0
     sessions_within_s: float = 3600.0  # sellers start publishing within the first hour
     singles_within_s: float = 240.0  # a seller publishing singly spreads its listings over ~2 minutes
+    first_attempt_delay_s: float | None = None  # None: each policy's own (PROMOTION_FIRST_ATTEMPT_DELAY_SECONDS)
     seed: int = 2026
 
 
@@ -140,6 +141,8 @@ def run_policy(policy: str, scenario: Scenario) -> PolicyResult:
     listings = plan(scenario)
     started = time.perf_counter()
     env = {"PROMOTION_RETRY_POLICY": policy, "PROMOTION_RETRY_SEED": str(scenario.seed)}
+    if scenario.first_attempt_delay_s is not None:
+        env["PROMOTION_FIRST_ATTEMPT_DELAY_SECONDS"] = str(scenario.first_attempt_delay_s)
     with bench_stack(env=env) as bench:
         for seller in sorted({item.seller for item in listings}):
             bench.connect(seller)
@@ -344,12 +347,16 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--big-batch-size", type=int, default=Scenario.big_batch_size)
     parser.add_argument("--sync-delay", choices=("uniform", "triangular", "exponential"), default="uniform")
     parser.add_argument("--never-sync", type=float, default=Scenario.never_sync_share)
+    parser.add_argument("--first-attempt-delay", type=float, default=Scenario.first_attempt_delay_s,
+                        help="seconds from queueing to a job's first attempt, under both policies "
+                        "(default: each policy's own, 60 s exponential, 120 s sync-window)")
     parser.add_argument("--seed", type=int, default=Scenario.seed)
     args = parser.parse_args(argv)
     scenario = Scenario(listings=args.listings, sellers=args.sellers, batch_size=args.batch_size,
                         singles_share=args.singles_share, big_batches=args.big_batches,
                         big_batch_size=args.big_batch_size, sync_delay=args.sync_delay,
-                        never_sync_share=args.never_sync, seed=args.seed)
+                        never_sync_share=args.never_sync, first_attempt_delay_s=args.first_attempt_delay,
+                        seed=args.seed)
     result = run(scenario)
     targets = result["targets"]
     emit("promotions", result, as_json=args.json,

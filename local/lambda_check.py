@@ -301,10 +301,10 @@ class Checker:
             report.answered += 1
         check_calls(report, invocation.calls, self.statements[name])
 
-    def deliver_queued(self, sqs: Any, wait_s: float = 90.0) -> None:
+    def deliver_queued(self, sqs: Any, wait_s: float = 180.0) -> None:
         """Each queue consumer once more, with the messages the other functions sent it.
 
-        Messages still delayed (a promotion's first attempt waits a minute) are waited for, up to
+        Messages still delayed (a promotion's first attempt waits two minutes) are waited for, up to
         ``wait_s``: that invocation is the one that reaches eBay, KMS and Secrets Manager. A queue
         holding more than a batch is delivered batch by batch (both bulk actions run).
         """

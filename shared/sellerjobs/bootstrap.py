@@ -125,10 +125,10 @@ class Services:
     def promotion_service(self) -> PromotionService:
         from sellerjobs.promotions.service import PromotionService
 
-        settings, accounts = self.settings.promotions, self.settings.accounts
-        return PromotionService(jobs=self.promotion_jobs(), queue=self.promotion_queue(), policy=self.retry_policy(),
+        settings, accounts, policy = self.settings.promotions, self.settings.accounts, self.retry_policy()
+        return PromotionService(jobs=self.promotion_jobs(), queue=self.promotion_queue(), policy=policy,
                                 clock=self.clock,
-                                first_delay_s=settings.first_attempt_delay_s, stagger_s=settings.stagger_s,
+                                stagger_s=settings.stagger_s,
                                 history_s=settings.history_days * 86400, coalesce_s=settings.coalesce_s,
                                 connections=self.ebay_connections() if accounts.accounts_table else None,
                                 events=self.announcer())

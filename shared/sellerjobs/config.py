@@ -38,7 +38,8 @@ class PromotionSettings(_EnvModel):
     queue_url: str = Field("", alias="PROMOTION_QUEUE_URL")
     retry_policy: Literal["exponential", "sync-window"] = Field("sync-window", alias="PROMOTION_RETRY_POLICY")
     sync_window_s: float = Field(720.0, alias="PROMOTION_SYNC_WINDOW_SECONDS", gt=0)
-    first_attempt_delay_s: float = Field(60.0, alias="PROMOTION_FIRST_ATTEMPT_DELAY_SECONDS", ge=0)
+    # None: the retry policy's own (sync-window 120 s, exponential 60 s).
+    first_attempt_delay_s: float | None = Field(None, alias="PROMOTION_FIRST_ATTEMPT_DELAY_SECONDS", ge=0)
     stagger_s: float = Field(5.0, alias="PROMOTION_STAGGER_SECONDS", ge=0)
     history_days: int = Field(30, alias="PROMOTION_HISTORY_DAYS", ge=1)
     sweep_overdue_s: float = Field(120.0, alias="PROMOTION_SWEEP_OVERDUE_SECONDS", gt=0)

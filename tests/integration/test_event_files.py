@@ -45,7 +45,7 @@ def due_job(system):
     connected(system)
     system.publish(USER, "177681098666")
     queue_job(system)
-    system.clock.advance(60)
+    system.clock.advance(120)
 
 
 CATEGORY_JOB = "job-1767225600000-a1b2c3"

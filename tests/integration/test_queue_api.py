@@ -60,12 +60,12 @@ def test_single_listing_is_queued_with_the_original_response(system, path):
     body = response.json()
     assert body["success"] is True
     assert body["jobId"] == f"{LISTING}_{int(START * 1000)}"
-    assert body["message"].startswith("Promotion queued: first attempt at 2026-01-01T00:01:00Z (in 60 s)")
-    assert body["firstAttemptAt"] == int(START * 1000) + 60_000
+    assert body["message"].startswith("Promotion queued: first attempt at 2026-01-01T00:02:00Z (in 120 s)")
+    assert body["firstAttemptAt"] == int(START * 1000) + 120_000
     job = system.job("alice", body["jobId"])
     assert job | {"updatedAt": None, "history": None} == {
         "id": body["jobId"], "userId": "alice", "listingId": LISTING, "adRate": 5, "campaignId": "151310691012",
-        "status": "pending", "attempts": 0, "maxAttempts": 15, "nextRetryAt": int(START * 1000) + 60_000,
+        "status": "pending", "attempts": 0, "maxAttempts": 14, "nextRetryAt": int(START * 1000) + 120_000,
         "createdAt": int(START * 1000), "updatedAt": None, "lastError": None, "adId": None, "priority": "normal",
         "history": None}
     assert [entry["outcome"] for entry in job["history"]] == ["queued"]
@@ -80,13 +80,13 @@ def test_a_batch_is_first_tried_together_and_the_answer_says_when(system):
     assert response.status == 202
     body = response.json()
     assert body["success"] is True and body["count"] == 3
-    assert body["message"] == ("Queued 3 promotion jobs: first attempt at 2026-01-01T00:01:00Z (in 60 s); jobs "
+    assert body["message"] == ("Queued 3 promotion jobs: first attempt at 2026-01-01T00:02:00Z (in 120 s); jobs "
                                "retry while eBay syncs new listings (usually 1-10 minutes).")
     now_ms = int(START * 1000)
     assert body["jobIds"] == [f"17768109866{i}_{now_ms + i}" for i in range(3)]
     jobs = [system.job("alice", job_id) for job_id in body["jobIds"]]
     # One bulk eBay call carries them all: they are due together.
-    assert [job["nextRetryAt"] for job in jobs] == [now_ms + 60_000] * 3
+    assert [job["nextRetryAt"] for job in jobs] == [now_ms + 120_000] * 3
     assert {job["priority"] for job in jobs} == {"high"}
     assert system.queued_messages() == 3
 
@@ -142,7 +142,7 @@ def test_the_new_rate_is_the_one_ebay_gets(system):
 def test_a_listing_being_attempted_keeps_its_rate_with_a_409(system):
     # Given a job whose attempt is due now (its message may be with the worker)
     first = system.call("POST", "/promotions", body={"listingId": LISTING, "adRate": 5}).json()["jobId"]
-    system.clock.advance(60)
+    system.clock.advance(120)
 
     response = system.call("POST", "/promotions", body={"listingId": LISTING, "adRate": 7})
 
@@ -160,7 +160,7 @@ def test_a_job_the_worker_takes_along_keeps_its_rate_as_long_as_the_worker_would
     system.call("POST", "/promotions", body={"listingId": LISTING, "adRate": 5})
     system.clock.advance(30)
     second = system.call("POST", "/promotions", body={"listingId": "177681098667", "adRate": 5}).json()["jobId"]
-    system.clock.advance(30)
+    system.clock.advance(90)
 
     # When the second gets a new rate: the worker takes jobs due within PROMOTION_COALESCE_SECONDS along
     response = system.call("POST", "/promotions", body={"listingId": "177681098667", "adRate": 9})
@@ -171,7 +171,7 @@ def test_a_job_the_worker_takes_along_keeps_its_rate_as_long_as_the_worker_would
 
 def test_a_batch_reports_listings_being_attempted_and_queues_the_rest(system):
     first = system.call("POST", "/promotions", body={"listingId": LISTING, "adRate": 5}).json()["jobId"]
-    system.clock.advance(60)
+    system.clock.advance(120)
 
     response = system.call("POST", "/promotions", body={"batch": [{"listingId": LISTING, "adRate": 7},
                                                                   {"listingId": "177681098667", "adRate": 5}]})
@@ -192,7 +192,7 @@ def test_the_same_listing_twice_in_one_batch_is_one_job_counted_once(system):
     body = response.json()
     assert response.status == 202
     assert body["count"] == 2 and len(set(body["jobIds"])) == 2 and body["duplicates"] == [LISTING]
-    assert body["message"] == ("Queued 2 promotion jobs: first attempt at 2026-01-01T00:01:00Z (in 60 s); jobs "
+    assert body["message"] == ("Queued 2 promotion jobs: first attempt at 2026-01-01T00:02:00Z (in 120 s); jobs "
                                "retry while eBay syncs new listings (usually 1-10 minutes). 1 listing named more "
                                "than once counted once.")
     assert system.stats("alice")["total"] == 2

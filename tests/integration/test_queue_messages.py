@@ -46,7 +46,7 @@ def test_a_malformed_promotion_message_does_not_hold_up_its_batch(system):
     arn = system.stack.names["PromotionQueue"]["Arn"]
     good = system.job("alice", job_id)
     body = JobMessage(user_id="alice", job_id=job_id, version=0, not_before=good["nextRetryAt"]).to_json()
-    system.clock.advance(60)
+    system.clock.advance(120)
 
     result = system.invoke("PromotionWorkerFunction",
                            sqs_event([sqs_record("not json", queue_arn=arn, message_id="bad"),

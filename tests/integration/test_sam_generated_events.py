@@ -69,7 +69,7 @@ def test_an_sqs_event_from_sam_runs_the_worker(system, job_id):
     # SAM pastes --body into its JSON template unescaped, so a JSON body goes in afterwards.
     event = generate("sqs", "receive-message", "--queue-name", "sellerjobs-PromotionQueue", "--body", "placeholder")
     event["Records"][0]["body"] = body
-    system.clock.advance(60)
+    system.clock.advance(120)
 
     result = system.invoke("PromotionWorkerFunction", event)
 

@@ -56,7 +56,7 @@ def test_stats_count_ready_and_pending_jobs_of_the_caller_only(system, path):
     queue(system, listing="177681098669", user="bob")
 
     before = system.call("GET", path).json()["stats"]
-    system.clock.advance(56)  # the batch is due at +60 s, the single at +70 s
+    system.clock.advance(116)  # the batch is due at +120 s, the single at +130 s
     after = system.call("GET", path).json()["stats"]
 
     assert before == {"total": 3, "ready": 0, "pending": 3, "succeeded": 0, "failed": 0, "cancelled": 0}
@@ -128,4 +128,4 @@ def test_a_cursor_cannot_reach_into_another_users_jobs(system):
 def test_job_times_are_epoch_milliseconds(system):
     job = system.job("alice", queue(system))
     assert job["createdAt"] == int(START * 1000)
-    assert job["nextRetryAt"] == int(START * 1000) + 60_000
+    assert job["nextRetryAt"] == int(START * 1000) + 120_000

@@ -40,6 +40,14 @@ def test_services_are_built_from_the_settings_and_clock_given_with_the_replaceme
     assert message.job_id == queued.job_id and message.not_before == now_ms(clock) + 30_000
 
 
+def test_without_a_first_attempt_delay_set_each_policy_uses_its_own():
+    for policy, first_s in (("sync-window", 120.0), ("exponential", 60.0)):
+        settings = Settings({"PROMOTION_JOBS_TABLE": "jobs", "PROMOTION_RETRY_POLICY": policy})
+        service = bootstrap(settings, ManualClock(), {"promotion_queue": ListQueue()}).promotion_service()
+
+        assert service.first_delay_s == first_s and service.policy.first_delay_s == first_s
+
+
 def test_two_bootstraps_share_nothing():
     first = bootstrap(Settings(PROMOTIONS), ManualClock())
     second = bootstrap(Settings(PROMOTIONS | {"PROMOTION_JOBS_TABLE": "other"}), ManualClock())

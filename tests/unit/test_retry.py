@@ -74,20 +74,31 @@ def test_exponential_treats_listing_not_found_as_retryable_forever():
 # ---------------------------------------------------------------- sync window
 
 
-def test_sync_window_max_attempts_is_15_with_defaults():
-    assert SyncWindowPolicy(jitter=NO_JITTER).max_attempts == 15
+def test_sync_window_first_tries_after_two_minutes_and_makes_14_attempts_with_defaults():
+    policy = SyncWindowPolicy(jitter=NO_JITTER)
+
+    # eBay refuses ads for at least a minute after publishing: a try at one minute is wasted.
+    assert policy.first_delay_s == 120.0
+    assert policy.max_attempts == 14
+    assert SyncWindowPolicy(jitter=NO_JITTER, first_delay_s=60.0).max_attempts == 15
+
+
+def test_each_policy_keeps_its_own_first_delay_unless_one_is_configured():
+    assert policy_named("sync-window").first_delay_s == 120.0
+    assert policy_named("exponential").first_delay_s == 60.0  # the original schedule's
+    assert policy_named("exponential", first_delay_s=90.0).first_delay_s == 90.0
 
 
 def test_sync_window_exact_schedule_with_defaults():
-    # Given the default policy without jitter and a first attempt one minute after queueing
+    # Given the default policy without jitter and its first attempt two minutes after queueing
     policy = SyncWindowPolicy(jitter=NO_JITTER)
 
     # When the schedule is followed until the policy gives up
-    ages = walk(policy, first_age_s=60.0)
+    ages = walk(policy, first_age_s=policy.first_delay_s)
 
     # Then it polls each minute up to the 12-minute sync window, then backs off
     # max(120, 2 * (age - window)), the last wait cut to end exactly at 25 minutes.
-    assert ages == [60.0 * m for m in range(1, 13)] + [840.0, 1080.0, 1500.0]
+    assert ages == [60.0 * m for m in range(2, 13)] + [840.0, 1080.0, 1500.0]
     assert len(ages) == policy.max_attempts
 
 
@@ -110,7 +121,7 @@ def test_sync_window_caps_the_last_wait_to_the_total_window():
     policy = SyncWindowPolicy(jitter=NO_JITTER)
 
     # 2 * (1080 - 720) = 720 s would overshoot; only 420 s are left of the 25 minutes.
-    assert policy.next_delay(14, age_s=1080.0) == 420.0
+    assert policy.next_delay(13, age_s=1080.0) == 420.0
 
 
 def test_sync_window_gives_up_when_less_than_30_seconds_remain():
@@ -124,16 +135,17 @@ def test_sync_window_gives_up_when_less_than_30_seconds_remain():
 def test_sync_window_gives_up_after_max_attempts_even_with_time_left():
     policy = SyncWindowPolicy(jitter=NO_JITTER)
 
-    assert policy.next_delay(15, age_s=60.0) is None
-    assert policy.next_delay(14, age_s=60.0) == 60.0
+    assert policy.next_delay(14, age_s=120.0) is None
+    assert policy.next_delay(13, age_s=120.0) == 60.0
 
 
 def test_sync_window_max_attempts_follows_its_configuration():
-    # A 5-minute sync window: attempts at 1..5 min, then 7, 11, 23 and 25 min.
+    # A 5-minute sync window: attempts at 2..5 min, then 7, 11, 23 and 25 min.
     policy = SyncWindowPolicy(sync_window=5 * MINUTE, jitter=NO_JITTER)
 
-    assert walk(policy, first_age_s=60.0) == [60.0, 120.0, 180.0, 240.0, 300.0, 420.0, 660.0, 1380.0, 1500.0]
-    assert policy.max_attempts == 9
+    assert walk(policy, first_age_s=policy.first_delay_s) == [120.0, 180.0, 240.0, 300.0, 420.0, 660.0, 1380.0,
+                                                             1500.0]
+    assert policy.max_attempts == 8
 
 
 def test_sync_window_reports_its_window():
@@ -141,9 +153,11 @@ def test_sync_window_reports_its_window():
 
 
 def test_both_policies_give_up_at_the_same_total_window():
-    sync = walk(SyncWindowPolicy(jitter=NO_JITTER), first_age_s=60.0)
+    sync_policy = SyncWindowPolicy(jitter=NO_JITTER)
+    sync = walk(sync_policy, first_age_s=sync_policy.first_delay_s)
     exponential = ExponentialPolicy(jitter=NO_JITTER)
-    exp_last = 60.0 + sum(exponential.next_delay(n, 0.0) or 0.0 for n in range(1, exponential.max_attempts))
+    exp_last = exponential.first_delay_s + sum(exponential.next_delay(n, 0.0) or 0.0
+                                               for n in range(1, exponential.max_attempts))
 
     assert sync[-1] == exp_last == 25 * MINUTE
 

@@ -36,7 +36,8 @@ NO_JITTER = Jitter(ratio=0.0, rng=random.Random(0))
 
 
 def sync_window_policy() -> SyncWindowPolicy:
-    return SyncWindowPolicy(jitter=NO_JITTER)
+    # A one-minute first attempt: these tests are about the service, not the policy's default.
+    return SyncWindowPolicy(jitter=NO_JITTER, first_delay_s=60.0)
 
 
 def exponential_policy() -> ExponentialPolicy:
@@ -68,7 +69,7 @@ def queue() -> ListQueue:
 @pytest.fixture
 def service(repo: InMemoryJobRepository, queue: ListQueue, clock: ManualClock) -> PromotionService:
     return PromotionService(jobs=repo, queue=queue, policy=sync_window_policy(), clock=clock,
-                            first_delay_s=60.0, stagger_s=5.0, history_s=HISTORY_S)
+                            stagger_s=5.0, history_s=HISTORY_S)
 
 
 def finish(repo: InMemoryJobRepository, job: PromotionJob, status: Status, now: int) -> PromotionJob:

@@ -93,7 +93,6 @@ class PromotionService:
     queue: DelayQueue
     policy: RetryPolicy
     clock: Clock
-    first_delay_s: float = 60.0
     stagger_s: float = 5.0
     history_s: int = 30 * 86400
     # Where queueing checks that the seller has a usable eBay account (None: not checked).
@@ -101,6 +100,11 @@ class PromotionService:
     # The worker takes a seller's jobs due within this long along with a due one.
     coalesce_s: float = 60.0
     events: EventAnnouncer = field(default_factory=NoAnnouncer)
+
+    @property
+    def first_delay_s(self) -> float:
+        """A new job's first attempt comes this long after queueing: the policy's, so the two agree."""
+        return self.policy.first_delay_s
 
     def enqueue(self, user_id: str, requests: Sequence[NewPromotion]) -> list[Queued]:
         """One answer per listing, in the order the listings were first named.
