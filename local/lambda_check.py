@@ -28,6 +28,7 @@ import argparse
 import json
 import logging
 import platform
+import re
 import shutil
 import socket
 import subprocess
@@ -66,6 +67,18 @@ EVENTS = ROOT / "events"
 # the promotion worker promotes the others.
 DELIVERED_FIRST = ("BulkActionQueue",)
 _WAITING = ("ApproximateNumberOfMessagesDelayed", "ApproximateNumberOfMessages")
+# What the queued work must have done, as its function logs it: a path that answered without
+# doing it (a cancel that found nothing pending, a worker that only skipped stale messages)
+# would otherwise pass with fewer AWS calls checked than it claims.
+OUTCOMES = {
+    "BulkActionWorkerFunction": (re.compile(r"Job \S+ cancelled by bulk action"),
+                                 "the operator's bulk cancel of a queued listing"),
+    "PromotionWorkerFunction": (re.compile(r"Batch complete: [1-9]\d* succeeded"), "an ad created on eBay"),
+    # The registered endpoint (events/webhooks.create.json) is not reachable from here: the
+    # delivery is signed and sent, and comes back as a retry.
+    "WebhookDeliveryFunction": (re.compile(r"Webhook batch: (?:[1-9]\d* delivered|\d+ delivered, [1-9]\d* retrying)"),
+                                "a webhook delivery attempted"),
+}
 # Functions whose events create what others' events read run first.
 FIRST = ("EbayCredentialsFunction", "QueuePromotionFunction", "StartCategoryFetchFunction", "MarketJobsFunction",
          "MarketSchedulerFunction")
@@ -356,6 +369,9 @@ class Checker:
                 report.failures.append("a trace segment was too large to send (Message too long)")
             if report.largest_segment >= XRAY_DATAGRAM_LIMIT:
                 report.failures.append(f"a trace segment of {report.largest_segment} bytes")
+        for name, (pattern, meaning) in OUTCOMES.items():
+            if name in self.reports and not any(pattern.search(line) for line in self.reports[name].log):
+                self.reports[name].failures.append(f"never logged {meaning} ({pattern.pattern!r})")
         for daemon in self.daemons.values():
             daemon.close()
 

@@ -52,7 +52,7 @@ class RetryPolicy(Protocol):
 
 
 def first_due_offset(index: int, first_delay_s: float, stagger_s: float) -> float:
-    """When the i-th part of a batch first becomes due: +60 s, then ``stagger_s`` apart.
+    """When the i-th part of a batch first becomes due: after the first delay, then ``stagger_s`` apart.
 
     A part is what one call to the provider carries (500 listings for eBay's bulk ad creation),
     so a big batch arrives as a few spaced calls rather than as one burst.
