@@ -22,6 +22,7 @@ from typing import Any
 
 from bench.harness import START, Bench, bench_stack, mean, percentile
 from bench.report import emit, fmt
+from sellerjobs.promotions.requests import MAX_BATCH
 
 MINUTE = 60.0
 POLICIES = ("exponential", "sync-window")
@@ -178,12 +179,16 @@ def _submit(bench: Bench, listings: list[Listing]) -> None:
         for item in batch:
             bench.sandbox.publish_listing(item.seller, item.listing_id, sync_delay_s=item.sync_delay_s or 0.0,
                                           never_syncs=item.sync_delay_s is None)
-        if len(batch) == 1:
-            body: dict[str, Any] = {"listingId": first.listing_id, "adRate": 5}
-        else:
-            body = {"batch": [{"listingId": item.listing_id, "adRate": 5} for item in batch]}
-        response = bench.call("POST", "/promotions", first.seller, body)
-        assert response.status == 202, response.body
+        # The API takes up to MAX_BATCH listings a request: a larger page goes as several at once,
+        # as a front end has to send it.
+        for part in range(0, len(batch), MAX_BATCH):
+            chunk = batch[part:part + MAX_BATCH]
+            if len(chunk) == 1:
+                body: dict[str, Any] = {"listingId": chunk[0].listing_id, "adRate": 5}
+            else:
+                body = {"batch": [{"listingId": item.listing_id, "adRate": 5} for item in chunk]}
+            response = bench.call("POST", "/promotions", first.seller, body)
+            assert response.status == 202, response.body
 
 
 def _measure(policy: str, bench: Bench, listings: list[Listing], end: float,
