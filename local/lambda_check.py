@@ -46,6 +46,7 @@ import httpx
 from local import iam
 from local.aws import ACCOUNT, LOCAL_EBAY_APP, LOCAL_PARAMETERS, REGION, Stack, provision
 from local.events import sqs_event
+from local.sandbox.webhook_receiver import PREFIX, WebhookReceiver
 from local.stack import EXTERNAL_URLS, free_port, register_market_clients
 from local.template import ROOT, Function, QueueSource, Template
 from local.workers import Invocation, InvocationError, WorkerProcess, WorkerSpec, lambda_variables
@@ -74,11 +75,11 @@ OUTCOMES = {
     "BulkActionWorkerFunction": (re.compile(r"Job \S+ cancelled by bulk action"),
                                  "the operator's bulk cancel of a queued listing"),
     "PromotionWorkerFunction": (re.compile(r"Batch complete: [1-9]\d* succeeded"), "an ad created on eBay"),
-    # The registered endpoint (events/webhooks.create.json) is not reachable from here: the
-    # delivery is signed and sent, and comes back as a retry.
-    "WebhookDeliveryFunction": (re.compile(r"Webhook batch: (?:[1-9]\d* delivered|\d+ delivered, [1-9]\d* retrying)"),
-                                "a webhook delivery attempted"),
+    "WebhookDeliveryFunction": (re.compile(r"Webhook batch: [1-9]\d* delivered"), "a signed webhook delivered"),
 }
+# The events name the local stack's sandbox (webhook URLs on its receiver); here it is served on a
+# port of its own, put in their place.
+EVENTS_SANDBOX_URL = "http://127.0.0.1:3001"
 # Functions whose events create what others' events read run first.
 FIRST = ("EbayCredentialsFunction", "QueuePromotionFunction", "StartCategoryFetchFunction", "MarketJobsFunction",
          "MarketSchedulerFunction")
@@ -256,11 +257,14 @@ def check_calls(report: Report, calls: list[dict[str, Any]], statements: list[di
 
 
 class Checker:
-    def __init__(self, stack: Stack, python: Path, opt: Path, sandbox_url: str) -> None:
+    def __init__(self, stack: Stack, python: Path, opt: Path, sandbox_url: str,
+                 receiver: WebhookReceiver) -> None:
         self.stack = stack
         self.python = python
         self.opt = opt
         self.sandbox_url = sandbox_url
+        self.receiver = receiver
+        self.secrets: dict[str, list[str]] = {}  # webhook receiver name -> the secrets it was told
         self.workers: dict[str, WorkerProcess] = {}
         self.daemons: dict[str, XRayDaemon] = {}
         self.reports: dict[str, Report] = {}
@@ -312,7 +316,29 @@ class Checker:
             report.failures.append(f"{label}: {problem}")
         else:
             report.answered += 1
+            self._learn_secret(invocation.result)
         check_calls(report, invocation.calls, self.statements[name])
+
+    def _learn_secret(self, result: Any) -> None:
+        """A webhook's secret, shown once in the answer that made or rotated it, told to the
+        sandbox's receiver, which then verifies the deliveries' signatures with it (``standardwebhooks``)."""
+        try:
+            body = json.loads(result["body"]) if isinstance(result, dict) and "body" in result else None
+        except (TypeError, ValueError):
+            return
+        if isinstance(body, dict) and isinstance(body.get("secret"), str) and PREFIX in str(body.get("url")):
+            name = str(body["url"]).split(PREFIX, 1)[1].strip("/")
+            self.secrets.setdefault(name, []).append(body["secret"])
+            self.receiver.set_secrets(name, self.secrets[name])
+
+    def check_webhooks(self) -> None:
+        """Every delivery the receiver got carried a signature it verified with the secret it was told."""
+        report = self.reports.get("WebhookDeliveryFunction")
+        for name in self.secrets:
+            summary = self.receiver.summary(name)
+            if report is not None and summary["invalid"]:
+                report.failures.append(f"{summary['invalid']} of {summary['received']} deliveries to {name} "
+                                       "did not verify (standardwebhooks)")
 
     def deliver_queued(self, sqs: Any, wait_s: float = 180.0) -> None:
         """Each queue consumer once more, with the messages the other functions sent it.
@@ -427,14 +453,16 @@ def main(argv: list[str] | None = None) -> int:
         with serve(sandbox) as sandbox_server, _endpoint(endpoint):
             stack = provision(Template.read(), session=session, parameters=LOCAL_PARAMETERS)
             stack.extra_env = {"AWS_ENDPOINT_URL": endpoint}
-            checker = Checker(stack, python, opt, sandbox_server.url)
+            checker = Checker(stack, python, opt, sandbox_server.url, sandbox.webhooks)
             events = events_by_function(checker.functions)
             order = [*FIRST, *sorted(n for n in checker.functions if n not in FIRST)]
             for name in order:
                 checker.start(name)
                 for path in events[name]:
-                    checker.invoke(name, json.loads(path.read_text()), path.name)
+                    text = path.read_text().replace(EVENTS_SANDBOX_URL, sandbox_server.url)
+                    checker.invoke(name, json.loads(text), path.name)
             checker.deliver_queued(session.client("sqs", endpoint_url=endpoint))
+            checker.check_webhooks()
             checker.finish()
     finally:
         moto.stop()
