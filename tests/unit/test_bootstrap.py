@@ -48,6 +48,14 @@ def test_without_a_first_attempt_delay_set_each_policy_uses_its_own():
         assert service.first_delay_s == first_s and service.policy.first_delay_s == first_s
 
 
+@pytest.mark.parametrize("value", ["-1", "soon"])
+def test_a_first_attempt_delay_that_is_not_a_non_negative_number_is_named(value):
+    settings = Settings({"PROMOTION_JOBS_TABLE": "jobs", "PROMOTION_FIRST_ATTEMPT_DELAY_SECONDS": value})
+
+    with pytest.raises(ValidationError, match="PROMOTION_FIRST_ATTEMPT_DELAY_SECONDS"):
+        bootstrap(settings, ManualClock(), {"promotion_queue": ListQueue()}).promotion_service()
+
+
 def test_two_bootstraps_share_nothing():
     first = bootstrap(Settings(PROMOTIONS), ManualClock())
     second = bootstrap(Settings(PROMOTIONS | {"PROMOTION_JOBS_TABLE": "other"}), ManualClock())
