@@ -482,18 +482,19 @@ def test_retry_failed_job_puts_it_back_with_a_message(service, repo, queue, cloc
     # When the seller retries it
     again = service.retry("alice", queued.job_id)
 
-    # Then it is pending again with a fresh run, and a message is queued for it
+    # Then it is pending again with a fresh run, due at once (its listing synced long ago), and
+    # a message is queued for it
     assert again.status is Status.PENDING
     assert again.attempts == 0
     assert again.version == failed.version + 1
     assert again.run_started_at == now
-    assert again.next_retry_at == now + 60_000
+    assert again.next_retry_at == now
     assert again.expires_at is None
     assert again.last_error is None
     assert repo.get("alice", queued.job_id) == again
     assert queue.sent == [message_for(again)]
     assert queue.sent[0].version == again.version
-    assert service.stats("alice") == Stats(ready=0, pending=1, succeeded=0, failed=0, cancelled=0)
+    assert service.stats("alice") == Stats(ready=1, pending=0, succeeded=0, failed=0, cancelled=0)
 
 
 def test_retry_uses_the_current_policy(repo, queue, clock):

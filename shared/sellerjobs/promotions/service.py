@@ -222,8 +222,9 @@ class PromotionService:
         return job.cancel(now, self.history_s, by=by, reason=reason)
 
     def requeued(self, job: PromotionJob, now: int, by: str, *, reason: str | None = None) -> PromotionJob:
-        due = now + int(self.first_delay_s * 1000)
-        return job.requeue(now, due, self.policy.max_attempts, self.policy.name, by=by, reason=reason)
+        # Tried at once: a failed job's listing was handed to us at least one attempt ago, most
+        # often a whole retry window ago, so the first delay's wait for eBay's sync is spent.
+        return job.requeue(now, now, self.policy.max_attempts, self.policy.name, by=by, reason=reason)
 
     def search(self, where: JobFilter, limit: int, cursor: str | None) -> Page:
         """Jobs of every seller (an operator's view), without their histories."""
