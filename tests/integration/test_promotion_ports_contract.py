@@ -317,10 +317,10 @@ def test_a_sellers_jobs_are_listed_by_id_without_their_histories(jobs):
     assert all_pages(lambda limit, cursor: jobs.list_jobs("alice", None, limit, cursor), 2) == [j.id for j in mine]
 
 
-def test_unfinished_jobs_are_listed_in_the_order_queued(jobs):
+def test_unfinished_jobs_are_listed_next_due_first(jobs):
     made = listing_fixture(jobs)
 
-    expected = [made[n].id for n in ("p_late", "p_soon", "p_mid")]
+    expected = [made[n].id for n in ("p_soon", "p_mid", "p_late")]
     assert listed(jobs.list_jobs("alice", Status.PENDING, 10, None).jobs) == expected
     assert all_pages(lambda limit, cursor: jobs.list_jobs("alice", Status.PENDING, limit, cursor), 2) == expected
 
@@ -353,23 +353,8 @@ def test_due_jobs_come_soonest_first_with_their_histories(jobs):
     due = jobs.due_for_user("alice", NOW + 5 * MINUTE, 10)
 
     assert due == [made["p_soon"], made["p_mid"]]
-    # At most ``limit``: the first due in the order queued (p_late was queued first).
-    assert jobs.due_for_user("alice", NOW + 10 * MINUTE, 2) == [made["p_soon"], made["p_late"]]
+    assert jobs.due_for_user("alice", NOW + 10 * MINUTE, 2) == [made["p_soon"], made["p_mid"]]
     assert jobs.due_for_user("alice", NOW + MINUTE, 10) == []
-
-
-def test_an_attempt_keeps_a_job_in_its_place_in_the_sellers_list(jobs):
-    made = listing_fixture(jobs)
-    p_late = made["p_late"]
-    sooner = p_late.retry_later("listing not synced yet", NOW + MINUTE, NOW + 30)
-    assert jobs.save(p_late, sooner)
-
-    expected = [made[n].id for n in ("p_late", "p_soon", "p_mid")]
-    assert listed(jobs.list_jobs("alice", Status.PENDING, 10, None).jobs) == expected
-    assert jobs.due_for_user("alice", NOW + 5 * MINUTE, 10) == [sooner, made["p_soon"], made["p_mid"]]
-    assert jobs.count_unfinished("alice", NOW + MINUTE) == UnfinishedCounts(ready=1, pending=2)
-    assert search_all(jobs, seller="alice", status=Status.PENDING, limit=1) == [
-        made[n].id for n in ("p_mid", "p_soon", "p_late")]
 
 
 def test_overdue_jobs_of_every_seller_come_oldest_first_with_their_histories(jobs):

@@ -57,7 +57,7 @@ def retried(job: PromotionJob, at: int) -> PromotionJob:
                            note=Note(operation="bulk_create_ads_by_listing_id", http_status=200, error_id=35048))
 
 
-def test_an_attempt_within_its_lease_rewrites_only_the_sellers_copy_in_place(metered):
+def test_an_attempt_within_its_lease_moves_the_job_in_the_sellers_index_only(metered):
     tables, meter = metered
     jobs = DynamoJobRepository(tables("PromotionJobsTable"), outbox=OutboxItems(tables("EventsTable")))
     first = pending_job(NOW + 60_000)
@@ -68,17 +68,16 @@ def test_an_attempt_within_its_lease_rewrites_only_the_sellers_copy_in_place(met
     assert jobs.save(first, second)
 
     table = tables("PromotionJobsTable")
-    # The seller's list keeps the job where it was queued and rewrites its copy (one unit, not a
-    # delete and a put). The index of unfinished jobs keeps it in its lease; the others do not
-    # hold it.
-    assert meter.index_write_units_by_index == {f"{table}/ByUserStatus": 1}
-    assert meter.write_units == 1 + 1
+    # The seller's listing is ordered by next attempt: its key moves (out and in again). The
+    # index of unfinished jobs keeps the job where it is, and the others do not hold it.
+    assert meter.index_write_units_by_index == {f"{table}/ByUserStatus": 2}
+    assert meter.write_units == 1 + 2
 
     meter.reset()
     third = retried(second, NOW + 4 * 60_000)  # next attempt at +5 min: still the same lease
     fourth = retried(third, NOW + 5 * 60_000)  # +6 min: the next lease
     assert jobs.save(second, third) and jobs.save(third, fourth)
-    assert meter.index_write_units_by_index == {f"{table}/ByUserStatus": 2, f"{table}/Unfinished": 2}
+    assert meter.index_write_units_by_index == {f"{table}/ByUserStatus": 4, f"{table}/Unfinished": 2}
 
 
 def test_the_sweeper_reads_the_jobs_of_a_lease_at_half_the_price_of_consistent_reads(metered):

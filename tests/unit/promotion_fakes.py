@@ -117,14 +117,14 @@ class InMemoryJobRepository:
         return {status: counts[status] for status in TERMINAL}
 
     def list_jobs(self, user_id: str, status: Status | None, limit: int, cursor: str | None) -> Page:
-        """In the adapter's orders: all jobs by id; unfinished ones in the order queued; finished
-        ones most recent first. Positions are keys, as DynamoDB's are."""
+        """In the adapter's orders: all jobs by id; unfinished ones next due first; finished ones
+        most recent first. Positions are keys, as DynamoDB's are."""
         def position(job: PromotionJob) -> tuple[int, str]:
             if status is None:
                 return (0, job.id)
             if status.terminal:
                 return (-job.updated_at, job.id)
-            return (job.created_at, job.id)
+            return (job.next_retry_at or 0, job.id)
 
         mine = sorted((j for (u, _), j in self.jobs.items() if u == user_id and status in (None, j.status)),
                       key=position)
@@ -148,11 +148,9 @@ class InMemoryJobRepository:
         return {status: counts[status] for status in Status}
 
     def due_for_user(self, user_id: str, until_ms: int, limit: int) -> list[PromotionJob]:
-        """The first ``limit`` due in the order queued, soonest first, as the adapter reads them."""
-        due = sorted((j for (u, _), j in self.jobs.items()
-                      if u == user_id and not j.status.terminal and (j.next_retry_at or 0) <= until_ms),
-                     key=lambda j: (j.created_at, j.id))
-        return sorted(due[:limit], key=lambda j: j.next_retry_at or 0)
+        due = [j for (u, _), j in self.jobs.items()
+               if u == user_id and not j.status.terminal and (j.next_retry_at or 0) <= until_ms]
+        return sorted(due, key=lambda j: j.next_retry_at or 0)[:limit]
 
     def overdue(self, before_ms: int, limit: int) -> list[PromotionJob]:
         late = [j for j in self.jobs.values()

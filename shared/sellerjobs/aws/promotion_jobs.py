@@ -14,12 +14,10 @@ without their history (``history`` None) and are read again by key before they c
 
 Global secondary indexes:
 
-    ByUserStatus  userStatus = "<userId>#<status>", statusAt = when it was queued (unfinished)
-                  or finish time (finished). Lists a seller's jobs by status, and counts unfinished
-                  jobs that are due / not yet due (by the projected ``nextRetryAt``) without
-                  touching finished history. An unfinished job's key stays put while it is
-                  retried, so an attempt rewrites its copy in place (one unit) rather than moving
-                  it (a delete and a put); readers that want the next attempt filter on it.
+    ByUserStatus  userStatus = "<userId>#<status>", statusAt = next attempt (unfinished) or
+                  finish time (finished). Lists a seller's jobs by status, and counts unfinished
+                  jobs that are due / not yet due without touching finished history. Its key
+                  moves on every attempt (the seller's listing is ordered by next attempt).
     Unfinished    dueShard, sweepAt = the next attempt rounded up to ``LEASE_MS`` (its lease),
                   keys only — sparse: only unfinished jobs carry ``dueShard``. The sweeper's view
                   of overdue jobs and the operators' of every seller's unfinished ones; both read
@@ -36,8 +34,8 @@ What a job costs in write units (one per started KB of an item or of an index's 
 transaction; a job's item stays under 1 KB unless its history grows long): created, 2 for the
 job and 2 for its lock (one transaction, with a counter shard shared by the batch) and 1 in each
 of ByUserStatus, Unfinished and ByListing; each attempt that leaves it pending, 1 for the item
-and 1 for ByUserStatus's copy (rewritten in place), plus 2 for Unfinished when the next attempt
-passes the lease; finished, 2 for the item, 2 for the lock, 2 for the seller's counters, 2 for a counter
+and 2 for ByUserStatus (delete and put), plus 2 for Unfinished when the next attempt passes the
+lease; finished, 2 for the item, 2 for the lock, 2 for the seller's counters, 2 for a counter
 shard, 2 to leave ByUserStatus's pending list and enter its finished one, 1 to leave Unfinished
 and 1 to enter Finished, and the events of the change in the outbox.
 
@@ -56,10 +54,9 @@ import binascii
 import json
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import islice
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -154,9 +151,7 @@ class DynamoJobRepository:
             "version": job.version, "lastError": job.last_error, "adId": job.ad_id,
             "expiresAt": job.expires_at, "priority": job.priority.value,
             "userStatus": f"{job.user_id}#{job.status.value}",
-            # Stable while the job is retried: a key that moved with each attempt would cost
-            # the index a delete and a put every time instead of one in-place rewrite.
-            "statusAt": job.created_at if unfinished else job.updated_at,
+            "statusAt": job.next_retry_at if unfinished else job.updated_at,
             "dueShard": self._shard(job.id) if unfinished else None,
             "sweepAt": lease(job.next_retry_at) if unfinished and job.next_retry_at is not None else None,
             "finishedKey": None if unfinished else f"{job.status.value}#{self._shard(job.id)}",
@@ -386,38 +381,26 @@ class DynamoJobRepository:
         return self._get_raw(keys, consistent=False)
 
     def count_unfinished(self, user_id: str, now_ms: int) -> UnfinishedCounts:
-        # One pass over the caller's unfinished jobs, returning only their due times: two
+        # One query over the caller's unfinished jobs, returning only their due times: two
         # COUNT queries (due / not due) could count a job that moves between them twice.
         ready = pending = 0
-        for item in self._unfinished_of(user_id, "nextRetryAt"):
-            if int(item["nextRetryAt"]["N"]) <= now_ms:
-                ready += 1
-            else:
-                pending += 1
-        return UnfinishedCounts(ready=ready, pending=pending)
-
-    def _unfinished_of(self, user_id: str, projection: str, due_by: int | None = None
-                       ) -> Iterator[dict[str, Any]]:
-        """The seller's unfinished jobs as ``ByUserStatus`` holds them, in the order they were
-        queued, page after page as the caller goes on; ``due_by``: only those due by then.
-
-        A query prices the bytes it reads, not the items: a seller's whole list of copies of
-        a few hundred bytes each costs about a read unit per 80 jobs."""
-        kwargs: dict[str, Any] = {
-            "TableName": self.table, "IndexName": BY_USER_STATUS, "KeyConditionExpression": "userStatus = :k",
-            "ProjectionExpression": projection,
-            "ExpressionAttributeValues": to_values({":k": f"{user_id}#{Status.PENDING.value}"})}
-        if due_by is not None:
-            kwargs["FilterExpression"] = "nextRetryAt <= :until"
-            kwargs["ExpressionAttributeValues"] = to_values({":k": f"{user_id}#{Status.PENDING.value}",
-                                                             ":until": due_by})
+        start: dict[str, Any] | None = None
         while True:
+            kwargs: dict[str, Any] = {
+                "TableName": self.table, "IndexName": BY_USER_STATUS, "KeyConditionExpression": "userStatus = :k",
+                "ProjectionExpression": "statusAt",
+                "ExpressionAttributeValues": to_values({":k": f"{user_id}#{Status.PENDING.value}"})}
+            if start:
+                kwargs["ExclusiveStartKey"] = start
             response = clients.dynamodb().query(**kwargs)
-            yield from response.get("Items", [])
+            for item in response.get("Items", []):
+                if int(item["statusAt"]["N"]) <= now_ms:
+                    ready += 1
+                else:
+                    pending += 1
             start = response.get("LastEvaluatedKey")
             if not start:
-                return
-            kwargs["ExclusiveStartKey"] = start
+                return UnfinishedCounts(ready=ready, pending=pending)
 
     def finished_counts(self, user_id: str) -> dict[Status, int]:
         response = clients.dynamodb().get_item(
@@ -437,7 +420,7 @@ class DynamoJobRepository:
         else:
             kwargs |= {"IndexName": BY_USER_STATUS, "KeyConditionExpression": "userStatus = :k",
                        "ExpressionAttributeValues": to_values({":k": f"{user_id}#{status.value}"}),
-                       # Unfinished: in the order queued. Finished: most recent first.
+                       # Unfinished: next due first. Finished: most recent first.
                        "ScanIndexForward": not status.terminal}
             owner = ("userStatus", f"{user_id}#{status.value}")
         if cursor:
@@ -448,13 +431,13 @@ class DynamoJobRepository:
         return Page(jobs=jobs, cursor=_encode_cursor(last) if last else None)
 
     def due_for_user(self, user_id: str, until_ms: int, limit: int) -> list[PromotionJob]:
-        # The first ``limit`` due in the order queued: reading stops there, so a seller with
-        # thousands of due jobs costs a page of the index per call, not the whole list.
-        keys = [_job_key(raw) for raw in islice(self._unfinished_of(user_id, "pk, sk", due_by=until_ms), limit)]
+        response = clients.dynamodb().query(
+            TableName=self.table, IndexName=BY_USER_STATUS, Limit=limit, ScanIndexForward=True,
+            KeyConditionExpression="userStatus = :k AND statusAt <= :until", ProjectionExpression="pk, sk",
+            ExpressionAttributeValues=to_values({":k": f"{user_id}#{Status.PENDING.value}", ":until": until_ms}))
         # Read by key: the index has no histories and may lag the last write.
-        found = self.get_many(keys)
-        due = (j for j in found.values() if not j.status.terminal and (j.next_retry_at or 0) <= until_ms)
-        return sorted(due, key=lambda j: j.next_retry_at or 0)
+        found = self.get_many(_job_key(raw) for raw in response.get("Items", []))
+        return sorted((j for j in found.values() if not j.status.terminal), key=lambda j: j.next_retry_at or 0)
 
     def overdue(self, before_ms: int, limit: int) -> list[PromotionJob]:
         # Every job due before the time has a lease at or before the lease of the time itself.
@@ -485,10 +468,7 @@ class DynamoJobRepository:
     def _partitions(self, where: JobFilter) -> list[Partition]:
         statuses = [where.status] if where.status is not None else list(Status)
         if where.seller is not None:
-            return [_SellerUnfinishedJobs(f"u.{status.value}", BY_USER_STATUS, "userStatus",
-                                          f"{where.seller}#{status.value}", "nextRetryAt", where.since, where.until)
-                    if status is Status.PENDING else
-                    Partition(f"u.{status.value}", BY_USER_STATUS, "userStatus", f"{where.seller}#{status.value}",
+            return [Partition(f"u.{status.value}", BY_USER_STATUS, "userStatus", f"{where.seller}#{status.value}",
                               "statusAt", where.since, where.until) for status in statuses]
         partitions: list[Partition] = []
         for status in statuses:
@@ -630,41 +610,6 @@ class _UnfinishedJobs(Partition):
                 if not start:
                     break
         return keys
-
-
-@dataclass(frozen=True)
-class _SellerUnfinishedJobs(Partition):
-    """One seller's unfinished jobs, latest next attempt first, as one partition of a search.
-
-    ``ByUserStatus`` keeps a seller's unfinished jobs in the order they were queued (so an attempt
-    does not move them), and its copies carry the next attempt: the seller's whole list is read
-    (priced by its bytes) and ordered by it. The position a page ends at is the last job's next
-    attempt time and keys.
-    """
-
-    def query(self, table: str, limit: int, start: dict[str, Any] | None, projection: str | None) -> dict[str, Any]:
-        after = _order(start) if start else None
-        low, high = (None if bound is None else int(bound) for bound in (self.low, self.high))
-        kwargs: dict[str, Any] = {"TableName": table, "IndexName": self.index,
-                                  "KeyConditionExpression": "userStatus = :k",
-                                  "ExpressionAttributeValues": to_values({":k": self.hash_value})}
-        taken: list[dict[str, Any]] = []
-        while True:
-            response = clients.dynamodb().query(**kwargs)
-            for raw in response.get("Items", []):
-                due = int(raw["nextRetryAt"]["N"])
-                if (low is not None and due < low) or (high is not None and due > high):
-                    continue
-                if after is not None and _order(raw) >= after:
-                    continue
-                taken.append(raw)
-            if not response.get("LastEvaluatedKey"):
-                break
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-        page: dict[str, Any] = {"Items": _first(taken, limit)}
-        if len(taken) > limit:
-            page["LastEvaluatedKey"] = {"more": True}  # merged_page goes on from the page's last job
-        return page
 
 
 def _order(raw: dict[str, Any]) -> tuple[int, str, str]:
